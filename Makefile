@@ -1,0 +1,69 @@
+# vdl's entry points. Every target runs on Node 24: the system Node when it is
+# new enough (>= 22), otherwise one bootstrapped from the npm registry into .tools/.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+include test/toolchain/versions.env
+
+NODE_DIR := $(CURDIR)/.tools/node-$(NODE_VERSION)
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(shell [ "$(SYSTEM_NODE_MAJOR)" -ge 22 ] && echo yes),yes)
+NODE_STAMP :=
+else
+NODE_STAMP := $(NODE_DIR)/.complete
+export PATH := $(NODE_DIR)/bin:$(PATH)
+endif
+
+INSTALL_TOOLS := bash test/toolchain/install-tools.sh
+VITEST := node node_modules/vitest/vitest.mjs
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(NODE_DIR)/.complete:
+	$(INSTALL_TOOLS) node
+
+node_modules/.package-lock.json: package-lock.json $(NODE_STAMP)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## Node 24 and the npm dependencies
+
+.PHONY: tools
+tools: deps ## Build/install etcd, Kubernetes, MinIO, Helm, yt-dlp, ffmpeg (cached by version)
+	$(INSTALL_TOOLS) all
+
+.PHONY: lint
+lint: deps ## Biome lint and format check
+	node node_modules/@biomejs/biome/bin/biome check .
+
+.PHONY: format
+format: deps ## Apply Biome's formatting and safe fixes
+	node node_modules/@biomejs/biome/bin/biome check --write .
+
+.PHONY: typecheck
+typecheck: deps ## TypeScript, strict
+	node node_modules/typescript/bin/tsc --noEmit -p tsconfig.json
+
+.PHONY: test-unit
+test-unit: deps ## Unit tests (no servers)
+	$(VITEST) run --project unit
+
+.PHONY: test-integration
+test-integration: tools ## Integration tests against the real control plane, MinIO, yt-dlp, ffmpeg
+	$(VITEST) run --project integration
+
+.PHONY: test
+test: tools lint typecheck ## Everything CI runs: lint, types, unit and integration tests
+	$(VITEST) run
+
+.PHONY: cluster
+cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C
+	node test/cluster/main.ts
+
+.PHONY: clean
+clean: ## Remove node_modules and project-local tools (the tool cache in ~/.cache/vdl stays)
+	rm -rf node_modules .tools .run
