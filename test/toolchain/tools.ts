@@ -1,0 +1,92 @@
+// Where the upstream programs built by install-tools.sh live. One reader of
+// versions.env, so the TypeScript side and the shell side agree on versions.
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+const versionsFile = new URL('./versions.env', import.meta.url);
+
+export function parseVersionsEnv(text: string): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^\s*([A-Z_][A-Z0-9_]*)=(\S+)\s*$/.exec(line);
+    if (match?.[1] && match[2]) versions[match[1]] = match[2];
+  }
+  return versions;
+}
+
+export const versions = parseVersionsEnv(readFileSync(versionsFile, 'utf8'));
+
+export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.VDL_TOOLS_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vdl', 'tools');
+}
+
+export class MissingToolError extends Error {
+  override name = 'MissingToolError';
+}
+
+function version(key: string): string {
+  const value = versions[key];
+  if (!value) throw new Error(`${key} is not set in test/toolchain/versions.env`);
+  return value;
+}
+
+function onPath(command: string): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return command;
+}
+
+export type Tool =
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubectl'
+  | 'minio'
+  | 'helm'
+  | 'yt-dlp'
+  | 'ffmpeg';
+
+/** Where each tool is expected, and which install-tools.sh target provides it. */
+function toolLocation(tool: Tool, dir: string): { path: string; installTarget: string } {
+  const kube = (binary: string) => ({
+    path: join(dir, `kubernetes-${version('KUBERNETES_VERSION')}`, 'bin', binary),
+    installTarget: 'kubernetes',
+  });
+  switch (tool) {
+    case 'etcd':
+      return { path: join(dir, `etcd-${version('ETCD_VERSION')}`, 'bin', 'etcd'), installTarget: 'etcd' };
+    case 'kube-apiserver':
+    case 'kube-controller-manager':
+    case 'kube-scheduler':
+    case 'kubectl':
+      return kube(tool);
+    case 'minio':
+      return { path: join(dir, `minio-${version('MINIO_VERSION')}`, 'bin', 'minio'), installTarget: 'minio' };
+    case 'helm':
+      return { path: join(dir, `helm-${version('HELM_VERSION')}`, 'bin', 'helm'), installTarget: 'helm' };
+    case 'yt-dlp':
+      return { path: join(dir, 'media', 'venv', 'bin', 'yt-dlp'), installTarget: 'media' };
+    case 'ffmpeg':
+      return { path: onPath('ffmpeg'), installTarget: 'media' };
+  }
+}
+
+/** Absolute path of an installed tool, or a MissingToolError that says how to get it. */
+export function toolPath(tool: Tool, dir = toolsDir()): string {
+  const { path, installTarget } = toolLocation(tool, dir);
+  try {
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    throw new MissingToolError(
+      `${tool} is not installed at ${path}; run \`make tools\` (or test/toolchain/install-tools.sh ${installTarget})`,
+    );
+  }
+}
