@@ -1,0 +1,242 @@
+// The real Kubernetes control plane on loopback: etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler as plain processes, plus MinIO,
+// each on a free port, all stopped and their files removed by stop().
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toolPath } from '../toolchain/tools.ts';
+import { type ClusterPki, createClusterPki } from './certificates.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { ManagedProcess } from './managed-process.ts';
+import { freePort, type TlsClient, waitForHealthy } from './readiness.ts';
+import { createWorkDir, removeAbandonedWorkDirs } from './work-dir.ts';
+
+export interface ControlPlaneOptions {
+  /** Where certificates, data and logs go; a fresh temp dir when absent (removed by stop()). */
+  dir?: string;
+  /** kube-apiserver's --min-request-timeout: watches end after 1-2x this many seconds. */
+  minRequestTimeoutSeconds?: number;
+  /** Start MinIO as well (default true). */
+  minio?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface MinioEndpoint {
+  endPoint: string;
+  port: number;
+  useSSL: false;
+  accessKey: string;
+  secretKey: string;
+  url: string;
+}
+
+export interface ControlPlane {
+  dir: string;
+  /** system:masters client config; tests and setup use it, the programs under test do not. */
+  adminKubeconfig: string;
+  apiServerUrl: string;
+  pki: ClusterPki;
+  minio: MinioEndpoint | undefined;
+  processes: Map<string, ManagedProcess>;
+  /** Stops kube-apiserver and starts it again on the same port and storage. */
+  restartApiServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const startTimeoutMs = 120_000;
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const log = options.log ?? (() => {});
+  await removeAbandonedWorkDirs();
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? (await createWorkDir());
+  const processes = new Map<string, ManagedProcess>();
+  const stop = async () => {
+    await Promise.all([...processes.values()].reverse().map((process) => process.stop()));
+    processes.clear();
+    if (ownsDir) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const pkiDir = join(dir, 'pki');
+    const logDir = join(dir, 'logs');
+    await Promise.all([mkdir(pkiDir, { recursive: true }), mkdir(logDir, { recursive: true })]);
+    const pki = await createClusterPki(pkiDir, [
+      { user: 'vdl-admin', groups: ['system:masters'] },
+      { user: 'system:kube-controller-manager' },
+      { user: 'system:kube-scheduler' },
+    ]);
+    const ports = {
+      etcdClient: await freePort(),
+      etcdPeer: await freePort(),
+      apiserver: await freePort(),
+      controllerManager: await freePort(),
+      scheduler: await freePort(),
+    };
+    const apiServerUrl = `https://127.0.0.1:${ports.apiserver}`;
+    const kubeconfig = (name: string) => join(dir, `${name}.kubeconfig`);
+    const writeFor = (file: string, user: string) =>
+      writeKubeconfig(kubeconfig(file), {
+        server: apiServerUrl,
+        caCert: pki.ca.cert,
+        client: pki.clients[user] as ClusterPki['ca'],
+        user,
+      });
+    await Promise.all([
+      writeFor('admin', 'vdl-admin'),
+      writeFor('kube-controller-manager', 'system:kube-controller-manager'),
+      writeFor('kube-scheduler', 'system:kube-scheduler'),
+    ]);
+    const adminTls: TlsClient = {
+      ca: await readFile(pki.ca.cert),
+      cert: await readFile(pki.clients['vdl-admin']?.cert as string),
+      key: await readFile(pki.clients['vdl-admin']?.key as string),
+    };
+    const start = (name: string, command: string, args: string[], env?: NodeJS.ProcessEnv) => {
+      const process = new ManagedProcess({ name, command, args, env, logFile: join(logDir, `${name}.log`) });
+      processes.set(name, process);
+      return process;
+    };
+
+    log('starting etcd');
+    const etcd = start('etcd', toolPath('etcd'), etcdArgs(dir, ports));
+    const minioStarted = options.minio === false ? undefined : startMinio(dir, logDir, start);
+    await waitForHealthy(etcd, `http://127.0.0.1:${ports.etcdClient}/health`, { timeoutMs: startTimeoutMs });
+
+    const startApiServer = async () => {
+      log('starting kube-apiserver');
+      const apiserver = start(
+        'kube-apiserver',
+        toolPath('kube-apiserver'),
+        apiServerArgs(dir, pki, ports, options.minRequestTimeoutSeconds),
+      );
+      await waitForHealthy(apiserver, `${apiServerUrl}/readyz`, { tls: adminTls, timeoutMs: startTimeoutMs });
+    };
+    await startApiServer();
+
+    log('starting kube-controller-manager and kube-scheduler');
+    const controllerManager = start('kube-controller-manager', toolPath('kube-controller-manager'), [
+      `--kubeconfig=${kubeconfig('kube-controller-manager')}`,
+      `--root-ca-file=${pki.ca.cert}`,
+      `--service-account-private-key-file=${pki.serviceAccount.privateKey}`,
+      '--use-service-account-credentials=true',
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${ports.controllerManager}`,
+      `--cert-dir=${join(dir, 'kube-controller-manager')}`,
+    ]);
+    const scheduler = start('kube-scheduler', toolPath('kube-scheduler'), [
+      `--kubeconfig=${kubeconfig('kube-scheduler')}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${ports.scheduler}`,
+      `--cert-dir=${join(dir, 'kube-scheduler')}`,
+    ]);
+    await Promise.all([
+      waitForHealthy(controllerManager, `https://127.0.0.1:${ports.controllerManager}/healthz`, {
+        tls: { rejectUnauthorized: false },
+        timeoutMs: startTimeoutMs,
+      }),
+      waitForHealthy(scheduler, `https://127.0.0.1:${ports.scheduler}/healthz`, {
+        tls: { rejectUnauthorized: false },
+        timeoutMs: startTimeoutMs,
+      }),
+    ]);
+    const minio = await minioStarted;
+    log(`control plane ready at ${apiServerUrl}`);
+
+    return {
+      dir,
+      adminKubeconfig: kubeconfig('admin'),
+      apiServerUrl,
+      pki,
+      minio,
+      processes,
+      async restartApiServer() {
+        await processes.get('kube-apiserver')?.stop();
+        await startApiServer();
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function etcdArgs(dir: string, ports: { etcdClient: number; etcdPeer: number }): string[] {
+  const client = `http://127.0.0.1:${ports.etcdClient}`;
+  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+  return [
+    '--name=vdl',
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=vdl=${peer}`,
+    // What envtest does: a test cluster's data need not survive a power cut.
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ];
+}
+
+function apiServerArgs(
+  dir: string,
+  pki: ClusterPki,
+  ports: { etcdClient: number; apiserver: number },
+  minRequestTimeoutSeconds: number | undefined,
+): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1',
+    // Without it, a loopback bind fails on a machine with no default route.
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${ports.apiserver}`,
+    `--cert-dir=${join(dir, 'kube-apiserver')}`,
+    `--tls-cert-file=${pki.apiserver.cert}`,
+    `--tls-private-key-file=${pki.apiserver.key}`,
+    `--client-ca-file=${pki.ca.cert}`,
+    '--authorization-mode=Node,RBAC',
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.serviceAccount.publicKey}`,
+    `--service-account-signing-key-file=${pki.serviceAccount.privateKey}`,
+    '--allow-privileged=true',
+    '--endpoint-reconciler-type=none',
+    ...(minRequestTimeoutSeconds ? [`--min-request-timeout=${minRequestTimeoutSeconds}`] : []),
+  ];
+}
+
+async function startMinio(
+  dir: string,
+  logDir: string,
+  start: (name: string, command: string, args: string[], env?: NodeJS.ProcessEnv) => ManagedProcess,
+): Promise<MinioEndpoint> {
+  const [port, consolePort] = [await freePort(), await freePort()];
+  const accessKey = `vdl-${randomBytes(6).toString('hex')}`;
+  const secretKey = randomBytes(24).toString('base64url');
+  const minio = start(
+    'minio',
+    toolPath('minio'),
+    [
+      'server',
+      '--quiet',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--console-address',
+      `127.0.0.1:${consolePort}`,
+      join(dir, 'minio'),
+    ],
+    {
+      ...process.env,
+      MINIO_ROOT_USER: accessKey,
+      MINIO_ROOT_PASSWORD: secretKey,
+      MINIO_BROWSER: 'off',
+      MINIO_UPDATE: 'off',
+      HOME: logDir,
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealthy(minio, `${url}/minio/health/ready`, { timeoutMs: startTimeoutMs });
+  return { endPoint: '127.0.0.1', port, useSSL: false, accessKey, secretKey, url };
+}
