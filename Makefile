@@ -36,6 +36,10 @@ deps: node_modules/.package-lock.json ## Node 24 and the npm dependencies
 tools: deps ## Build/install etcd, Kubernetes, MinIO, Helm, yt-dlp, ffmpeg (cached by version)
 	$(INSTALL_TOOLS) all
 
+.PHONY: generate
+generate: deps ## Write crds/*.yaml from the zod schemas in crds/
+	node crds/generate.ts
+
 .PHONY: lint
 lint: deps ## Biome lint and format check
 	node node_modules/@biomejs/biome/bin/biome check .

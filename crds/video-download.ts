@@ -1,0 +1,302 @@
+// The VideoDownload contract, written once. The CRD's OpenAPI schema, the
+// API's request validation, the OpenAPI document and every TypeScript type
+// of the operator, API and downloader come from these zod schemas.
+import { z } from 'zod';
+
+export const group = 'vdl.dev';
+export const version = 'v1alpha1';
+export const apiVersion = `${group}/${version}`;
+export const kind = 'VideoDownload';
+export const plural = 'videodownloads';
+
+/** Exit code with which the downloader reports a failure that retrying cannot fix. */
+export const permanentFailureExitCode = 42;
+
+// yt-dlp option values that reach its command line: a closed character set,
+// so nothing can be read as another flag or a path.
+const formatSelectorPattern = '^[A-Za-z0-9+/\\[\\]<>=!*?:.,_()|^$~][A-Za-z0-9+/\\[\\]<>=!*?:.,_()|^$~-]*$';
+const languagePattern = '^[A-Za-z0-9_.*-]{1,20}$';
+const filenameTemplatePattern = '^[A-Za-z0-9 %()._,+\\[\\]-]+$';
+const quantityPattern = '^[0-9]+(\\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$';
+
+export const formatPresets = ['best', '2160p', '1080p', '720p', '480p', 'audio'] as const;
+export const audioFormats = ['best', 'mp3', 'm4a', 'opus', 'vorbis', 'flac', 'wav', 'aac'] as const;
+export const containers = ['mp4', 'mkv', 'webm', 'mov'] as const;
+export const phases = ['Pending', 'Queued', 'Running', 'Succeeded', 'Failed'] as const;
+export const stages = ['queued', 'starting', 'downloading', 'merging', 'uploading', 'done'] as const;
+export const deletionPolicies = ['Delete', 'Retain'] as const;
+
+export const FormatSpec = z
+  .object({
+    preset: z
+      .enum(formatPresets)
+      .default('best')
+      .describe(
+        'A simple choice of quality: best, 2160p, 1080p and 720p and 480p (the best video up to that height, with the best audio), or audio (audio only). Ignored when selector is set.',
+      ),
+    selector: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(new RegExp(formatSelectorPattern))
+      .optional()
+      .describe(
+        'A yt-dlp format selector such as "bv*[height<=1080]+ba/b"; overrides preset. See yt-dlp\'s "FORMAT SELECTION".',
+      ),
+  })
+  .describe('Which of the formats the site offers to download.');
+
+export const AudioSpec = z
+  .object({
+    extract: z
+      .boolean()
+      .default(false)
+      .describe('Keep only the audio track, converted to format (yt-dlp -x).'),
+    format: z.enum(audioFormats).default('best').describe('Audio format to convert to when extract is true.'),
+    quality: z
+      .string()
+      .regex(/^([0-9]|10|[0-9]{1,4}[kK])$/)
+      .optional()
+      .describe('Audio quality: 0 (best) to 10 (worst) for VBR, or a bitrate such as 192K.'),
+  })
+  .describe('Audio extraction.');
+
+export const SubtitlesSpec = z
+  .object({
+    languages: z
+      .array(z.string().regex(new RegExp(languagePattern)))
+      .max(20)
+      .default([])
+      .describe('Subtitle languages to fetch, such as en or de, or "all". Empty fetches none.'),
+    autoCaptions: z.boolean().default(false).describe('Also fetch automatically generated captions.'),
+    embed: z
+      .boolean()
+      .default(false)
+      .describe('Embed the subtitles into the video file instead of storing them beside it.'),
+  })
+  .describe('Subtitles.');
+
+export const OutputSpec = z
+  .object({
+    container: z
+      .enum(containers)
+      .optional()
+      .describe('Container to merge or remux the video into. Unset keeps what the site offers.'),
+    filenameTemplate: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(new RegExp(filenameTemplatePattern))
+      .default('%(title)s [%(id)s].%(ext)s')
+      .describe('yt-dlp output template for the stored file name, without directories.'),
+  })
+  .describe('The output file.');
+
+export const LimitsSpec = z
+  .object({
+    maxFileSize: z
+      .string()
+      .regex(new RegExp(quantityPattern))
+      .optional()
+      .describe(
+        "Refuse files larger than this, as a quantity such as 500Mi or 2G. Unset: the operator's default.",
+      ),
+    deadlineSeconds: z
+      .int()
+      .min(30)
+      .max(86_400)
+      .optional()
+      .describe('Fail the download when it has not finished this many seconds after it started.'),
+  })
+  .describe('Limits on one download.');
+
+export const StorageSpec = z
+  .object({
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
+      .optional()
+      .describe("Bucket to store the file in. Unset: the operator's default bucket."),
+    keyPrefix: z
+      .string()
+      .max(200)
+      .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/)
+      .optional()
+      .describe("Key prefix (ending in /) under which this download's own folder is made."),
+    deletionPolicy: z
+      .enum(deletionPolicies)
+      .default('Delete')
+      .describe('Delete removes the stored file when the VideoDownload is deleted; Retain keeps it.'),
+  })
+  .describe('Where the file is stored.');
+
+export const VideoDownloadSpec = z
+  .object({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .meta({
+        description: 'The page or media URL to download, http or https.',
+        'x-kubernetes-validations': [
+          {
+            rule: "self.startsWith('http://') || self.startsWith('https://')",
+            message: 'url must be an http or https URL',
+          },
+        ],
+      }),
+    format: FormatSpec.prefault({}),
+    audio: AudioSpec.prefault({}),
+    subtitles: SubtitlesSpec.prefault({}),
+    output: OutputSpec.prefault({}),
+    limits: LimitsSpec.optional(),
+    retries: z
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe("How many times a transient failure is retried (the Job's backoffLimit)."),
+    ttlSecondsAfterFinished: z
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'Delete this VideoDownload (and, per the deletion policy, its file) this long after it finished.',
+      ),
+    storage: StorageSpec.prefault({}),
+  })
+  .describe('What to download and how. Immutable once the download started.');
+
+const timestamp = z.iso.datetime();
+
+export const Condition = z
+  .object({
+    type: z.string().max(316).describe('Type of the condition: Complete or Failed.'),
+    status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('The metadata.generation this condition was set for.'),
+    lastTransitionTime: timestamp.describe('When the status last changed.'),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+      .describe('CamelCase reason for the last transition.'),
+    message: z.string().max(32_768).describe('Human-readable details of the last transition.'),
+  })
+  .describe('A standard Kubernetes condition (metav1.Condition).');
+
+export const Progress = z
+  .object({
+    stage: z.enum(stages).optional().describe('What the download is doing now.'),
+    percent: z.number().min(0).max(100).optional().describe('Overall progress, 0 to 100, over all streams.'),
+    downloadedBytes: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('Bytes downloaded (or uploaded, in the uploading stage).'),
+    totalBytes: z.int().min(0).optional().describe('Expected total bytes, when known.'),
+    speedBytesPerSecond: z.number().min(0).optional().describe('Current transfer speed.'),
+    etaSeconds: z.int().min(0).optional().describe('Estimated seconds left in this stage.'),
+    title: z.string().max(1024).optional().describe('Title of the video, once known.'),
+    updatedAt: timestamp.optional().describe('When the downloader last reported progress.'),
+  })
+  .describe('Live progress, written by the download pod about once a second.');
+
+export const Result = z
+  .object({
+    bucket: z.string().min(1).max(63).describe('Bucket holding the file.'),
+    key: z.string().min(1).max(1024).describe('Object key of the file.'),
+    filename: z.string().max(1024).optional().describe('File name to offer on download.'),
+    size: z.int().min(0).describe('Size in bytes.'),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/)
+      .describe('SHA-256 of the stored bytes, hex.'),
+    contentType: z.string().max(255).describe('MIME type of the file.'),
+    title: z.string().max(1024).optional().describe('Title of the video.'),
+    durationSeconds: z.number().min(0).optional().describe('Duration of the media in seconds.'),
+    infoKey: z
+      .string()
+      .max(1024)
+      .optional()
+      .describe('Object key of the yt-dlp info JSON stored beside the file.'),
+  })
+  .describe('The stored file, once the download succeeded.');
+
+export const VideoDownloadStatus = z
+  .object({
+    phase: z
+      .enum(phases)
+      .optional()
+      .describe(
+        'Pending (accepted, starting), Queued (waiting for a free slot), Running, Succeeded or Failed.',
+      ),
+    progress: Progress.optional(),
+    conditions: z
+      .array(Condition)
+      .max(8)
+      .optional()
+      .meta({
+        description: "Complete and Failed, like a Job's; kubectl wait --for=condition=Complete works.",
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+    jobName: z.string().max(63).optional().describe('Name of the Job running this download.'),
+    attempts: z.int().min(0).optional().describe('How many pods have been started for this download.'),
+    startTime: timestamp.optional().describe('When the download left the queue.'),
+    completionTime: timestamp.optional().describe('When the download succeeded or failed.'),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('The metadata.generation the operator last acted on.'),
+    result: Result.optional(),
+    reason: z.string().max(1024).optional().describe('CamelCase reason of a failure.'),
+    message: z.string().max(32_768).optional().describe('Human-readable message of a failure.'),
+  })
+  .describe('What the operator and the download pod observed. Written only by them.');
+
+export type VideoDownloadSpec = z.output<typeof VideoDownloadSpec>;
+export type VideoDownloadSpecInput = z.input<typeof VideoDownloadSpec>;
+export type VideoDownloadStatus = z.output<typeof VideoDownloadStatus>;
+export type Condition = z.output<typeof Condition>;
+export type Progress = z.output<typeof Progress>;
+export type Result = z.output<typeof Result>;
+export type Phase = (typeof phases)[number];
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+}
+
+/** A VideoDownload as the API server returns it: spec defaults applied, status written by vdl. */
+export interface VideoDownload {
+  apiVersion: typeof apiVersion;
+  kind: typeof kind;
+  metadata: ObjectMeta;
+  spec: VideoDownloadSpec;
+  status?: VideoDownloadStatus;
+}
+
+/** Labels vdl puts on what it creates, and reads to tell owners apart. */
+export const labels = {
+  download: 'vdl.dev/download',
+  owner: 'vdl.dev/owner',
+  managedBy: 'app.kubernetes.io/managed-by',
+  component: 'app.kubernetes.io/component',
+} as const;
+
+export const finalizers = {
+  storedObject: 'vdl.dev/stored-object',
+} as const;
