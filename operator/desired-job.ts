@@ -1,0 +1,173 @@
+// Which Job should exist for a VideoDownload: a pure function of the resource
+// and the operator's configuration, so it is tested without a cluster.
+import { createHash } from 'node:crypto';
+import type { V1Job, V1PodSpec } from '@kubernetes/client-node';
+import {
+  apiVersion,
+  kind,
+  labels,
+  permanentFailureExitCode,
+  type VideoDownload,
+} from '../crds/video-download.ts';
+import type { OperatorConfig } from './config.ts';
+
+export const downloaderContainerName = 'downloader';
+export const managedBy = 'vdl-operator';
+const tokenDir = '/var/run/secrets/vdl/token';
+// Non-root ids of the downloader image's user (distroless "nonroot").
+const downloaderUid = 65532;
+
+/**
+ * The Job's name, derived from the resource so a create after a crash finds
+ * the Job already there. The job-name label limits it to 63 characters.
+ */
+export function jobNameFor(downloadName: string): string {
+  if (downloadName.length <= 63) return downloadName;
+  const hash = createHash('sha256').update(downloadName).digest('hex').slice(0, 8);
+  return `${downloadName.slice(0, 54).replace(/[^a-z0-9]+$/, '')}-${hash}`;
+}
+
+/** Every key the download may write starts with this; a result outside it is refused. */
+export function keyPrefixFor(download: VideoDownload): string {
+  const { namespace, name, uid } = download.metadata;
+  return `${download.spec.storage?.keyPrefix ?? ''}${namespace}/${name}/${uid}/`;
+}
+
+export function bucketFor(download: VideoDownload, config: OperatorConfig): string {
+  return download.spec.storage?.bucket ?? config.defaultBucket;
+}
+
+export function ownerOf(download: VideoDownload): string {
+  return download.metadata.labels?.[labels.owner] ?? `namespace:${download.metadata.namespace}`;
+}
+
+export function selectorLabels(download: VideoDownload): Record<string, string> {
+  return {
+    [labels.download]: download.metadata.name as string,
+    [labels.managedBy]: managedBy,
+    [labels.component]: 'downloader',
+  };
+}
+
+export function desiredJob(download: VideoDownload, config: OperatorConfig): V1Job {
+  const { name, namespace, uid } = download.metadata;
+  const { spec } = download;
+  const jobLabels = { ...selectorLabels(download) };
+  const owner = download.metadata.labels?.[labels.owner];
+  if (owner) jobLabels[labels.owner] = owner;
+
+  const podSpec: V1PodSpec = {
+    restartPolicy: 'Never',
+    serviceAccountName: config.downloaderServiceAccount,
+    // The only credential the pod gets is the projected token below, which
+    // its service account can use for nothing but VideoDownload status.
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: downloaderUid,
+      runAsGroup: downloaderUid,
+      fsGroup: downloaderUid,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: [
+      {
+        name: downloaderContainerName,
+        image: config.downloaderImage,
+        imagePullPolicy: 'IfNotPresent',
+        env: [
+          { name: 'VDL_DOWNLOAD_NAME', value: name },
+          { name: 'VDL_DOWNLOAD_NAMESPACE', value: namespace },
+          { name: 'VDL_DOWNLOAD_UID', value: uid },
+          { name: 'VDL_SPEC', value: JSON.stringify(spec) },
+          { name: 'VDL_BUCKET', value: bucketFor(download, config) },
+          { name: 'VDL_KEY_PREFIX', value: keyPrefixFor(download) },
+          { name: 'VDL_MAX_FILE_SIZE', value: spec.limits?.maxFileSize ?? config.defaultMaxFileSize },
+          { name: 'VDL_S3_ENDPOINT', value: config.s3Endpoint },
+          { name: 'VDL_S3_REGION', value: config.s3Region },
+          {
+            name: 'VDL_S3_ACCESS_KEY',
+            valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'accessKey' } },
+          },
+          {
+            name: 'VDL_S3_SECRET_KEY',
+            valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'secretKey' } },
+          },
+          { name: 'VDL_TOKEN_FILE', value: `${tokenDir}/token` },
+          { name: 'VDL_CA_FILE', value: `${tokenDir}/ca.crt` },
+          { name: 'VDL_WORK_DIR', value: '/work' },
+          { name: 'HOME', value: '/tmp' },
+        ],
+        resources: { requests: { ...config.requests }, limits: { ...config.limits } },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        },
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+        volumeMounts: [
+          { name: 'work', mountPath: '/work' },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'vdl-token', mountPath: tokenDir, readOnly: true },
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'work', emptyDir: { sizeLimit: config.workDirSizeLimit } },
+      { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+      {
+        name: 'vdl-token',
+        projected: {
+          sources: [
+            { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+            { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          ],
+        },
+      },
+    ],
+  };
+
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobNameFor(name as string),
+      namespace,
+      labels: jobLabels,
+      ownerReferences: [
+        {
+          apiVersion,
+          kind,
+          name: name as string,
+          uid: uid as string,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      backoffLimit: spec.retries,
+      activeDeadlineSeconds: spec.limits?.deadlineSeconds ?? config.defaultDeadlineSeconds,
+      // A replacement pod starts only after the failed one is gone: never two
+      // downloaders writing the same keys.
+      podReplacementPolicy: 'Failed',
+      podFailurePolicy: {
+        rules: [
+          {
+            action: 'FailJob',
+            onExitCodes: {
+              containerName: downloaderContainerName,
+              operator: 'In',
+              values: [permanentFailureExitCode],
+            },
+          },
+          // An evicted or preempted pod is not the download's fault.
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
+      template: { metadata: { labels: jobLabels }, spec: podSpec },
+    },
+  };
+}
