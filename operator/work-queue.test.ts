@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ExponentialBackoff, TokenBucket, WorkQueue } from './work-queue.ts';
+
+describe('WorkQueue', () => {
+  it('queues a key once however many times it is added', async () => {
+    const queue = new WorkQueue();
+    for (let i = 0; i < 5; i++) queue.add('a');
+    queue.add('b');
+    expect(queue.length).toBe(2);
+    expect(await queue.get()).toBe('a');
+    expect(await queue.get()).toBe('b');
+  });
+
+  it('never hands a key to two workers at once; an add while processing comes back after done', async () => {
+    const queue = new WorkQueue();
+    queue.add('a');
+    const key = await queue.get();
+    queue.add('a');
+    expect(queue.length).toBe(0);
+    let second: string | undefined;
+    void queue.get().then((k) => {
+      second = k;
+    });
+    await Promise.resolve();
+    expect(second).toBeUndefined();
+    queue.done(key as string);
+    await Promise.resolve();
+    expect(second).toBe('a');
+  });
+
+  it('wakes a waiting worker on add, and every worker on shutdown', async () => {
+    const queue = new WorkQueue();
+    const waiting = [queue.get(), queue.get()];
+    queue.add('x');
+    expect(await waiting[0]).toBe('x');
+    queue.shutdown();
+    expect(await waiting[1]).toBeUndefined();
+  });
+
+  it('adds after a delay, keeping the earliest pending time', async () => {
+    const queue = new WorkQueue();
+    queue.addAfter('k', 30);
+    queue.addAfter('k', 10_000);
+    const started = Date.now();
+    expect(await queue.get()).toBe('k');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('ExponentialBackoff', () => {
+  it('doubles per failure from 5 ms to a cap, per key, and forgets', () => {
+    const backoff = new ExponentialBackoff({ baseDelayMs: 5, maxDelayMs: 1_000_000 });
+    expect([1, 2, 3, 4].map(() => backoff.when('a'))).toEqual([5, 10, 20, 40]);
+    expect(backoff.when('b')).toBe(5);
+    for (let i = 0; i < 40; i++) backoff.when('a');
+    expect(backoff.when('a')).toBe(1_000_000);
+    backoff.forget('a');
+    expect(backoff.when('a')).toBe(5);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows a burst, then spaces requests at the rate', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 3, () => now);
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 0]);
+    expect(bucket.reserve()).toBeCloseTo(100);
+    now = 1_000;
+    expect(bucket.reserve()).toBe(0);
+  });
+});

@@ -1,0 +1,159 @@
+// A work queue with client-go's guarantees: a key is queued once however many
+// events arrive, one key is never processed by two workers at once, and a
+// failing key is retried with per-key exponential backoff under an overall
+// token bucket. Timers (TTL, queue re-checks) are delayed adds, never sleeps.
+
+export interface RateLimiterOptions {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Overall retries per second and burst. */
+  qps: number;
+  burst: number;
+}
+
+// client-go's DefaultControllerRateLimiter.
+export const defaultRateLimiter: RateLimiterOptions = {
+  baseDelayMs: 5,
+  maxDelayMs: 1_000_000,
+  qps: 10,
+  burst: 100,
+};
+
+/** Per-key exponential backoff; pure apart from the failure counts it keeps. */
+export class ExponentialBackoff {
+  private readonly failures = new Map<string, number>();
+  private readonly options: Pick<RateLimiterOptions, 'baseDelayMs' | 'maxDelayMs'>;
+  constructor(options: Pick<RateLimiterOptions, 'baseDelayMs' | 'maxDelayMs'>) {
+    this.options = options;
+  }
+
+  when(key: string): number {
+    const failures = this.failures.get(key) ?? 0;
+    this.failures.set(key, failures + 1);
+    return Math.min(this.options.baseDelayMs * 2 ** failures, this.options.maxDelayMs);
+  }
+
+  retries(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+}
+
+/** A token bucket that hands out the delay until the next token instead of blocking. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private readonly qps: number;
+  private readonly burst: number;
+  private readonly now: () => number;
+  constructor(qps: number, burst: number, now: () => number = Date.now) {
+    this.qps = qps;
+    this.burst = burst;
+    this.now = now;
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  reserve(): number {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+  }
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly waiters: Array<(key: string | undefined) => void> = [];
+  private readonly backoff: ExponentialBackoff;
+  private readonly bucket: TokenBucket;
+  private shuttingDown = false;
+
+  constructor(options: RateLimiterOptions = defaultRateLimiter) {
+    this.backoff = new ExponentialBackoff(options);
+    this.bucket = new TokenBucket(options.qps, options.burst);
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    if (this.processing.has(key)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      waiter(key);
+    } else {
+      this.queue.push(key);
+    }
+  }
+
+  /** Adds the key after delayMs; an earlier pending add for the same key wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = Date.now() + delayMs;
+    const pending = this.timers.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.timers.set(key, { at, timer });
+  }
+
+  addRateLimited(key: string): void {
+    this.addAfter(key, Math.max(this.backoff.when(key), this.bucket.reserve()));
+  }
+
+  forget(key: string): void {
+    this.backoff.forget(key);
+  }
+
+  retries(key: string): number {
+    return this.backoff.retries(key);
+  }
+
+  /** The next key to process, or undefined once shut down. Call done(key) after. */
+  get(): Promise<string | undefined> {
+    const key = this.queue.shift();
+    if (key !== undefined) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      return Promise.resolve(key);
+    }
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key)) {
+      this.dirty.delete(key);
+      this.add(key);
+    }
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const waiter of this.waiters.splice(0)) waiter(undefined);
+  }
+}
