@@ -1,0 +1,50 @@
+// Wires the operator together from its configuration and runs it until
+// SIGTERM or SIGINT, then shuts down gracefully.
+import * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { loadOperatorConfig } from './config.ts';
+import { startHealthServer } from './health-server.ts';
+import { s3ObjectStore } from './object-store.ts';
+import { Operator } from './operator.ts';
+
+const config = loadOperatorConfig();
+const logger = pino({
+  level: config.logLevel,
+  base: { component: 'vdl-operator', identity: config.identity },
+});
+const kubeConfig = new k8s.KubeConfig();
+kubeConfig.loadFromDefault();
+
+const accessKey = process.env.VDL_S3_ACCESS_KEY;
+const secretKey = process.env.VDL_S3_SECRET_KEY;
+const objectStore =
+  accessKey && secretKey
+    ? s3ObjectStore(config.s3Endpoint, accessKey, secretKey, config.s3Region)
+    : undefined;
+if (!objectStore)
+  logger.warn('VDL_S3_ACCESS_KEY/VDL_S3_SECRET_KEY unset: deleted downloads keep their files');
+
+const operator = new Operator({ config, kubeConfig, logger, objectStore });
+const server = await startHealthServer(
+  {
+    ready: () => operator.ready(),
+    details: () => ({ leading: operator.leading, informers: operator.informerHealth() }),
+    registry: operator.metrics.registry,
+  },
+  config.metricsHost,
+  config.metricsPort,
+);
+logger.info({ address: server.address() }, 'health and metrics listening');
+await operator.start();
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await operator.stop();
+    server.close();
+    process.exit(0);
+  });
+}

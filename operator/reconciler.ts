@@ -1,0 +1,344 @@
+// Reconcile of one VideoDownload: read the resource, its Job and pods from
+// the caches, decide with pure functions (desired Job, queue, status), and
+// write only the difference. Running it twice, or after a crash, does nothing
+// more: the Job's name is derived from the resource, and status is patched
+// only when it changed.
+import { isDeepStrictEqual } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import {
+  finalizers,
+  group,
+  plural,
+  type VideoDownload,
+  type VideoDownloadStatus,
+  version,
+} from '../crds/video-download.ts';
+import type { OperatorConfig } from './config.ts';
+import { bucketFor, desiredJob, jobNameFor, keyPrefixFor, ownerOf } from './desired-job.ts';
+import { decideQueue, type Waiting } from './download-queue.ts';
+import type { EventRecorder } from './event-recorder.ts';
+import type { Informer } from './informer.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { ObjectStore } from './object-store.ts';
+import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
+
+export interface Caches {
+  downloads: Informer<VideoDownload>;
+  jobs: Informer<k8s.V1Job>;
+  /** Indexed by "namespace/download name". */
+  pods: Informer<k8s.V1Pod>;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export function statusCodeOf(error: unknown): number | undefined {
+  const e = error as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+/** The merge patch that turns current into desired; progress only where the operator owns it. */
+export function statusPatch(
+  current: VideoDownloadStatus | undefined,
+  desired: VideoDownloadStatus,
+): Record<string, unknown> | undefined {
+  const patch: Record<string, unknown> = {};
+  const keys = new Set([...Object.keys(current ?? {}), ...Object.keys(desired)]);
+  for (const key of keys) {
+    const before = (current as Record<string, unknown> | undefined)?.[key];
+    const after = (desired as Record<string, unknown>)[key];
+    if (isDeepStrictEqual(before, after)) continue;
+    // The download pod writes progress about once a second; the operator
+    // touches it only when the phase changes, so it never rolls it back.
+    if (key === 'progress' && current?.phase === desired.phase) continue;
+    patch[key] = after === undefined ? null : after;
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+export interface ReconcilerDependencies {
+  config: OperatorConfig;
+  kubeConfig: k8s.KubeConfig;
+  caches: Caches;
+  recorder: EventRecorder;
+  metrics: OperatorMetrics;
+  objectStore: ObjectStore | undefined;
+  logger: Logger;
+  /** Asks for keys to be reconciled again (queued downloads a freed slot may admit). */
+  enqueue: (key: string) => void;
+}
+
+export class Reconciler {
+  private readonly deps: ReconcilerDependencies;
+  private readonly batch: k8s.BatchV1Api;
+  private readonly objects: k8s.CustomObjectsApi;
+  /** Jobs created but not yet seen in the cache (client-go's "expectations"). */
+  private readonly expectedJobs = new Map<string, string>();
+  /** Admission decisions are made one at a time, so limits hold across workers. */
+  private admission: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: ReconcilerDependencies) {
+    this.deps = deps;
+    this.batch = deps.kubeConfig.makeApiClient(k8s.BatchV1Api);
+    this.objects = deps.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  /** Called by the Job informer: a Job in the cache fulfils its expectation. */
+  observedJob(downloadKey: string): void {
+    this.expectedJobs.delete(downloadKey);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const download = this.deps.caches.downloads.get(key);
+    if (!download) {
+      this.expectedJobs.delete(key);
+      return {};
+    }
+    if (download.metadata.deletionTimestamp) return this.finalize(download);
+    await this.ensureFinalizer(download);
+
+    const { namespace, name, uid } = download.metadata as Required<VideoDownload['metadata']>;
+    let job = this.deps.caches.jobs.get(`${namespace}/${jobNameFor(name)}`);
+    if (job && !this.ownedBy(job, uid)) {
+      // A Job of an earlier download with the same name; the garbage collector removes it.
+      return { requeueAfterMs: 1_000 };
+    }
+    if (!job && this.expectedJobs.has(key)) return {};
+
+    let admitted = false;
+    if (!job && !isTerminal(download)) {
+      if (download.status?.jobName) {
+        // The cache may lag behind a Job another leader created: ask the server before calling it lost.
+        job = await this.readJob(namespace, download.status.jobName);
+        if (job && !this.ownedBy(job, uid)) job = undefined;
+      } else {
+        const started = await this.admitAndCreate(download);
+        admitted = started.admitted;
+        job = started.job;
+      }
+    }
+
+    const pods = this.deps.caches.pods.byIndex(key);
+    const status = desiredStatus({ download, job, pods, admitted, now: new Date() });
+    await this.writeStatus(download, status);
+
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      if (job && jobFinished(job) && job.spec?.ttlSecondsAfterFinished === undefined) {
+        await this.batch.patchNamespacedJob(
+          {
+            name: job.metadata?.name as string,
+            namespace,
+            body: { spec: { ttlSecondsAfterFinished: this.deps.config.jobTtlSecondsAfterRecorded } },
+          },
+          mergePatch,
+        );
+      }
+      if (!isTerminal(download)) this.releaseSlot(download);
+      return this.expire(download, status);
+    }
+    return {};
+  }
+
+  private ownedBy(job: k8s.V1Job, uid: string): boolean {
+    return job.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid) ?? false;
+  }
+
+  private async readJob(namespace: string, name: string): Promise<k8s.V1Job | undefined> {
+    try {
+      return await this.batch.readNamespacedJob({ name, namespace });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private queueSnapshot(): { waiting: Waiting[]; active: Map<string, number> } {
+    const active = new Map<string, number>();
+    const countActive = (owner: string) => active.set(owner, (active.get(owner) ?? 0) + 1);
+    const { downloads, jobs } = this.deps.caches;
+    for (const job of jobs.list()) {
+      if (jobFinished(job)) continue;
+      const download = downloads.get(
+        `${job.metadata?.namespace}/${job.metadata?.labels?.['vdl.dev/download']}`,
+      );
+      // A Job whose download is already recorded as finished no longer holds a slot.
+      if (download && isTerminal(download)) continue;
+      countActive(download ? ownerOf(download) : `namespace:${job.metadata?.namespace}`);
+    }
+    for (const key of this.expectedJobs.keys()) {
+      const download = downloads.get(key);
+      if (download) countActive(ownerOf(download));
+    }
+    const waiting: Waiting[] = [];
+    for (const download of downloads.list()) {
+      const { namespace, name } = download.metadata;
+      const key = `${namespace}/${name}`;
+      if (isTerminal(download) || download.metadata.deletionTimestamp || download.status?.jobName) continue;
+      if (this.expectedJobs.has(key) || jobs.get(`${namespace}/${jobNameFor(name as string)}`)) continue;
+      waiting.push({
+        key,
+        owner: ownerOf(download),
+        createdAt: new Date(download.metadata.creationTimestamp ?? 0).getTime(),
+      });
+    }
+    return { waiting, active };
+  }
+
+  /** Under the admission lock: start this download if the fair queue lets it. */
+  private admitAndCreate(
+    download: VideoDownload,
+  ): Promise<{ admitted: boolean; job: k8s.V1Job | undefined }> {
+    const key = `${download.metadata.namespace}/${download.metadata.name}`;
+    const run = this.admission.then(async () => {
+      const { waiting, active } = this.queueSnapshot();
+      const decision = decideQueue(waiting, active, {
+        maxActive: this.deps.config.maxActiveDownloads,
+        maxActivePerOwner: this.deps.config.maxActivePerOwner,
+      });
+      if (!decision.admitted.has(key)) return { admitted: false, job: undefined };
+      return { admitted: true, job: await this.createJob(download) };
+    });
+    this.admission = run.catch(() => {});
+    return run;
+  }
+
+  private async createJob(download: VideoDownload): Promise<k8s.V1Job> {
+    const key = `${download.metadata.namespace}/${download.metadata.name}`;
+    const body = desiredJob(download, this.deps.config);
+    const namespace = download.metadata.namespace as string;
+    try {
+      const job = await this.batch.createNamespacedJob({ namespace, body });
+      this.expectedJobs.set(key, job.metadata?.name as string);
+      this.deps.metrics.jobsCreated.inc();
+      this.deps.logger.info({ download: key, job: job.metadata?.name }, 'created Job');
+      return job;
+    } catch (error) {
+      if (statusCodeOf(error) !== 409) throw error;
+      // Created before a crash or by a previous leader: adopt it if it is ours.
+      const existing = await this.readJob(namespace, body.metadata?.name as string);
+      if (!existing || !this.ownedBy(existing, download.metadata.uid as string)) {
+        throw new Error(
+          `Job ${body.metadata?.name} exists but belongs to another object; waiting for it to go`,
+        );
+      }
+      this.expectedJobs.set(key, existing.metadata?.name as string);
+      return existing;
+    }
+  }
+
+  private async writeStatus(download: VideoDownload, status: VideoDownloadStatus): Promise<void> {
+    const patch = statusPatch(download.status, status);
+    if (!patch) return;
+    const { namespace, name } = download.metadata as { namespace: string; name: string };
+    await this.objects.patchNamespacedCustomObjectStatus(
+      { group, version, namespace, plural, name, body: { status: patch } },
+      mergePatch,
+    );
+    this.deps.metrics.statusWrites.inc();
+    const event = transitionEvent(download.status, status);
+    if (event) await this.deps.recorder.record(download, event.type, event.reason, event.message);
+  }
+
+  /** A finished download frees a slot: reconcile the queued downloads that may start now. */
+  private releaseSlot(finished: VideoDownload): void {
+    const { waiting, active } = this.queueSnapshot();
+    const owner = ownerOf(finished);
+    active.set(owner, Math.max(0, (active.get(owner) ?? 1) - 1));
+    const decision = decideQueue(waiting, active, {
+      maxActive: this.deps.config.maxActiveDownloads,
+      maxActivePerOwner: this.deps.config.maxActivePerOwner,
+    });
+    for (const key of decision.admitted) this.deps.enqueue(key);
+  }
+
+  private async expire(download: VideoDownload, status: VideoDownloadStatus): Promise<ReconcileResult> {
+    const ttl = download.spec.ttlSecondsAfterFinished;
+    if (ttl === undefined || !status.completionTime) return {};
+    const remaining = new Date(status.completionTime).getTime() + ttl * 1000 - Date.now();
+    if (remaining > 0) return { requeueAfterMs: remaining };
+    const { namespace, name } = download.metadata as { namespace: string; name: string };
+    await this.deps.recorder.record(download, 'Normal', 'Expired', `deleting ${ttl}s after it finished`);
+    await this.objects
+      .deleteNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural,
+        name,
+        propagationPolicy: 'Background',
+      })
+      .catch((error: unknown) => {
+        if (statusCodeOf(error) !== 404) throw error;
+      });
+    return {};
+  }
+
+  private async ensureFinalizer(download: VideoDownload): Promise<void> {
+    const wanted = download.spec.storage?.deletionPolicy !== 'Retain';
+    const has = download.metadata.finalizers?.includes(finalizers.storedObject) ?? false;
+    if (wanted === has) return;
+    const next = wanted
+      ? [...(download.metadata.finalizers ?? []), finalizers.storedObject]
+      : (download.metadata.finalizers ?? []).filter((f) => f !== finalizers.storedObject);
+    await this.patchFinalizers(download, next);
+    download.metadata.finalizers = next;
+  }
+
+  private async patchFinalizers(download: VideoDownload, next: string[]): Promise<void> {
+    const { namespace, name, resourceVersion } = download.metadata as Required<VideoDownload['metadata']>;
+    // resourceVersion in a merge patch is a precondition: a stale cache gets 409 and a retry.
+    await this.objects.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name, body: { metadata: { finalizers: next, resourceVersion } } },
+      mergePatch,
+    );
+  }
+
+  /** Deleting a download stops its Job and, per its deletion policy, removes its files. */
+  private async finalize(download: VideoDownload): Promise<ReconcileResult> {
+    const { namespace, name } = download.metadata as { namespace: string; name: string };
+    const key = `${namespace}/${name}`;
+    const job = this.deps.caches.jobs.get(`${namespace}/${jobNameFor(name)}`);
+    if (job && !jobFinished(job) && this.ownedBy(job, download.metadata.uid as string)) {
+      await this.batch
+        .deleteNamespacedJob({
+          name: job.metadata?.name as string,
+          namespace,
+          propagationPolicy: 'Background',
+        })
+        .catch((error: unknown) => {
+          if (statusCodeOf(error) !== 404) throw error;
+        });
+    }
+    if (!download.metadata.finalizers?.includes(finalizers.storedObject)) return {};
+
+    if (download.spec.storage?.deletionPolicy !== 'Retain') {
+      const bucket = bucketFor(download, this.deps.config);
+      const prefix = keyPrefixFor(download);
+      try {
+        if (!this.deps.objectStore) throw new Error('no object store configured (VDL_S3_ACCESS_KEY unset)');
+        const removed = await this.deps.objectStore.removePrefix(bucket, prefix);
+        this.deps.logger.info({ download: key, bucket, prefix, removed }, 'removed stored files');
+      } catch (error) {
+        const since = Date.now() - new Date(download.metadata.deletionTimestamp as string).getTime();
+        if (since < this.deps.config.finalizerTimeoutSeconds * 1000) throw error;
+        await this.deps.recorder.record(
+          download,
+          'Warning',
+          'CleanupAbandoned',
+          `could not remove ${bucket}/${prefix} within ${this.deps.config.finalizerTimeoutSeconds}s: ${String(error)}`,
+        );
+      }
+    }
+    await this.patchFinalizers(
+      download,
+      (download.metadata.finalizers ?? []).filter((f) => f !== finalizers.storedObject),
+    );
+    return {};
+  }
+}
