@@ -1,0 +1,102 @@
+// The real API server accepts the generated CRD, applies its defaults and
+// rejects invalid VideoDownloads before any controller sees them.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestNamespace, deleteNamespace, kubeConfigFrom } from '../support/kube.ts';
+import { Downloads, installCrd } from '../support/vdl.ts';
+import { toolPath } from '../toolchain/tools.ts';
+
+const run = promisify(execFile);
+const config = kubeConfigFrom(inject('adminKubeconfig'));
+let namespace: string;
+let downloads: Downloads;
+
+beforeAll(async () => {
+  await installCrd(config);
+  namespace = await createTestNamespace(config, 'crd');
+  downloads = new Downloads(config, namespace);
+});
+afterAll(async () => {
+  await deleteNamespace(config, namespace);
+});
+
+describe('VideoDownload CRD on the API server', () => {
+  it('accepts a minimal download and fills in the defaults', async () => {
+    const created = await downloads.create('minimal', { url: 'https://example.com/watch?v=1' });
+    expect(created.spec).toMatchObject({
+      url: 'https://example.com/watch?v=1',
+      retries: 2,
+      format: { preset: 'best' },
+      storage: { deletionPolicy: 'Delete' },
+      output: { filenameTemplate: '%(title)s [%(id)s].%(ext)s' },
+    });
+  });
+
+  it.each([
+    ['a file URL (the CEL rule)', { url: 'file:///etc/passwd' }, /url must be an http or https URL/],
+    [
+      'an unknown preset',
+      { url: 'https://e.com/v', format: { preset: '4k' } },
+      /spec.format.preset: Unsupported value/,
+    ],
+    [
+      'a selector that could be a flag',
+      { url: 'https://e.com/v', format: { selector: '--exec=x' } },
+      /spec.format.selector/,
+    ],
+    ['negative retries', { url: 'https://e.com/v', retries: -1 }, /spec.retries/],
+    ['no URL', {}, /spec.url: Required value/],
+  ])('rejects %s', async (_name, spec, message) => {
+    const attempt = downloads.create(`bad-${Math.random().toString(36).slice(2, 8)}`, spec as never);
+    await expect(attempt).rejects.toMatchObject({ code: 422 });
+    await attempt.catch((error: { body?: string }) => expect(String(error.body)).toMatch(message));
+  });
+
+  it('keeps spec immutable once created', async () => {
+    const objects = config.makeApiClient(k8s.CustomObjectsApi);
+    const patch = objects.patchNamespacedCustomObject(
+      {
+        group: 'vdl.dev',
+        version: 'v1alpha1',
+        plural: 'videodownloads',
+        namespace,
+        name: 'minimal',
+        body: { spec: { retries: 5 } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await expect(patch).rejects.toMatchObject({ code: 422 });
+  });
+
+  it('teaches through kubectl explain and is reachable by its short name and category', async () => {
+    const kubectl = toolPath('kubectl');
+    const kubeconfig = inject('adminKubeconfig');
+    const explain = await run(kubectl, ['--kubeconfig', kubeconfig, 'explain', 'videodownload.spec.format']);
+    expect(explain.stdout).toContain('Which of the formats the site offers to download.');
+    expect(explain.stdout).toMatch(/preset\s+<string>/);
+    const byShortName = await run(kubectl, [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      namespace,
+      'get',
+      'vd',
+      '-o',
+      'name',
+    ]);
+    expect(byShortName.stdout.trim()).toBe('videodownload.vdl.dev/minimal');
+    const byCategory = await run(kubectl, [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      namespace,
+      'get',
+      'vdl',
+      '-o',
+      'name',
+    ]);
+    expect(byCategory.stdout.trim()).toBe('videodownload.vdl.dev/minimal');
+  });
+});

@@ -1,0 +1,96 @@
+// The operator's informer keeps delivering events across watch expiry (a
+// control plane of its own, whose API server ends every watch within
+// seconds) and across an API server restart.
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Informer } from '../../operator/informer.ts';
+import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
+import { eventually } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfigFrom } from '../support/kube.ts';
+
+describe('Informer on a real API server', () => {
+  let plane: ControlPlane;
+  let config: k8s.KubeConfig;
+  let namespace: string;
+  let informer: Informer<k8s.V1ConfigMap>;
+  const seen = new Map<string, string>();
+
+  beforeAll(async () => {
+    plane = await startControlPlane({ minio: false, minRequestTimeoutSeconds: 2 });
+    config = kubeConfigFrom(plane.adminKubeconfig);
+    namespace = await createTestNamespace(config, 'informer');
+    informer = new Informer<k8s.V1ConfigMap>({
+      name: 'configmaps',
+      config,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      plural: 'configmaps',
+      namespace,
+      labelSelector: 'test=informer',
+      logger: pino({ level: 'silent' }),
+      // Asks for long watches; the server's short --min-request-timeout ends them anyway.
+      watchTimeoutSeconds: 2,
+      onChange: (type, object) => seen.set(object.metadata?.name as string, `${type}:${object.data?.value}`),
+    });
+    informer.start();
+    await informer.waitForSync();
+  });
+  afterAll(async () => {
+    informer?.stop();
+    await plane?.stop();
+  });
+
+  const core = () => config.makeApiClient(k8s.CoreV1Api);
+  const put = (name: string, value: string) =>
+    core().createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name, labels: { test: 'informer' } }, data: { value } },
+    });
+
+  it('sees changes made across many watch expiries', async () => {
+    const restartsBefore = informer.health.restarts;
+    for (let i = 0; i < 6; i++) {
+      const name = `expiry-${i}`;
+      await put(name, `v${i}`);
+      await eventually(`${name} in the cache`, () => (seen.get(name) === `ADDED:v${i}` ? true : undefined));
+      // Wait for the current watch to end before the next change, so each lands on a fresh watch.
+      const restarts = informer.health.restarts;
+      await eventually(
+        'the server to end the watch',
+        () => (informer.health.restarts > restarts ? true : undefined),
+        {
+          timeoutMs: 15_000,
+        },
+      );
+    }
+    expect(informer.health.restarts - restartsBefore).toBeGreaterThanOrEqual(6);
+    expect(informer.list().filter((cm) => cm.metadata?.name?.startsWith('expiry-'))).toHaveLength(6);
+  });
+
+  it('sees deletions and changes made while the API server was restarting', async () => {
+    await put('survives', 'before');
+    await eventually('survives cached', () => (seen.get('survives') === 'ADDED:before' ? true : undefined));
+    await plane.restartApiServer();
+    const value = randomBytes(4).toString('hex');
+    await core().replaceNamespacedConfigMap({
+      name: 'survives',
+      namespace,
+      body: { metadata: { name: 'survives', labels: { test: 'informer' } }, data: { value } },
+    });
+    await core().deleteNamespacedConfigMap({ name: 'expiry-0', namespace });
+    await eventually(
+      'the change after the restart',
+      () => (seen.get('survives') === `MODIFIED:${value}` ? true : undefined),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    await eventually('the deletion after the restart', () =>
+      informer.get(`${namespace}/expiry-0`) ? undefined : true,
+    );
+    expect(seen.get('expiry-0')?.startsWith('DELETED')).toBe(true);
+    expect(informer.health.synced).toBe(true);
+  });
+});

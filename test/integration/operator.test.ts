@@ -1,0 +1,293 @@
+// The operator against the real API server, Job controller, scheduler and
+// garbage collector. The test plays the kubelet: it sets pod status through
+// the API, as envtest users do, until the process node exists.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { permanentFailureExitCode, type VideoDownload } from '../../crds/video-download.ts';
+import type { Operator } from '../../operator/operator.ts';
+import { eventually } from '../support/eventually.ts';
+import { createTestEnvironment, type TestEnvironment } from '../support/test-operator.ts';
+import { toolPath } from '../toolchain/tools.ts';
+
+const run = promisify(execFile);
+
+function resultFor(download: VideoDownload, name = 'video.mp4') {
+  const { namespace, uid } = download.metadata;
+  return {
+    bucket: 'vdl',
+    key: `${namespace}/${download.metadata.name}/${uid}/${name}`,
+    size: 4096,
+    sha256: 'b'.repeat(64),
+    contentType: 'video/mp4',
+    title: 'Big Buck Bunny',
+    durationSeconds: 10,
+  };
+}
+
+const isPhase = (phase: string) => (d: VideoDownload) => d.status?.phase === phase;
+
+describe('operator', () => {
+  let env: TestEnvironment;
+  let jobs: k8s.BatchV1Api;
+  beforeAll(async () => {
+    env = await createTestEnvironment('operator');
+    jobs = env.config.makeApiClient(k8s.BatchV1Api);
+    await env.startOperator();
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('turns a VideoDownload into a Job with an owner reference and the expected pod', async () => {
+    const created = await env.downloads.create('first', { url: 'https://example.com/a', retries: 3 });
+    const job = await eventually('Job first', () =>
+      jobs.readNamespacedJob({ name: 'first', namespace: env.namespace }),
+    );
+    expect(job.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'VideoDownload',
+        name: 'first',
+        uid: created.metadata.uid,
+        controller: true,
+      }),
+    ]);
+    expect(job.spec?.backoffLimit).toBe(3);
+    const pod = await env.kubelet.livePod('first');
+    // The Job controller and the scheduler did the rest: a pod of our spec, bound to the node.
+    expect(pod.spec?.serviceAccountName).toBe('vdl-downloader');
+    expect(pod.spec?.automountServiceAccountToken).toBe(false);
+    expect(pod.spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    await eventually('pod bound to a node', async () => (await env.kubelet.livePod('first')).spec?.nodeName);
+    const pending = await env.downloads.waitFor(
+      'first',
+      'Pending with its Job',
+      (d) => d.status?.jobName === 'first',
+    );
+    expect(pending.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
+  });
+
+  it('follows the pod to Running and records the result on success; kubectl wait and get see it', async () => {
+    const created = await env.downloads.create('ok', { url: 'https://example.com/ok' });
+    const pod = await env.kubelet.livePod('ok');
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor('ok', 'Running', isPhase('Running'));
+
+    const kubectl = toolPath('kubectl');
+    const kubeconfig = inject('adminKubeconfig');
+    const waiting = run(kubectl, [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      env.namespace,
+      'wait',
+      '--for=condition=Complete',
+      'vd/ok',
+      '--timeout=60s',
+    ]);
+    const result = resultFor(created);
+    await env.kubelet.terminated(pod, 0, JSON.stringify({ result }));
+    const { stdout } = await waiting;
+    expect(stdout).toContain('videodownload.vdl.dev/ok condition met');
+
+    const done = await env.downloads.get('ok');
+    expect(done.status).toMatchObject({
+      phase: 'Succeeded',
+      result,
+      attempts: 1,
+      progress: { percent: 100, stage: 'done' },
+    });
+    expect(done.status?.completionTime).toBeDefined();
+
+    const table = await run(kubectl, [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      env.namespace,
+      'get',
+      'vd',
+      'ok',
+      '-o',
+      'wide',
+    ]);
+    const [header, row] = table.stdout.trim().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'PROGRESS', 'TITLE', 'AGE', 'URL', 'REASON']);
+    expect(row).toMatch(/^ok\s+Succeeded\s+100\s+Big Buck Bunny\s+\S+\s+https:\/\/example\.com\/ok/);
+
+    const events = await env.config
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespacedEvent({ namespace: env.namespace, fieldSelector: `involvedObject.name=ok` });
+    expect(events.items.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['JobCreated', 'Started', 'Succeeded']),
+    );
+    // Once the result is recorded the Job may go: the operator gave it a TTL.
+    await eventually('Job TTL set', async () => {
+      const job = await jobs.readNamespacedJob({ name: 'ok', namespace: env.namespace });
+      return job.spec?.ttlSecondsAfterFinished !== undefined ? job : undefined;
+    });
+  });
+
+  it('fails at once, without retries, on the permanent-failure exit code', async () => {
+    await env.downloads.create('gone', { url: 'https://example.com/gone', retries: 5 });
+    const pod = await env.kubelet.livePod('gone');
+    const error = { reason: 'VideoUnavailable', message: 'This video has been removed by the uploader' };
+    await env.kubelet.terminated(pod, permanentFailureExitCode, JSON.stringify({ error }));
+    const failed = await env.downloads.waitFor('gone', 'Failed', isPhase('Failed'));
+    expect(failed.status).toMatchObject({ ...error, attempts: 1 });
+    expect(failed.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'Failed', status: 'True', reason: 'VideoUnavailable' }),
+    ]);
+    expect(await env.kubelet.podsOf('gone')).toHaveLength(1);
+  });
+
+  it('retries transient failures up to the limit, then fails naming the last exit', async () => {
+    await env.downloads.create('flaky', { url: 'https://example.com/flaky', retries: 1 });
+    await env.kubelet.terminated(await env.kubelet.livePod('flaky'), 1);
+    // A second attempt comes from the Job controller.
+    const second = await eventually('a second pod', async () => {
+      const pods = await env.kubelet.podsOf('flaky');
+      return pods.length >= 2 ? env.kubelet.livePod('flaky') : undefined;
+    });
+    await env.kubelet.terminated(second, 137, undefined, 'OOMKilled');
+    const failed = await env.downloads.waitFor('flaky', 'Failed', isPhase('Failed'));
+    expect(failed.status).toMatchObject({ reason: 'RetriesExhausted', attempts: 2 });
+    expect(failed.status?.message).toContain('exit code 137');
+  });
+
+  it('stops a running download when it is deleted: Job and pod go', async () => {
+    await env.downloads.create('cancel', { url: 'https://example.com/cancel' });
+    const pod = await env.kubelet.livePod('cancel');
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor('cancel', 'Running', isPhase('Running'));
+    await env.downloads.delete('cancel');
+    await eventually('Job and pod gone', async () => {
+      const jobList = await jobs.listNamespacedJob({
+        namespace: env.namespace,
+        labelSelector: 'vdl.dev/download=cancel',
+      });
+      const pods = await env.kubelet.podsOf('cancel');
+      return jobList.items.length === 0 && pods.length === 0 ? true : undefined;
+    });
+    await expect(env.downloads.get('cancel')).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('deletes an expired download and, per its deletion policy, its stored files', async () => {
+    const created = await env.downloads.create('short', {
+      url: 'https://example.com/short',
+      ttlSecondsAfterFinished: 2,
+      storage: { bucket: env.bucket },
+    });
+    const result = { ...resultFor(created), bucket: env.bucket };
+    await env.minio.putObject(env.bucket, result.key, Buffer.from('video bytes'));
+    await env.minio.putObject(env.bucket, result.key.replace('video.mp4', 'info.json'), Buffer.from('{}'));
+    const keep = 'someone-else/keep.mp4';
+    await env.minio.putObject(env.bucket, keep, Buffer.from('not ours'));
+
+    await env.kubelet.terminated(await env.kubelet.livePod('short'), 0, JSON.stringify({ result }));
+    await env.downloads.waitFor('short', 'Succeeded', isPhase('Succeeded'));
+    await eventually('expired download deleted', async () => {
+      try {
+        await env.downloads.get('short');
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+    const left: string[] = [];
+    for await (const item of env.minio.listObjectsV2(env.bucket, '', true)) left.push(item.name as string);
+    expect(left).toEqual([keep]);
+  });
+});
+
+describe('operator download queue', () => {
+  let env: TestEnvironment;
+  beforeAll(async () => {
+    env = await createTestEnvironment('queue');
+    await env.startOperator({ maxActiveDownloads: 2, maxActivePerOwner: 2 });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('holds the global limit and releases slots fairly across owners', async () => {
+    for (const name of ['a1', 'a2', 'a3'])
+      await env.downloads.create(name, { url: `https://example.com/${name}` }, { 'vdl.dev/owner': 'alice' });
+    await env.downloads.create('b1', { url: 'https://example.com/b1' }, { 'vdl.dev/owner': 'bob' });
+    const batch = env.config.makeApiClient(k8s.BatchV1Api);
+    const jobNames = async () =>
+      (await batch.listNamespacedJob({ namespace: env.namespace })).items.map((j) => j.metadata?.name).sort();
+
+    await env.downloads.waitFor('a3', 'Queued', isPhase('Queued'));
+    await env.downloads.waitFor('b1', 'Queued or started', (d) => d.status?.phase !== undefined);
+    const started = await eventually('two Jobs', async () =>
+      (await jobNames()).length === 2 ? jobNames() : undefined,
+    );
+    expect(started).toHaveLength(2);
+    expect(started).toContain('a1');
+
+    // Finishing alice's first frees a slot; the fair order decides who goes next.
+    const a1 = await env.downloads.get('a1');
+    await env.kubelet.terminated(
+      await env.kubelet.livePod('a1'),
+      0,
+      JSON.stringify({ result: resultFor(a1) }),
+    );
+    await env.downloads.waitFor('a1', 'Succeeded', isPhase('Succeeded'));
+    const after = await eventually('a third Job', async () =>
+      (await jobNames()).length === 3 ? jobNames() : undefined,
+    );
+    expect(after).toEqual(['a1', 'a2', 'b1']);
+    expect((await env.downloads.get('a3')).status?.phase).toBe('Queued');
+    expect((await jobNames()).length).toBe(3);
+  });
+});
+
+describe('operator replicas', () => {
+  let env: TestEnvironment;
+  beforeAll(async () => {
+    env = await createTestEnvironment('replicas');
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('hands leadership over through the Lease; only the leader acts', async () => {
+    const first: Operator = await env.startOperator({ leaderElection: true, identity: 'first' });
+    await eventually('first leads', () => (first.leading ? true : undefined));
+    const second = await env.startOperator({ leaderElection: true, identity: 'second' });
+    await env.downloads.create('led-1', { url: 'https://example.com/1' });
+    await env.downloads.waitFor('led-1', 'Pending', (d) => d.status?.jobName === 'led-1');
+    expect(second.leading).toBe(false);
+
+    await first.stop();
+    await eventually('second leads', () => (second.leading ? true : undefined), { timeoutMs: 20_000 });
+    await env.downloads.create('led-2', { url: 'https://example.com/2' });
+    await env.downloads.waitFor('led-2', 'Pending', (d) => d.status?.jobName === 'led-2');
+    const lease = await env.config
+      .makeApiClient(k8s.CoordinationV1Api)
+      .readNamespacedLease({ name: 'vdl-operator', namespace: env.namespace });
+    expect(lease.spec?.holderIdentity).toBe('second');
+  });
+
+  it('creates no second Job when an operator restarts mid-run', async () => {
+    const batch = env.config.makeApiClient(k8s.BatchV1Api);
+    const before = await env.startOperator({ leaderElection: false, identity: 'before' });
+    await env.downloads.create('survivor', { url: 'https://example.com/s' });
+    await env.downloads.waitFor('survivor', 'Pending', (d) => d.status?.jobName === 'survivor');
+    await before.stop();
+    await env.startOperator({ leaderElection: false, identity: 'after' });
+    const created = await env.downloads.get('survivor');
+    await env.kubelet.terminated(
+      await env.kubelet.livePod('survivor'),
+      0,
+      JSON.stringify({ result: resultFor(created) }),
+    );
+    await env.downloads.waitFor('survivor', 'Succeeded', isPhase('Succeeded'));
+    const list = await batch.listNamespacedJob({
+      namespace: env.namespace,
+      labelSelector: 'vdl.dev/download=survivor',
+    });
+    expect(list.items).toHaveLength(1);
+  });
+});

@@ -1,0 +1,96 @@
+// An operator running in the test process against the real control plane,
+// watching a namespace of its own, with a node for its pods to be bound to.
+import * as k8s from '@kubernetes/client-node';
+import { Client as MinioClient } from 'minio';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { group, plural, version } from '../../crds/video-download.ts';
+import { loadOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
+import { s3ObjectStore } from '../../operator/object-store.ts';
+import { Operator } from '../../operator/operator.ts';
+import { registerNode } from '../cluster/node-registration.ts';
+import { eventually } from './eventually.ts';
+import { deleteNamespace, kubeConfigFrom, uniqueName } from './kube.ts';
+import { reapTerminatingPods } from './pod-reaper.ts';
+import { createDownloadNamespace, Downloads, installCrd, PodStatusWriter } from './vdl.ts';
+
+export interface TestEnvironment {
+  config: k8s.KubeConfig;
+  namespace: string;
+  downloads: Downloads;
+  kubelet: PodStatusWriter;
+  minio: MinioClient;
+  bucket: string;
+  operatorConfig: (overrides?: Partial<OperatorConfig>) => OperatorConfig;
+  startOperator: (overrides?: Partial<OperatorConfig>) => Promise<Operator>;
+  close: () => Promise<void>;
+}
+
+export async function createTestEnvironment(prefix: string): Promise<TestEnvironment> {
+  const config = kubeConfigFrom(inject('adminKubeconfig'));
+  const endpoint = inject('minio');
+  await installCrd(config);
+  const namespace = await createDownloadNamespace(config, prefix);
+  const node = await registerNode(config, uniqueName('node'));
+  const stopReaper = reapTerminatingPods(config, node.name);
+  const minio = new MinioClient({
+    endPoint: endpoint.endPoint,
+    port: endpoint.port,
+    useSSL: false,
+    accessKey: endpoint.accessKey,
+    secretKey: endpoint.secretKey,
+  });
+  const bucket = uniqueName('vdl');
+  await minio.makeBucket(bucket);
+  const operators: Operator[] = [];
+  const operatorConfig = (overrides: Partial<OperatorConfig> = {}) =>
+    loadOperatorConfig(
+      {},
+      {
+        watchNamespace: namespace,
+        leaseNamespace: namespace,
+        leaderElection: false,
+        s3Endpoint: endpoint.url,
+        defaultBucket: bucket,
+        maxActiveDownloads: 100,
+        maxActivePerOwner: 100,
+        ...overrides,
+      },
+    );
+  return {
+    config,
+    namespace,
+    downloads: new Downloads(config, namespace),
+    kubelet: new PodStatusWriter(config, namespace),
+    minio,
+    bucket,
+    operatorConfig,
+    async startOperator(overrides = {}) {
+      const operator = new Operator({
+        config: operatorConfig(overrides),
+        kubeConfig: config,
+        logger: pino({ level: process.env.VDL_TEST_LOG_LEVEL ?? 'warn' }),
+        objectStore: s3ObjectStore(endpoint.url, endpoint.accessKey, endpoint.secretKey, 'us-east-1'),
+      });
+      operators.push(operator);
+      await operator.start();
+      return operator;
+    },
+    async close() {
+      // Let a running operator finalize every download first, so the namespace is not held by finalizers.
+      const objects = config.makeApiClient(k8s.CustomObjectsApi);
+      const target = { group, version, plural, namespace };
+      if (operators.some((operator) => operator.leading)) {
+        await objects.deleteCollectionNamespacedCustomObject(target);
+        await eventually('every VideoDownload finalized', async () => {
+          const list = (await objects.listNamespacedCustomObject(target)) as { items: unknown[] };
+          return list.items.length === 0 ? true : undefined;
+        });
+      }
+      await Promise.all(operators.map((operator) => operator.stop()));
+      stopReaper();
+      await node.stop();
+      await deleteNamespace(config, namespace);
+    },
+  };
+}
