@@ -35,6 +35,8 @@ export interface ControlPlane {
   /** system:masters client config; tests and setup use it, the programs under test do not. */
   adminKubeconfig: string;
   apiServerUrl: string;
+  /** etcd's client URL (plain HTTP on loopback), for tests that compact or inspect storage. */
+  etcdUrl: string;
   pki: ClusterPki;
   minio: MinioEndpoint | undefined;
   processes: Map<string, ManagedProcess>;
@@ -148,6 +150,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       dir,
       adminKubeconfig: kubeconfig('admin'),
       apiServerUrl,
+      etcdUrl: `http://127.0.0.1:${ports.etcdClient}`,
       pki,
       minio,
       processes,

@@ -10,6 +10,21 @@ import { type ControlPlane, startControlPlane } from '../cluster/control-plane.t
 import { eventually } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfigFrom } from '../support/kube.ts';
 
+/** Compacts etcd's history up to its current revision, through etcd's JSON gateway. */
+async function compactEtcd(etcdUrl: string): Promise<void> {
+  const range = await fetch(`${etcdUrl}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: 'AA==' }),
+  });
+  const revision = ((await range.json()) as { header: { revision: string } }).header.revision;
+  const compaction = await fetch(`${etcdUrl}/v3/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision, physical: true }),
+  });
+  if (!compaction.ok)
+    throw new Error(`etcd compaction failed: HTTP ${compaction.status} ${await compaction.text()}`);
+}
+
 describe('Informer on a real API server', () => {
   let plane: ControlPlane;
   let config: k8s.KubeConfig;
@@ -92,5 +107,28 @@ describe('Informer on a real API server', () => {
     );
     expect(seen.get('expiry-0')?.startsWith('DELETED')).toBe(true);
     expect(informer.health.synced).toBe(true);
+  });
+
+  it('relists after 410 Gone when the history it would resume from was compacted away', async () => {
+    await put('before-compaction', 'x');
+    await eventually('before-compaction cached', () => (seen.get('before-compaction') ? true : undefined));
+    // Writes the informer does not watch move etcd's revision past its resource version.
+    for (let i = 0; i < 5; i++) {
+      await core().createNamespacedConfigMap({ namespace, body: { metadata: { name: `unwatched-${i}` } } });
+    }
+    await compactEtcd(plane.etcdUrl);
+    const relistsBefore = informer.health.relists;
+    // A fresh API server has no watch cache to serve the old version from; etcd answers "compacted".
+    await plane.restartApiServer();
+    await put('after-compaction', 'y');
+    await eventually(
+      'after-compaction seen',
+      () => (seen.get('after-compaction') === 'ADDED:y' ? true : undefined),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(informer.health.relists).toBeGreaterThan(relistsBefore);
+    expect(informer.get(`${namespace}/before-compaction`)).toBeDefined();
   });
 });

@@ -2,11 +2,17 @@
 // garbage collector. The test plays the kubelet: it sets pod status through
 // the API, as envtest users do, until the process node exists.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { permanentFailureExitCode, type VideoDownload } from '../../crds/video-download.ts';
 import type { Operator } from '../../operator/operator.ts';
+import { ManagedProcess } from '../cluster/managed-process.ts';
+import { freePort } from '../cluster/readiness.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-operator.ts';
 import { toolPath } from '../toolchain/tools.ts';
@@ -289,5 +295,62 @@ describe('operator replicas', () => {
       labelSelector: 'vdl.dev/download=survivor',
     });
     expect(list.items).toHaveLength(1);
+  });
+});
+
+describe('operator process', () => {
+  let env: TestEnvironment;
+  beforeAll(async () => {
+    env = await createTestEnvironment('process');
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('serves /readyz and /metrics, does its work, and on SIGTERM releases the Lease and exits 0', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'vdl-operator-'));
+    const operator = new ManagedProcess({
+      name: 'operator',
+      command: process.execPath,
+      args: [fileURLToPath(new URL('../../operator/main.ts', import.meta.url))],
+      env: {
+        ...process.env,
+        KUBECONFIG: inject('adminKubeconfig'),
+        VDL_WATCH_NAMESPACE: env.namespace,
+        VDL_LEASE_NAMESPACE: env.namespace,
+        VDL_IDENTITY: 'process-test',
+        VDL_METRICS_PORT: String(port),
+      },
+      logFile: join(dir, 'operator.log'),
+    });
+    try {
+      const ready = await eventually('operator /readyz', async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+        return response.ok ? ((await response.json()) as { ready: boolean }) : undefined;
+      });
+      expect(ready.ready).toBe(true);
+      await env.downloads.create('by-process', { url: 'https://example.com/p' });
+      await env.downloads.waitFor('by-process', 'Pending', (d) => d.status?.jobName === 'by-process');
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/^vdl_operator_jobs_created_total 1$/m);
+      expect(metrics).toMatch(/^vdl_operator_leader 1$/m);
+
+      await operator.stop(10_000);
+      expect(operator.exit).toBe('exited with code 0');
+      const lease = await env.config
+        .makeApiClient(k8s.CoordinationV1Api)
+        .readNamespacedLease({ name: 'vdl-operator', namespace: env.namespace });
+      expect(lease.spec?.holderIdentity).toBeUndefined();
+      const log = readFileSync(join(dir, 'operator.log'), 'utf8').trim().split('\n');
+      // JSON logs that name the download they are about.
+      expect(log.map((line) => JSON.parse(line))).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ msg: 'created Job', download: `${env.namespace}/by-process` }),
+        ]),
+      );
+    } finally {
+      await operator.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { Client as MinioClient } from 'minio';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { group, plural, version } from '../../crds/video-download.ts';
+import { group, plural, type VideoDownload, version } from '../../crds/video-download.ts';
 import { loadOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
 import { s3ObjectStore } from '../../operator/object-store.ts';
 import { Operator } from '../../operator/operator.ts';
@@ -77,16 +77,24 @@ export async function createTestEnvironment(prefix: string): Promise<TestEnviron
       return operator;
     },
     async close() {
-      // Let a running operator finalize every download first, so the namespace is not held by finalizers.
+      // Let a running operator finalize every download first; with none running, drop the
+      // finalizers ourselves, so the namespace is not held by them.
       const objects = config.makeApiClient(k8s.CustomObjectsApi);
       const target = { group, version, plural, namespace };
-      if (operators.some((operator) => operator.leading)) {
-        await objects.deleteCollectionNamespacedCustomObject(target);
-        await eventually('every VideoDownload finalized', async () => {
-          const list = (await objects.listNamespacedCustomObject(target)) as { items: unknown[] };
-          return list.items.length === 0 ? true : undefined;
-        });
+      const remaining = async () =>
+        ((await objects.listNamespacedCustomObject(target)) as { items: VideoDownload[] }).items;
+      if (!operators.some((operator) => operator.leading)) {
+        for (const download of await remaining()) {
+          await objects.patchNamespacedCustomObject(
+            { ...target, name: download.metadata.name as string, body: { metadata: { finalizers: null } } },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+          );
+        }
       }
+      await objects.deleteCollectionNamespacedCustomObject(target);
+      await eventually('every VideoDownload gone', async () =>
+        (await remaining()).length === 0 ? true : undefined,
+      );
       await Promise.all(operators.map((operator) => operator.stop()));
       stopReaper();
       await node.stop();
