@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideQueue, type Waiting } from './download-queue.ts';
+import { decideQueue, queueSnapshot, type Waiting } from './download-queue.ts';
+import { download } from './test-fixtures.ts';
 
 function waiting(owner: string, count: number, start = 0): Waiting[] {
   return Array.from({ length: count }, (_, i) => ({ key: `${owner}-${i + 1}`, owner, createdAt: start + i }));
@@ -53,5 +54,31 @@ describe('decideQueue', () => {
       { key: 'y', owner: 'o', createdAt: 5 },
     ];
     expect(decideQueue(same, new Map(), { maxActive: 1, maxActivePerOwner: 1 }).order).toEqual(['y', 'z']);
+  });
+});
+
+describe('queueSnapshot', () => {
+  const jobOf = (name: string, finished = false) => ({
+    metadata: { name, namespace: 'team', labels: { 'vdl.dev/download': name } },
+    status: finished ? { conditions: [{ type: 'Complete', status: 'True' }] } : {},
+  });
+
+  it('counts a Job once when both the cache and an expectation hold it', () => {
+    // The create call can return after the watch delivered the Job: the expectation is stale.
+    const snapshot = queueSnapshot([download('a'), download('b')], [jobOf('a')], new Map([['team/a', 'a']]));
+    expect(snapshot.active).toEqual(new Map([['namespace:team', 1]]));
+    expect(snapshot.fulfilled).toEqual(['team/a']);
+    expect(snapshot.waiting.map((w) => w.key)).toEqual(['team/b']);
+  });
+
+  it('counts expected Jobs the cache has not seen yet, and frees finished ones', () => {
+    const finished = download('done', {}, { status: { phase: 'Succeeded' } });
+    const snapshot = queueSnapshot(
+      [download('a'), download('b'), finished],
+      [jobOf('done', true), jobOf('x')],
+      new Map([['team/a', 'a']]),
+    );
+    expect(snapshot.active).toEqual(new Map([['namespace:team', 2]]));
+    expect(snapshot.waiting.map((w) => w.key)).toEqual(['team/b']);
   });
 });

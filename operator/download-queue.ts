@@ -2,6 +2,10 @@
 // fair order across owners (the owner with the fewest running goes first,
 // FIFO within one owner). Pure: its only state is the resources themselves,
 // so the queue survives operator restarts.
+import type { V1Job } from '@kubernetes/client-node';
+import { labels, type VideoDownload } from '../crds/video-download.ts';
+import { jobNameFor, ownerOf } from './desired-job.ts';
+import { isTerminal, jobFinished } from './status.ts';
 
 export interface QueueLimits {
   maxActive: number;
@@ -66,4 +70,53 @@ export function decideQueue(
     }
   }
   return { admitted, order };
+}
+
+export interface QueueSnapshot {
+  waiting: Waiting[];
+  /** Running downloads per owner. */
+  active: Map<string, number>;
+  /** Expected Jobs that the cache now holds: expectations to drop. */
+  fulfilled: string[];
+}
+
+/**
+ * Who waits and who runs, from the caches and the Jobs created but not yet
+ * seen there (keyed by download, valued by Job name). A Job counts once,
+ * whether the cache or an expectation holds it.
+ */
+export function queueSnapshot(
+  downloads: VideoDownload[],
+  jobs: V1Job[],
+  expected: Map<string, string>,
+): QueueSnapshot {
+  const byKey = new Map(downloads.map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, d]));
+  const jobKeys = new Set(jobs.map((job) => `${job.metadata?.namespace}/${job.metadata?.name}`));
+  const active = new Map<string, number>();
+  const countActive = (owner: string) => active.set(owner, (active.get(owner) ?? 0) + 1);
+  for (const job of jobs) {
+    if (jobFinished(job)) continue;
+    const download = byKey.get(`${job.metadata?.namespace}/${job.metadata?.labels?.[labels.download]}`);
+    // A Job whose download is already recorded as finished no longer holds a slot.
+    if (download && isTerminal(download)) continue;
+    countActive(download ? ownerOf(download) : `namespace:${job.metadata?.namespace}`);
+  }
+  const fulfilled: string[] = [];
+  for (const [key, jobName] of expected) {
+    const download = byKey.get(key);
+    if (jobKeys.has(`${download?.metadata.namespace ?? key.split('/')[0]}/${jobName}`)) fulfilled.push(key);
+    else if (download) countActive(ownerOf(download));
+  }
+  const waiting: Waiting[] = [];
+  for (const [key, download] of byKey) {
+    const { namespace, name } = download.metadata;
+    if (isTerminal(download) || download.metadata.deletionTimestamp || download.status?.jobName) continue;
+    if (expected.has(key) || jobKeys.has(`${namespace}/${jobNameFor(name as string)}`)) continue;
+    waiting.push({
+      key,
+      owner: ownerOf(download),
+      createdAt: new Date(download.metadata.creationTimestamp ?? 0).getTime(),
+    });
+  }
+  return { waiting, active, fulfilled };
 }

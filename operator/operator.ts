@@ -11,6 +11,7 @@ import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import type { ObjectStore } from './object-store.ts';
 import { type Caches, Reconciler } from './reconciler.ts';
+import { jobFinished } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface OperatorOptions {
@@ -101,11 +102,13 @@ export class Operator {
         plural: 'jobs',
         labelSelector: ownedSelector,
         transform: slimJob,
-        onChange: (_type, job) => {
+        onChange: (type, job, previous) => {
           const key = downloadKeyOf(job);
           if (!key) return;
           this.reconciler.observedJob(key);
           this.enqueue(key);
+          const justFinished = jobFinished(job) && !(previous && jobFinished(previous));
+          if (type === 'DELETED' || justFinished) this.wakeQueue();
         },
       }),
       pods: new Informer<k8s.V1Pod>({
@@ -172,6 +175,10 @@ export class Operator {
     await this.elector?.stop();
     await this.stopWorkers();
     for (const informer of Object.values(this.caches)) informer.stop();
+  }
+
+  private wakeQueue(): void {
+    if (this.queue) this.reconciler.wakeQueue();
   }
 
   private enqueue(key: string): void {

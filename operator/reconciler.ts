@@ -15,8 +15,8 @@ import {
   version,
 } from '../crds/video-download.ts';
 import type { OperatorConfig } from './config.ts';
-import { bucketFor, desiredJob, jobNameFor, keyPrefixFor, ownerOf } from './desired-job.ts';
-import { decideQueue, type Waiting } from './download-queue.ts';
+import { bucketFor, desiredJob, jobNameFor, keyPrefixFor } from './desired-job.ts';
+import { decideQueue, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import type { Informer } from './informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -139,7 +139,7 @@ export class Reconciler {
           mergePatch,
         );
       }
-      if (!isTerminal(download)) this.releaseSlot(download);
+      if (!isTerminal(download)) this.wakeQueue();
       return this.expire(download, status);
     }
     return {};
@@ -158,54 +158,41 @@ export class Reconciler {
     }
   }
 
-  private queueSnapshot(): { waiting: Waiting[]; active: Map<string, number> } {
-    const active = new Map<string, number>();
-    const countActive = (owner: string) => active.set(owner, (active.get(owner) ?? 0) + 1);
+  private queueSnapshot(): QueueSnapshot {
     const { downloads, jobs } = this.deps.caches;
-    for (const job of jobs.list()) {
-      if (jobFinished(job)) continue;
-      const download = downloads.get(
-        `${job.metadata?.namespace}/${job.metadata?.labels?.['vdl.dev/download']}`,
-      );
-      // A Job whose download is already recorded as finished no longer holds a slot.
-      if (download && isTerminal(download)) continue;
-      countActive(download ? ownerOf(download) : `namespace:${job.metadata?.namespace}`);
-    }
-    for (const key of this.expectedJobs.keys()) {
-      const download = downloads.get(key);
-      if (download) countActive(ownerOf(download));
-    }
-    const waiting: Waiting[] = [];
-    for (const download of downloads.list()) {
-      const { namespace, name } = download.metadata;
-      const key = `${namespace}/${name}`;
-      if (isTerminal(download) || download.metadata.deletionTimestamp || download.status?.jobName) continue;
-      if (this.expectedJobs.has(key) || jobs.get(`${namespace}/${jobNameFor(name as string)}`)) continue;
-      waiting.push({
-        key,
-        owner: ownerOf(download),
-        createdAt: new Date(download.metadata.creationTimestamp ?? 0).getTime(),
-      });
-    }
-    return { waiting, active };
+    const snapshot = queueSnapshot(downloads.list(), jobs.list(), this.expectedJobs);
+    for (const key of snapshot.fulfilled) this.expectedJobs.delete(key);
+    return snapshot;
   }
 
-  /** Under the admission lock: start this download if the fair queue lets it. */
-  private admitAndCreate(
+  /**
+   * Start this download if the fair queue lets it. The decision is made under
+   * a lock and recorded as an expectation before the lock is released, so
+   * limits hold across workers while the Job creates themselves run in parallel.
+   */
+  private async admitAndCreate(
     download: VideoDownload,
   ): Promise<{ admitted: boolean; job: k8s.V1Job | undefined }> {
     const key = `${download.metadata.namespace}/${download.metadata.name}`;
-    const run = this.admission.then(async () => {
+    const jobName = jobNameFor(download.metadata.name as string);
+    const decided = this.admission.then(() => {
       const { waiting, active } = this.queueSnapshot();
       const decision = decideQueue(waiting, active, {
         maxActive: this.deps.config.maxActiveDownloads,
         maxActivePerOwner: this.deps.config.maxActivePerOwner,
       });
-      if (!decision.admitted.has(key)) return { admitted: false, job: undefined };
-      return { admitted: true, job: await this.createJob(download) };
+      const admitted = decision.admitted.has(key);
+      if (admitted) this.expectedJobs.set(key, jobName);
+      return admitted;
     });
-    this.admission = run.catch(() => {});
-    return run;
+    this.admission = decided.catch(() => {});
+    if (!(await decided)) return { admitted: false, job: undefined };
+    try {
+      return { admitted: true, job: await this.createJob(download) };
+    } catch (error) {
+      this.expectedJobs.delete(key);
+      throw error;
+    }
   }
 
   private async createJob(download: VideoDownload): Promise<k8s.V1Job> {
@@ -214,7 +201,6 @@ export class Reconciler {
     const namespace = download.metadata.namespace as string;
     try {
       const job = await this.batch.createNamespacedJob({ namespace, body });
-      this.expectedJobs.set(key, job.metadata?.name as string);
       this.deps.metrics.jobsCreated.inc();
       this.deps.logger.info({ download: key, job: job.metadata?.name }, 'created Job');
       return job;
@@ -227,7 +213,6 @@ export class Reconciler {
           `Job ${body.metadata?.name} exists but belongs to another object; waiting for it to go`,
         );
       }
-      this.expectedJobs.set(key, existing.metadata?.name as string);
       return existing;
     }
   }
@@ -245,11 +230,9 @@ export class Reconciler {
     if (event) await this.deps.recorder.record(download, event.type, event.reason, event.message);
   }
 
-  /** A finished download frees a slot: reconcile the queued downloads that may start now. */
-  private releaseSlot(finished: VideoDownload): void {
+  /** A slot may have come free (a download finished, a Job or download went): reconcile whoever may start now. */
+  wakeQueue(): void {
     const { waiting, active } = this.queueSnapshot();
-    const owner = ownerOf(finished);
-    active.set(owner, Math.max(0, (active.get(owner) ?? 1) - 1));
     const decision = decideQueue(waiting, active, {
       maxActive: this.deps.config.maxActiveDownloads,
       maxActivePerOwner: this.deps.config.maxActivePerOwner,
