@@ -1,9 +1,9 @@
 // Wires the operator together from its configuration and runs it until
 // SIGTERM or SIGINT, then shuts down gracefully.
-import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { loadOperatorConfig } from './config.ts';
 import { startHealthServer } from './health-server.ts';
+import { loadKubeConfig } from './kube-config.ts';
 import { s3ObjectStore } from './object-store.ts';
 import { Operator } from './operator.ts';
 
@@ -12,8 +12,7 @@ const logger = pino({
   level: config.logLevel,
   base: { component: 'vdl-operator', identity: config.identity },
 });
-const kubeConfig = new k8s.KubeConfig();
-kubeConfig.loadFromDefault();
+const kubeConfig = loadKubeConfig();
 
 const accessKey = process.env.VDL_S3_ACCESS_KEY;
 const secretKey = process.env.VDL_S3_SECRET_KEY;

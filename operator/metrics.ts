@@ -1,9 +1,11 @@
 // Prometheus metrics of the operator, in a registry of its own so two
 // operators in one test process do not collide.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createOperatorMetrics() {
   const registry = new Registry();
+  // Process and Node.js runtime metrics (memory, heap, event loop lag, GC).
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     reconciles: new Counter({

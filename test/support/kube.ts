@@ -1,12 +1,13 @@
 // Kubernetes clients and namespaces for tests that talk to the local control plane.
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
+import { reuseConnections } from '../../operator/kube-config.ts';
 import { eventually } from './eventually.ts';
 
 export function kubeConfigFrom(path: string): k8s.KubeConfig {
   const config = new k8s.KubeConfig();
   config.loadFromFile(path);
-  return config;
+  return reuseConnections(config);
 }
 
 export function uniqueName(prefix: string): string {
