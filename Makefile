@@ -64,6 +64,10 @@ test-integration: tools ## Integration tests against the real control plane, Min
 test: tools lint typecheck ## Everything CI runs: lint, types, unit and integration tests
 	$(VITEST) run
 
+.PHONY: bench
+bench: tools ## Benchmarks against side-by-side baselines; tables go to test/bench/results/
+	node test/bench/operator-scale.ts
+
 .PHONY: cluster
 cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C
 	node test/cluster/main.ts
