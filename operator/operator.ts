@@ -10,7 +10,7 @@ import { Informer, type InformerHealth } from './informer.ts';
 import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import type { ObjectStore } from './object-store.ts';
-import { type Caches, Reconciler } from './reconciler.ts';
+import { type Caches, Reconciler, statusCodeOf } from './reconciler.ts';
 import { jobFinished } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -219,6 +219,11 @@ export class Operator {
         if (requeueAfterMs !== undefined) queue.addAfter(key, requeueAfterMs);
         this.metrics.reconciles.inc({ result: requeueAfterMs === undefined ? 'success' : 'requeue' });
       } catch (error) {
+        if (statusCodeOf(error) === 404) {
+          // Deleted while we worked on it; the informer's DELETED event has the last word.
+          queue.forget(key);
+          continue;
+        }
         this.metrics.reconciles.inc({ result: 'error' });
         this.options.logger.warn(
           {
