@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { VideoDownloadSpec } from '../../crds/video-download.ts';
+import { formatSelector, parseQuantity, ytDlpArgs } from './yt-dlp-args.ts';
+
+const base = {
+  workDir: '/work/out',
+  maxFileSize: 1000,
+  proxyUrl: 'http://127.0.0.1:1',
+  eventsFile: '/work/events',
+};
+const argsFor = (spec: object) =>
+  ytDlpArgs({ ...base, spec: VideoDownloadSpec.parse({ url: 'https://e.com/v', ...spec }) });
+const flagValue = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+describe('ytDlpArgs', () => {
+  it('ends options before the URL, so it can never be read as a flag', () => {
+    const args = argsFor({});
+    expect(args.slice(-2)).toEqual(['--', 'https://e.com/v']);
+  });
+
+  it('ignores config files, sends every request through the egress proxy and caps the size', () => {
+    const args = argsFor({});
+    expect(args).toContain('--ignore-config');
+    expect(flagValue(args, '--proxy')).toBe('http://127.0.0.1:1');
+    expect(flagValue(args, '--max-filesize')).toBe('1000');
+    expect(flagValue(args, '--paths')).toBe('/work/out');
+  });
+
+  it.each([
+    [{}, 'bv*+ba/b'],
+    [{ format: { preset: '720p' } }, 'bv*[height<=720]+ba/b[height<=720]/b'],
+    [{ format: { preset: 'audio' } }, 'ba/b'],
+    [{ audio: { extract: true } }, 'ba/b'],
+    [{ format: { selector: 'best[ext=mp4]' } }, 'best[ext=mp4]'],
+  ])('selects formats for %j', (spec, selector) => {
+    expect(formatSelector(VideoDownloadSpec.parse({ url: 'https://e.com/v', ...spec }))).toBe(selector);
+  });
+
+  it('asks for audio extraction, subtitles and a container only when the spec does', () => {
+    expect(argsFor({})).not.toContain('--extract-audio');
+    expect(argsFor({})).not.toContain('--write-subs');
+    const args = argsFor({
+      audio: { extract: true, format: 'mp3', quality: '192K' },
+      subtitles: { languages: ['en', 'de'], autoCaptions: true, embed: true },
+      output: { container: 'mkv' },
+    });
+    expect(flagValue(args, '--audio-format')).toBe('mp3');
+    expect(flagValue(args, '--audio-quality')).toBe('192K');
+    expect(flagValue(args, '--sub-langs')).toBe('en,de');
+    expect(args).toEqual(
+      expect.arrayContaining(['--write-auto-subs', '--embed-subs', '--merge-output-format']),
+    );
+  });
+
+  it('passes rate limit and cookies only when configured', () => {
+    const args = ytDlpArgs({
+      ...base,
+      spec: VideoDownloadSpec.parse({ url: 'https://e.com/v' }),
+      rateLimit: '1M',
+      cookiesFile: '/c',
+    });
+    expect(flagValue(args, '--limit-rate')).toBe('1M');
+    expect(flagValue(args, '--cookies')).toBe('/c');
+  });
+});
+
+describe('parseQuantity', () => {
+  it.each([
+    ['1000', 1000],
+    ['10Ki', 10_240],
+    ['1.5G', 1_500_000_000],
+    ['2Gi', 2 * 2 ** 30],
+  ])('%s is %d bytes', (text, bytes) => {
+    expect(parseQuantity(text)).toBe(bytes);
+  });
+  it('refuses what is not a size', () => {
+    expect(() => parseQuantity('1 GB')).toThrow(/not a size/);
+  });
+});

@@ -1,0 +1,117 @@
+// The yt-dlp command line for one download: a pure function of the validated
+// spec. Every user value arrives as the argument of a fixed flag (never as a
+// flag itself), after schema validation restricted its characters.
+import type { VideoDownloadSpec } from '../../crds/video-download.ts';
+
+export interface YtDlpOptions {
+  spec: VideoDownloadSpec;
+  workDir: string;
+  /** Bytes; yt-dlp refuses larger files. */
+  maxFileSize: number;
+  /** Egress filter every request of yt-dlp goes through. */
+  proxyUrl: string;
+  /** File that receives the plan and done lines (--print would imply --quiet and hide errors). */
+  eventsFile: string;
+  cookiesFile?: string;
+  rateLimit?: string;
+}
+
+// Machine-readable lines on stdout; the parser in progress.ts reads them.
+export const progressPrefix = 'VDLPROGRESS ';
+export const postprocessPrefix = 'VDLPOSTPROCESS ';
+export const planPrefix = 'VDLPLAN ';
+export const donePrefix = 'VDLDONE ';
+
+const presetSelectors: Record<string, string> = {
+  best: 'bv*+ba/b',
+  '2160p': 'bv*[height<=2160]+ba/b[height<=2160]/b',
+  '1080p': 'bv*[height<=1080]+ba/b[height<=1080]/b',
+  '720p': 'bv*[height<=720]+ba/b[height<=720]/b',
+  '480p': 'bv*[height<=480]+ba/b[height<=480]/b',
+  audio: 'ba/b',
+};
+
+export function formatSelector(spec: VideoDownloadSpec): string {
+  if (spec.format.selector) return spec.format.selector;
+  if (spec.audio.extract && spec.format.preset === 'best') return presetSelectors.audio as string;
+  return presetSelectors[spec.format.preset] as string;
+}
+
+export function ytDlpArgs(options: YtDlpOptions): string[] {
+  const { spec } = options;
+  const args = [
+    '--ignore-config',
+    '--no-update',
+    '--no-playlist',
+    '--no-cache-dir',
+    '--no-mtime',
+    '--restrict-filenames',
+    '--newline',
+    '--progress',
+    '--progress-template',
+    `download:${progressPrefix}{"status":%(progress.status)j,"downloaded":%(progress.downloaded_bytes)j,"total":%(progress.total_bytes)j,"estimate":%(progress.total_bytes_estimate)j,"speed":%(progress.speed)j,"eta":%(progress.eta)j,"format":%(info.format_id)j}`,
+    '--progress-template',
+    `postprocess:${postprocessPrefix}{"status":%(progress.status)j,"postprocessor":%(progress.postprocessor)j}`,
+    '--print-to-file',
+    `video:${planPrefix}{"format":%(format_id)j,"size":%(filesize,filesize_approx)j,"title":%(title)j}`,
+    options.eventsFile,
+    '--print-to-file',
+    `after_move:${donePrefix}{"file":%(filepath)j,"title":%(title)j,"duration":%(duration)j,"ext":%(ext)j}`,
+    options.eventsFile,
+    '--proxy',
+    options.proxyUrl,
+    '--paths',
+    options.workDir,
+    '--output',
+    spec.output.filenameTemplate,
+    '--format',
+    formatSelector(spec),
+    '--max-filesize',
+    String(options.maxFileSize),
+    '--retries',
+    '3',
+    '--fragment-retries',
+    '5',
+    '--retry-sleep',
+    'exp=1:8',
+    '--socket-timeout',
+    '30',
+    '--write-info-json',
+  ];
+  if (spec.output.container)
+    args.push('--merge-output-format', spec.output.container, '--remux-video', spec.output.container);
+  if (spec.audio.extract) {
+    args.push('--extract-audio', '--audio-format', spec.audio.format);
+    if (spec.audio.quality) args.push('--audio-quality', spec.audio.quality);
+  }
+  const { languages, autoCaptions, embed } = spec.subtitles;
+  if (languages.length > 0) {
+    args.push('--write-subs', '--sub-langs', languages.join(','));
+    if (autoCaptions) args.push('--write-auto-subs');
+    if (embed) args.push('--embed-subs');
+  }
+  if (options.rateLimit) args.push('--limit-rate', options.rateLimit);
+  if (options.cookiesFile) args.push('--cookies', options.cookiesFile);
+  // "--" ends the options: the URL can never be read as one.
+  args.push('--', spec.url);
+  return args;
+}
+
+const units: Record<string, number> = {
+  '': 1,
+  K: 1e3,
+  Ki: 2 ** 10,
+  M: 1e6,
+  Mi: 2 ** 20,
+  G: 1e9,
+  Gi: 2 ** 30,
+  T: 1e12,
+  Ti: 2 ** 40,
+};
+
+/** Bytes in a quantity such as 500Mi or 1.5G. */
+export function parseQuantity(quantity: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(K|Ki|M|Mi|G|Gi|T|Ti)?$/.exec(quantity);
+  if (!match) throw new Error(`not a size: ${quantity}`);
+  return Math.floor(Number(match[1]) * (units[match[2] ?? ''] as number));
+}
