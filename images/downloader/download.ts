@@ -1,0 +1,191 @@
+// One download from start to finish: yt-dlp through the egress filter, live
+// progress, upload of the file and its info JSON, and the termination
+// message the operator reads. Returns the exit code; never throws for a
+// failed download, only reports it.
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { execa } from 'execa';
+import type { Client } from 'minio';
+import type { TerminationMessage } from '../../crds/termination-message.ts';
+import type { Result } from '../../crds/video-download.ts';
+import { parseAllowList } from './address-policy.ts';
+import type { DownloaderConfig } from './config.ts';
+import { contentTypeOf } from './content-type.ts';
+import { startEgressProxy } from './egress-proxy.ts';
+import { type ClassifiedFailure, classifyFailure, exitCodeFor } from './failure.ts';
+import {
+  advance,
+  initialProgress,
+  type ProgressState,
+  parseLine,
+  toStatusProgress,
+  uploading,
+} from './progress.ts';
+import type { ProgressSink } from './progress-reporter.ts';
+import { uploadFile } from './uploader.ts';
+import { ytDlpArgs } from './yt-dlp-args.ts';
+
+export interface DownloadOutcome {
+  exitCode: number;
+  message: TerminationMessage;
+  /** Seconds spent in yt-dlp and in the upload, for logs and benchmarks. */
+  timings?: { downloadSeconds: number; uploadSeconds: number };
+}
+
+function failed(failure: ClassifiedFailure): DownloadOutcome {
+  return {
+    exitCode: exitCodeFor(failure),
+    message: { error: { reason: failure.reason, message: failure.message } },
+  };
+}
+
+// S3 user metadata travels in HTTP headers: ASCII only.
+function headerSafe(value: string): string {
+  return encodeURIComponent(value).slice(0, 1024);
+}
+
+export async function runDownload(
+  config: DownloaderConfig,
+  s3: Client,
+  progress: ProgressSink,
+  log: (message: string) => void = () => {},
+): Promise<DownloadOutcome> {
+  const outDir = join(config.workDir, 'out');
+  const eventsFile = join(config.workDir, 'events.jsonl');
+  await mkdir(outDir, { recursive: true });
+  const proxy = await startEgressProxy({ allowed: parseAllowList(config.egressAllow) });
+  let state: ProgressState = initialProgress();
+  const report = (next: ProgressState, force = false) => {
+    const stageChanged = next.stage !== state.stage;
+    state = next;
+    progress.report(toStatusProgress(state, new Date()), force || stageChanged);
+  };
+  let output = '';
+  let plannedRead = false;
+  const began = performance.now();
+  try {
+    report(state, true);
+    const child = execa(
+      config.ytDlp,
+      ytDlpArgs({
+        spec: config.spec,
+        workDir: outDir,
+        maxFileSize: config.maxFileSize,
+        proxyUrl: proxy.url,
+        eventsFile,
+        cookiesFile: config.cookiesFile,
+        rateLimit: config.rateLimit,
+      }),
+      {
+        all: true,
+        buffer: false,
+        reject: false,
+        stdin: 'ignore',
+        // yt-dlp parses untrusted pages: it gets no credentials, only what it needs to run.
+        extendEnv: false,
+        env: { PATH: process.env.PATH, HOME: config.workDir, LANG: 'C.UTF-8', TMPDIR: config.workDir },
+      },
+    );
+    for await (const line of child.iterable({ from: 'all' })) {
+      const text = String(line);
+      const parsed = parseLine(text);
+      if (!parsed) {
+        output += `${text}\n`;
+        if (output.length > 64_000) output = output.slice(-32_000);
+        continue;
+      }
+      if (!plannedRead && parsed.kind === 'download') {
+        // The plan line was written before the download started; it weights the streams.
+        plannedRead = true;
+        for (const event of (await readFile(eventsFile, 'utf8').catch(() => '')).split('\n')) {
+          const plan = parseLine(event);
+          if (plan?.kind === 'plan') state = advance(state, plan);
+        }
+      }
+      report(advance(state, parsed));
+    }
+    const { exitCode } = await child;
+    for (const event of (await readFile(eventsFile, 'utf8').catch(() => '')).split('\n')) {
+      const done = parseLine(event);
+      if (done?.kind === 'done') state = advance(state, done);
+    }
+    if (exitCode !== 0 || !state.done) {
+      log(`yt-dlp exited ${exitCode}: ${output.slice(-2000)}`);
+      return failed(classifyFailure(output, proxy.refusals));
+    }
+    const file = state.done.file;
+    const { size } = await stat(file);
+    if (size > config.maxFileSize) {
+      return failed({
+        reason: 'FileTooLarge',
+        message: `the file has ${size} bytes, over the limit of ${config.maxFileSize}`,
+        permanent: true,
+      });
+    }
+
+    const filename = basename(file);
+    const key = `${config.keyPrefix}${filename}`;
+    const contentType = contentTypeOf(filename);
+    const downloadSeconds = (performance.now() - began) / 1000;
+    const started = Date.now();
+    const uploaded = await uploadFile(
+      s3,
+      config.bucket,
+      key,
+      file,
+      {
+        'Content-Type': contentType,
+        'X-Amz-Meta-Title': headerSafe(state.title ?? filename),
+        'X-Amz-Meta-Source-Url': headerSafe(config.spec.url),
+      },
+      (sent, total) =>
+        report(uploading(state, sent, total, sent / Math.max(0.001, (Date.now() - started) / 1000))),
+      config.uploadRetries,
+    );
+    const infoFile = file.replace(/\.[^./]+$/, '.info.json');
+    let infoKey: string | undefined;
+    if (
+      await stat(infoFile).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      infoKey = `${config.keyPrefix}info.json`;
+      await uploadFile(
+        s3,
+        config.bucket,
+        infoKey,
+        infoFile,
+        { 'Content-Type': 'application/json' },
+        () => {},
+        config.uploadRetries,
+      );
+    }
+    const result: Result = {
+      bucket: config.bucket,
+      key,
+      filename,
+      size: uploaded.size,
+      sha256: uploaded.sha256,
+      contentType,
+      title: state.title,
+      durationSeconds: state.done.duration,
+      infoKey,
+    };
+    report({ ...uploading(state, uploaded.size, uploaded.size), stage: 'done', percent: 100 }, true);
+    const uploadSeconds = (Date.now() - started) / 1000;
+    return { exitCode: 0, message: { result }, timings: { downloadSeconds, uploadSeconds } };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`download failed: ${message}`);
+    return failed({ reason: 'UploadFailed', message: message.slice(0, 500), permanent: false });
+  } finally {
+    await progress.flush();
+    await proxy.close();
+  }
+}
+
+export async function writeTerminationMessage(path: string, message: TerminationMessage): Promise<void> {
+  // The kubelet reads at most 4096 bytes of it.
+  await writeFile(path, JSON.stringify(message).slice(0, 4096));
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { permanentFailureExitCode } from '../../crds/video-download.ts';
+import { classifyFailure, errorLine, exitCodeFor } from './failure.ts';
+
+describe('classifyFailure', () => {
+  it.each([
+    ['ERROR: Unsupported URL: https://example.com/', 'UnsupportedURL', true],
+    ['ERROR: [generic] x: Unable to download webpage: HTTP Error 404: Not Found', 'NotFound', true],
+    ["ERROR: [youtube] abc: Private video. Sign in if you've been granted access", 'VideoPrivate', true],
+    [
+      'ERROR: [youtube] abc: Video unavailable. This video has been removed by the uploader',
+      'VideoUnavailable',
+      true,
+    ],
+    ['[download] File is larger than max-filesize (5 bytes > 1 bytes). Aborting.', 'FileTooLarge', true],
+    ['ERROR: Requested format is not available', 'FormatUnavailable', true],
+    ['ERROR: Unable to download webpage: HTTP Error 503: Service Unavailable', 'DownloadFailed', false],
+    ['ERROR: something nobody has seen before', 'DownloadFailed', false],
+  ])('%s → %s', (output, reason, permanent) => {
+    expect(classifyFailure(`WARNING: noise\n${output}\n`, [])).toMatchObject({ reason, permanent });
+  });
+
+  it('names a refused destination before anything yt-dlp said', () => {
+    expect(classifyFailure('ERROR: HTTP Error 403: Forbidden', ['127.0.0.1:22 refused: loopback'])).toEqual({
+      reason: 'ForbiddenAddress',
+      message: '127.0.0.1:22 refused: loopback',
+      permanent: true,
+    });
+  });
+
+  it('exits so that the Job fails at once only for permanent failures', () => {
+    expect(exitCodeFor({ reason: 'X', message: '', permanent: true })).toBe(permanentFailureExitCode);
+    expect(exitCodeFor({ reason: 'X', message: '', permanent: false })).toBe(1);
+  });
+
+  it('keeps one line for a person', () => {
+    expect(errorLine('a\nERROR: first\nERROR: second\ntrailing')).toBe('second');
+    expect(errorLine('')).toBe('yt-dlp failed without a message');
+  });
+});
