@@ -67,6 +67,7 @@ test: tools lint typecheck ## Everything CI runs: lint, types, unit and integrat
 .PHONY: bench
 bench: tools ## Benchmarks against side-by-side baselines; tables go to test/bench/results/
 	node test/bench/operator-scale.ts
+	node test/bench/downloader-overhead.ts
 
 .PHONY: cluster
 cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C

@@ -1,0 +1,258 @@
+// The downloader program with real yt-dlp, ffmpeg, MinIO and API server,
+// against a local media site. Its service account may only patch
+// VideoDownload status, as in a cluster.
+
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client as MinioClient } from 'minio';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  permanentFailureExitCode,
+  type VideoDownload,
+  type VideoDownloadSpecInput,
+} from '../../crds/video-download.ts';
+import { Informer } from '../../operator/informer.ts';
+import { type DownloaderHarness, downloaderHarness } from '../support/downloader-harness.ts';
+import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
+import { type MediaServer, startMediaServer } from '../support/media-server.ts';
+import { createDownloadNamespace, Downloads, installCrd } from '../support/vdl.ts';
+import { toolPath } from '../toolchain/tools.ts';
+
+const run = promisify(execFile);
+const config = kubeConfigFrom(inject('adminKubeconfig'));
+const endpoint = inject('minio');
+const minio = new MinioClient({
+  endPoint: endpoint.endPoint,
+  port: endpoint.port,
+  useSSL: false,
+  accessKey: endpoint.accessKey,
+  secretKey: endpoint.secretKey,
+});
+
+let namespace: string;
+let downloads: Downloads;
+let media: MediaServer;
+let canary: Server;
+let canaryConnections = 0;
+let harness: DownloaderHarness;
+const bucket = uniqueName('dl');
+const progressSeen = new Map<string, Array<{ stage?: string; percent?: number }>>();
+let watcher: Informer<VideoDownload>;
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function objectBytes(key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await minio.getObject(bucket, key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function ffprobe(data: Buffer, name: string) {
+  const file = join(mkdtempSync(join(tmpdir(), 'vdl-probe-')), name);
+  writeFileSync(file, data);
+  const { stdout } = await run(toolPath('ffmpeg').replace(/ffmpeg$/, 'ffprobe'), [
+    '-v',
+    'error',
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    file,
+  ]);
+  return JSON.parse(stdout) as {
+    streams: Array<{ codec_type: string; codec_name: string }>;
+    format: { duration: string };
+  };
+}
+
+async function download(name: string, spec: VideoDownloadSpecInput, env: Record<string, string> = {}) {
+  return harness.run(name, spec, { VDL_MAX_FILE_SIZE: '50Mi', ...env });
+}
+
+beforeAll(async () => {
+  await installCrd(config);
+  namespace = await createDownloadNamespace(config, 'downloader');
+  downloads = new Downloads(config, namespace);
+  canary = createServer((socket) => {
+    canaryConnections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
+  const canaryPort = (canary.address() as { port: number }).port;
+  media = await startMediaServer({ forbiddenRedirect: `http://127.0.0.1:${canaryPort}/secret` });
+  await minio.makeBucket(bucket);
+  harness = await downloaderHarness({
+    config,
+    apiServerUrl: inject('apiServerUrl'),
+    namespace,
+    downloads,
+    minio: endpoint,
+    bucket,
+    egressAllow: `127.0.0.1:${media.port}`,
+  });
+
+  watcher = new Informer<VideoDownload>({
+    name: 'progress',
+    config,
+    apiVersion: 'vdl.dev/v1alpha1',
+    kind: 'VideoDownload',
+    plural: 'videodownloads',
+    namespace,
+    logger: pino({ level: 'silent' }),
+    onChange: (_type, d) => {
+      const list = progressSeen.get(d.metadata.name as string) ?? [];
+      const p = d.status?.progress;
+      if (p && (list.length === 0 || list.at(-1)?.percent !== p.percent || list.at(-1)?.stage !== p.stage)) {
+        list.push({ stage: p.stage, percent: p.percent });
+      }
+      progressSeen.set(d.metadata.name as string, list);
+    },
+  });
+  watcher.start();
+  await watcher.waitForSync();
+}, 180_000);
+
+afterAll(async () => {
+  watcher?.stop();
+  await media?.close();
+  canary?.close();
+  await deleteNamespace(config, namespace);
+});
+
+describe('downloader', () => {
+  it('downloads a progressive MP4, uploads the same bytes with its info JSON, and reports progress', async () => {
+    const run = await download('progressive', { url: `${media.url}/progressive.mp4` });
+    expect(run.exitCode, run.output).toBe(0);
+    const result = run.message && 'result' in run.message ? run.message.result : undefined;
+    expect(result).toMatchObject({ bucket, contentType: 'video/mp4', title: 'progressive' });
+    expect(result?.filename).toMatch(/^progressive.*\.mp4$/);
+    const source = readFileSync(media.file('progressive.mp4'));
+    const stored = await objectBytes(result?.key as string);
+    expect(sha256(stored)).toBe(sha256(source));
+    expect(result?.sha256).toBe(sha256(source));
+    expect(result?.size).toBe(source.length);
+    expect(result?.key.startsWith(`${namespace}/progressive/${run.download.metadata.uid}/`)).toBe(true);
+    const info = JSON.parse((await objectBytes(result?.infoKey as string)).toString('utf8'));
+    expect(info.webpage_url).toBe(`${media.url}/progressive.mp4`);
+    expect(run.download.status?.progress).toMatchObject({
+      stage: 'done',
+      percent: 100,
+      totalBytes: source.length,
+    });
+  });
+
+  it('merges separate HLS video and audio streams into one file', async () => {
+    const run = await download('hls', { url: `${media.url}/master.m3u8`, output: { container: 'mp4' } });
+    expect(run.exitCode, run.output).toBe(0);
+    const result = run.message && 'result' in run.message ? run.message.result : undefined;
+    const probe = await ffprobe(await objectBytes(result?.key as string), 'merged.mp4');
+    expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    expect(Number(probe.format.duration)).toBeCloseTo(4, 0);
+    const stages = (progressSeen.get('hls') ?? []).map((p) => p.stage);
+    expect(stages).toContain('merging');
+  });
+
+  it('extracts audio in the requested codec', async () => {
+    const run = await download('audio', {
+      url: `${media.url}/progressive.mp4`,
+      audio: { extract: true, format: 'mp3' },
+    });
+    expect(run.exitCode, run.output).toBe(0);
+    const result = run.message && 'result' in run.message ? run.message.result : undefined;
+    expect(result?.contentType).toBe('audio/mpeg');
+    const probe = await ffprobe(await objectBytes(result?.key as string), 'a.mp3');
+    expect(probe.streams.map((s) => s.codec_name)).toEqual(['mp3']);
+  });
+
+  it('embeds subtitles found on a page', async () => {
+    const run = await download('subs', {
+      url: `${media.url}/page.html`,
+      subtitles: { languages: ['en'], embed: true },
+      output: { container: 'mkv' },
+    });
+    expect(run.exitCode, run.output).toBe(0);
+    const result = run.message && 'result' in run.message ? run.message.result : undefined;
+    const probe = await ffprobe(await objectBytes(result?.key as string), 's.mkv');
+    expect(probe.streams.map((s) => s.codec_type)).toContain('subtitle');
+  });
+
+  it('reports monotonic progress on a slow download, at most about once a second', async () => {
+    const started = Date.now();
+    const run = await download('slow', { url: `${media.url}/throttled.mp4` });
+    const seconds = (Date.now() - started) / 1000;
+    expect(run.exitCode, run.output).toBe(0);
+    const percents = (progressSeen.get('slow') ?? []).map((p) => p.percent ?? 0);
+    expect(percents.length).toBeGreaterThanOrEqual(3);
+    expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+    expect(percents.at(-1)).toBe(100);
+    // One write a second, plus one per stage (starting, downloading, uploading, done) and the final one.
+    expect(run.statusWrites).toBeGreaterThan(2);
+    expect(run.statusWrites).toBeLessThanOrEqual(Math.ceil(seconds) + 5);
+  });
+
+  it('retries server errors during the download and succeeds', async () => {
+    const run = await download('flaky', { url: `${media.url}/flaky/video.mp4` });
+    expect(run.exitCode, run.output).toBe(0);
+  });
+
+  it.each([
+    ['a missing video', 'missing', { url: 'MEDIA/missing.mp4' }, {}, 'NotFound'],
+    [
+      'a file over the size limit',
+      'toobig',
+      { url: 'MEDIA/progressive.mp4' },
+      { VDL_MAX_FILE_SIZE: '10Ki' },
+      'FileTooLarge',
+    ],
+    ['a page without media', 'unsupported', { url: 'MEDIA/nothing.html' }, {}, 'UnsupportedURL'],
+  ])('fails permanently on %s', async (_name, name, spec, env, reason) => {
+    const run = await download(name, { url: spec.url.replace('MEDIA', media.url) }, env);
+    expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+    expect(run.message).toMatchObject({ error: { reason } });
+  });
+
+  it('refuses a redirect to an internal address; nothing reaches it', async () => {
+    const before = canaryConnections;
+    const run = await download('ssrf', { url: `${media.url}/redirect-internal.mp4` });
+    expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+    expect(run.message).toMatchObject({ error: { reason: 'ForbiddenAddress' } });
+    expect(canaryConnections).toBe(before);
+  });
+
+  it('refuses the metadata address and private ranges outright', async () => {
+    for (const [name, url] of [
+      ['meta', 'http://169.254.169.254/latest/meta-data/'],
+      ['private', 'http://10.0.0.1/v.mp4'],
+    ]) {
+      const run = await download(name as string, { url: url as string });
+      expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+      expect(run.message).toMatchObject({ error: { reason: 'ForbiddenAddress' } });
+    }
+  });
+
+  it('fails transiently and leaves no object when storage is unreachable', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const run = await download(
+      'nostore',
+      { url: `${media.url}/progressive.mp4` },
+      { VDL_S3_ENDPOINT: `http://127.0.0.1:${port}`, VDL_UPLOAD_RETRIES: '0' },
+    );
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.message).toMatchObject({ error: { reason: 'UploadFailed' } });
+    const left: string[] = [];
+    for await (const item of minio.listObjectsV2(bucket, `${namespace}/nostore/`, true))
+      left.push(item.name as string);
+    expect(left).toEqual([]);
+  });
+});

@@ -1,0 +1,131 @@
+// Runs the downloader program as its own process, the way a download pod
+// would: its own service account (allowed only to patch VideoDownload
+// status), a projected-style token file, the cluster CA, MinIO credentials.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { execa } from 'execa';
+import { parseTerminationMessage, type TerminationMessage } from '../../crds/termination-message.ts';
+import type { VideoDownload, VideoDownloadSpecInput } from '../../crds/video-download.ts';
+import type { MinioEndpoint } from '../cluster/control-plane.ts';
+import { toolPath } from '../toolchain/tools.ts';
+import type { Downloads } from './vdl.ts';
+
+const mainScript = fileURLToPath(new URL('../../images/downloader/main.ts', import.meta.url));
+
+export interface DownloaderRun {
+  exitCode: number;
+  message: TerminationMessage | undefined;
+  output: string;
+  statusWrites: number;
+  seconds: number;
+  /** yt-dlp's and the upload's share of seconds, as the downloader logged them. */
+  downloadSeconds: number;
+  uploadSeconds: number;
+  download: VideoDownload;
+}
+
+export interface DownloaderHarness {
+  run(name: string, spec: VideoDownloadSpecInput, env?: Record<string, string>): Promise<DownloaderRun>;
+}
+
+/** Grants the namespace's vdl-downloader service account its one permission and returns a runner. */
+export async function downloaderHarness(options: {
+  config: k8s.KubeConfig;
+  apiServerUrl: string;
+  namespace: string;
+  downloads: Downloads;
+  minio: MinioEndpoint;
+  bucket: string;
+  egressAllow: string;
+}): Promise<DownloaderHarness> {
+  const { config, namespace } = options;
+  const rbac = config.makeApiClient(k8s.RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name: 'vdl-downloader' },
+      rules: [{ apiGroups: ['vdl.dev'], resources: ['videodownloads/status'], verbs: ['patch'] }],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'vdl-downloader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vdl-downloader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'vdl-downloader', namespace }],
+    },
+  });
+  const issued = await config.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
+    name: 'vdl-downloader',
+    namespace,
+    body: { spec: { expirationSeconds: 3600 } },
+  });
+  const credentials = mkdtempSync(join(tmpdir(), 'vdl-credentials-'));
+  const tokenFile = join(credentials, 'token');
+  const caFile = join(credentials, 'ca.crt');
+  writeFileSync(tokenFile, issued.status?.token as string);
+  writeFileSync(caFile, Buffer.from(config.getCurrentCluster()?.caData as string, 'base64'));
+
+  return {
+    async run(name, spec, env = {}) {
+      const created = await options.downloads.create(name, spec);
+      const work = mkdtempSync(join(tmpdir(), 'vdl-work-'));
+      const terminationLog = join(work, 'termination-log');
+      const started = performance.now();
+      const result = await execa(process.execPath, [mainScript], {
+        reject: false,
+        all: true,
+        extendEnv: false,
+        env: {
+          PATH: process.env.PATH,
+          VDL_DOWNLOAD_NAME: name,
+          VDL_DOWNLOAD_NAMESPACE: namespace,
+          VDL_SPEC: JSON.stringify(created.spec),
+          VDL_BUCKET: options.bucket,
+          VDL_KEY_PREFIX: `${namespace}/${name}/${created.metadata.uid}/`,
+          VDL_MAX_FILE_SIZE: '4Gi',
+          VDL_S3_ENDPOINT: options.minio.url,
+          VDL_S3_ACCESS_KEY: options.minio.accessKey,
+          VDL_S3_SECRET_KEY: options.minio.secretKey,
+          VDL_TOKEN_FILE: tokenFile,
+          VDL_CA_FILE: caFile,
+          VDL_KUBERNETES_URL: options.apiServerUrl,
+          VDL_WORK_DIR: join(work, 'work'),
+          VDL_TERMINATION_LOG: terminationLog,
+          VDL_YT_DLP: toolPath('yt-dlp'),
+          VDL_EGRESS_ALLOW: options.egressAllow,
+          ...env,
+        },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const finished = (result.all ?? '')
+        .split('\n')
+        .map((line) => {
+          try {
+            return JSON.parse(line) as {
+              msg?: string;
+              statusWrites?: number;
+              downloadSeconds?: number;
+              uploadSeconds?: number;
+            };
+          } catch {
+            return {};
+          }
+        })
+        .find((entry) => entry.msg === 'finished');
+      return {
+        exitCode: result.exitCode ?? -1,
+        message: parseTerminationMessage(readFileSync(terminationLog, 'utf8')),
+        output: result.all ?? '',
+        statusWrites: finished?.statusWrites ?? -1,
+        seconds,
+        downloadSeconds: finished?.downloadSeconds ?? Number.NaN,
+        uploadSeconds: finished?.uploadSeconds ?? Number.NaN,
+        download: await options.downloads.get(name),
+      };
+    },
+  };
+}

@@ -1,0 +1,221 @@
+// A media site on loopback for downloader tests: media generated with
+// ffmpeg at test time, and routes that misbehave in the ways real sites do.
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { toolPath } from '../toolchain/tools.ts';
+
+const run = promisify(execFile);
+
+export interface MediaServer {
+  url: string;
+  port: number;
+  dir: string;
+  /** Path of a generated file, to compare bytes with. */
+  file(name: string): string;
+  close(): Promise<void>;
+}
+
+async function ffmpeg(args: string[], cwd: string): Promise<void> {
+  await run(toolPath('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-y', ...args], { cwd });
+}
+
+/** Generates the fixtures: about 2 s of work on 2 cores. */
+async function generate(dir: string, seconds: number): Promise<void> {
+  const video = ['-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=320x240:rate=25`];
+  const audio = ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`];
+  await Promise.all([
+    ffmpeg(
+      [
+        ...video,
+        ...audio,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-c:a',
+        'aac',
+        '-shortest',
+        '-movflags',
+        '+faststart',
+        'progressive.mp4',
+      ],
+      dir,
+    ),
+    // A larger file for the throttled route, so progress is seen rising over seconds.
+    ffmpeg(
+      [
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc=duration=${seconds}:size=640x480:rate=25`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-qp',
+        '10',
+        'large.mp4',
+      ],
+      dir,
+    ),
+    // Separate video and audio renditions behind one HLS master playlist.
+    ffmpeg(
+      [
+        ...video,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-an',
+        '-f',
+        'hls',
+        '-hls_time',
+        '1',
+        '-hls_playlist_type',
+        'vod',
+        '-hls_segment_filename',
+        'v%03d.ts',
+        'video.m3u8',
+      ],
+      dir,
+    ),
+    ffmpeg(
+      [
+        ...audio,
+        '-c:a',
+        'aac',
+        '-vn',
+        '-f',
+        'hls',
+        '-hls_time',
+        '1',
+        '-hls_playlist_type',
+        'vod',
+        '-hls_segment_filename',
+        'a%03d.ts',
+        'audio.m3u8',
+      ],
+      dir,
+    ),
+  ]);
+  await writeFile(
+    join(dir, 'master.m3u8'),
+    [
+      '#EXTM3U',
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="audio.m3u8"',
+      '#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS="avc1.42c00d,mp4a.40.2",AUDIO="aud"',
+      'video.m3u8',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'nothing.html'),
+    '<!doctype html><html><head><title>No media here</title></head><body><p>Just text.</p></body></html>',
+  );
+  await writeFile(
+    join(dir, 'subs.en.vtt'),
+    'WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello from vdl\n\n00:00:01.500 --> 00:00:03.000\nSecond line\n',
+  );
+  await writeFile(
+    join(dir, 'page.html'),
+    '<!doctype html><html><head><title>A test page</title></head><body><video controls src="/progressive.mp4"><track kind="subtitles" src="/subs.en.vtt" srclang="en" label="English"></video></body></html>',
+  );
+}
+
+const types: Record<string, string> = {
+  '.mp4': 'video/mp4',
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.vtt': 'text/vtt',
+  '.html': 'text/html; charset=utf-8',
+};
+
+export async function startMediaServer({
+  seconds = 4,
+  forbiddenRedirect,
+}: {
+  seconds?: number;
+  forbiddenRedirect: string;
+}): Promise<MediaServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'vdl-media-'));
+  await generate(dir, seconds);
+  const flakyFailures = new Map<string, number>();
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (path === '/missing.mp4') return void res.writeHead(404).end('not found');
+    if (path === '/redirect-internal.mp4')
+      return void res.writeHead(302, { location: forbiddenRedirect }).end();
+    if (path.startsWith('/flaky/')) {
+      // Per distinct path: the first request (yt-dlp's look at the URL) is
+      // served, the next two fail with 500, then the file is served again.
+      const count = (flakyFailures.get(path) ?? 0) + 1;
+      flakyFailures.set(path, count);
+      if (count === 2 || count === 3) return void res.writeHead(500).end('try again');
+      return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
+    }
+    if (path === '/throttled.mp4') {
+      // About 3 s for the large file, in small timed chunks.
+      const file = join(dir, 'large.mp4');
+      const { size } = await stat(file);
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size });
+      const data = await readFile(file);
+      const chunk = Math.ceil(size / 30);
+      for (let offset = 0; offset < size; offset += chunk) {
+        if (!res.write(data.subarray(offset, offset + chunk))) await new Promise((r) => res.once('drain', r));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return void res.end();
+    }
+    const file = join(dir, path.replace(/^\/+/, '').replace(/\.\./g, ''));
+    return serveFile(file, res, req.headers.range);
+  });
+  async function serveFile(
+    file: string,
+    res: import('node:http').ServerResponse,
+    range: string | undefined,
+  ): Promise<void> {
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const type = types[extname(file)] ?? 'application/octet-stream';
+    const match = range ? /bytes=(\d+)-(\d*)/.exec(range) : null;
+    if (match) {
+      const start = Number(match[1]);
+      const end = match[2] ? Number(match[2]) : size - 1;
+      res.writeHead(206, {
+        'content-type': type,
+        'content-length': end - start + 1,
+        'content-range': `bytes ${start}-${end}/${size}`,
+        'accept-ranges': 'bytes',
+      });
+      createReadStream(file, { start, end }).pipe(res);
+    } else {
+      res.writeHead(200, { 'content-type': type, 'content-length': size, 'accept-ranges': 'bytes' });
+      createReadStream(file).pipe(res);
+    }
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dir,
+    file: (name) => join(dir, name),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
