@@ -3,18 +3,19 @@
 // through its egress proxy, reports progress to the API server and uploads
 // the file to MinIO with a SHA-256. Reports seconds for each and their ratio.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client as MinioClient } from 'minio';
 import { startControlPlane } from '../cluster/control-plane.ts';
 import { downloaderHarness } from '../support/downloader-harness.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { startMediaServer } from '../support/media-server.ts';
+import { minioClient } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
+import { reportTable } from './results-table.ts';
 
 const run = promisify(execFile);
 const megabytes = Number(process.env.VDL_BENCH_FILE_MB ?? 200);
@@ -38,7 +39,7 @@ try {
   const namespace = await createDownloadNamespace(config, 'bench');
   const endpoint = plane.minio as NonNullable<typeof plane.minio>;
   const bucket = 'bench';
-  await new MinioClient({ ...endpoint }).makeBucket(bucket);
+  await minioClient(endpoint).makeBucket(bucket);
   const harness = await downloaderHarness({
     config,
     apiServerUrl: plane.apiServerUrl,
@@ -77,7 +78,7 @@ try {
   }
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-  const rows = [
+  reportTable('downloader overhead', [
     ['file (MiB)', String(megabytes)],
     [`plain yt-dlp to disk, median of ${rounds} (s)`, median(plain).toFixed(2)],
     [
@@ -88,15 +89,7 @@ try {
     ['of which yt-dlp through the egress proxy (s)', median(downloadPart).toFixed(2)],
     ['of which upload to MinIO with sha256 (s)', median(uploadPart).toFixed(2)],
     ['status writes of the last run', String(writes)],
-  ];
-  const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
-  console.log(`\n| downloader overhead | value |\n| --- | --- |\n${table}\n`);
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    new URL('downloader-overhead.md', dir),
-    `# downloader overhead (${new Date().toISOString()})\n\n| measure | value |\n| --- | --- |\n${table}\n`,
-  );
+  ]);
 } finally {
   await media.close();
   await plane.stop();

@@ -3,23 +3,22 @@
 // create to a Job recorded in status (p50/p99), the operator's RSS with N
 // resources and their Jobs in its caches, and, side by side, the same N Jobs
 // created directly with client-node as the baseline. `make bench` runs it.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { type VideoDownload, VideoDownloadSpec } from '../../crds/video-download.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/desired-job.ts';
-import { Informer } from '../../operator/informer.ts';
 import { startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { registerNode } from '../cluster/node-registration.ts';
 import { freePort } from '../cluster/readiness.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
-import { createDownloadNamespace, Downloads, installCrd } from '../support/vdl.ts';
+import { createDownloadNamespace, Downloads, installCrd, watchDownloads } from '../support/vdl.ts';
+import { reportTable } from './results-table.ts';
 
 const count = Number(process.env.VDL_BENCH_COUNT ?? 1000);
 const concurrency = 32;
@@ -102,23 +101,13 @@ try {
   const latencies: number[] = [];
   // Observed through the operator's own Informer: it resumes its watch when
   // the server or a timeout ends it, so no transition is missed.
-  const watch = new Informer<VideoDownload>({
-    name: 'bench',
-    config,
-    apiVersion: 'vdl.dev/v1alpha1',
-    kind: 'VideoDownload',
-    plural: 'videodownloads',
-    namespace,
-    logger: pino({ level: 'warn' }),
-    onChange: (_type, d) => {
-      const start = createdAt.get(d.metadata.name as string);
-      if (start !== undefined && d.status?.jobName) {
-        latencies.push(performance.now() - start);
-        createdAt.delete(d.metadata.name as string);
-      }
-    },
+  const watch = watchDownloads(config, namespace, (d) => {
+    const start = createdAt.get(d.metadata.name as string);
+    if (start !== undefined && d.status?.jobName) {
+      latencies.push(performance.now() - start);
+      createdAt.delete(d.metadata.name as string);
+    }
   });
-  watch.start();
   await watch.waitForSync();
   const downloads = new Downloads(config, namespace);
   const vdlStart = performance.now();
@@ -143,7 +132,7 @@ try {
   await operator.stop();
 
   latencies.sort((a, b) => a - b);
-  const rows = [
+  reportTable('operator scale', [
     ['downloads', String(count)],
     [`baseline: ${count} Jobs created directly (s)`, baselineSeconds.toFixed(2)],
     [`vdl: ${count} VideoDownloads submitted (s)`, submitSeconds.toFixed(2)],
@@ -160,15 +149,7 @@ try {
       'operator V8 heap used, same moment (MiB)',
       (metric('nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0),
     ],
-  ];
-  const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
-  console.log(`\n| operator scale | value |\n| --- | --- |\n${table}\n`);
-  const out = new URL('./results/', import.meta.url);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(
-    new URL('operator-scale.md', out),
-    `# operator scale (${new Date().toISOString()})\n\n| measure | value |\n| --- | --- |\n${table}\n`,
-  );
+  ]);
 } finally {
   await node.stop();
   await plane.stop();

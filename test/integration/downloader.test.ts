@@ -9,31 +9,19 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client as MinioClient } from 'minio';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  permanentFailureExitCode,
-  type VideoDownload,
-  type VideoDownloadSpecInput,
-} from '../../crds/video-download.ts';
-import { Informer } from '../../operator/informer.ts';
+import { permanentFailureExitCode, type VideoDownloadSpecInput } from '../../crds/video-download.ts';
 import { type DownloaderHarness, downloaderHarness } from '../support/downloader-harness.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { type MediaServer, startMediaServer } from '../support/media-server.ts';
-import { createDownloadNamespace, Downloads, installCrd } from '../support/vdl.ts';
+import { minioClient } from '../support/storage.ts';
+import { createDownloadNamespace, Downloads, installCrd, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
 const run = promisify(execFile);
 const config = kubeConfigFrom(inject('adminKubeconfig'));
 const endpoint = inject('minio');
-const minio = new MinioClient({
-  endPoint: endpoint.endPoint,
-  port: endpoint.port,
-  useSSL: false,
-  accessKey: endpoint.accessKey,
-  secretKey: endpoint.secretKey,
-});
+const minio = minioClient(endpoint);
 
 let namespace: string;
 let downloads: Downloads;
@@ -43,7 +31,7 @@ let canaryConnections = 0;
 let harness: DownloaderHarness;
 const bucket = uniqueName('dl');
 const progressSeen = new Map<string, Array<{ stage?: string; percent?: number }>>();
-let watcher: Informer<VideoDownload>;
+let watcher: ReturnType<typeof watchDownloads>;
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -99,24 +87,14 @@ beforeAll(async () => {
     egressAllow: `127.0.0.1:${media.port}`,
   });
 
-  watcher = new Informer<VideoDownload>({
-    name: 'progress',
-    config,
-    apiVersion: 'vdl.dev/v1alpha1',
-    kind: 'VideoDownload',
-    plural: 'videodownloads',
-    namespace,
-    logger: pino({ level: 'silent' }),
-    onChange: (_type, d) => {
-      const list = progressSeen.get(d.metadata.name as string) ?? [];
-      const p = d.status?.progress;
-      if (p && (list.length === 0 || list.at(-1)?.percent !== p.percent || list.at(-1)?.stage !== p.stage)) {
-        list.push({ stage: p.stage, percent: p.percent });
-      }
-      progressSeen.set(d.metadata.name as string, list);
-    },
+  watcher = watchDownloads(config, namespace, (d) => {
+    const list = progressSeen.get(d.metadata.name as string) ?? [];
+    const p = d.status?.progress;
+    if (p && (list.length === 0 || list.at(-1)?.percent !== p.percent || list.at(-1)?.stage !== p.stage)) {
+      list.push({ stage: p.stage, percent: p.percent });
+    }
+    progressSeen.set(d.metadata.name as string, list);
   });
-  watcher.start();
   await watcher.waitForSync();
 }, 180_000);
 

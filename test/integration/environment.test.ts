@@ -4,7 +4,6 @@
 // MinIO stores bytes.
 import { createHash, randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { Client as MinioClient } from 'minio';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RegisteredNode, registerNode } from '../cluster/node-registration.ts';
 import { eventually } from '../support/eventually.ts';
@@ -15,6 +14,7 @@ import {
   openWatch,
   uniqueName,
 } from '../support/kube.ts';
+import { minioClient } from '../support/storage.ts';
 import { versions } from '../toolchain/tools.ts';
 
 const config = kubeConfigFrom(inject('adminKubeconfig'));
@@ -177,13 +177,7 @@ describe('controllers and scheduler', () => {
 describe('MinIO', () => {
   it('stores an object and returns the same bytes', async () => {
     const endpoint = inject('minio');
-    const client = new MinioClient({
-      endPoint: endpoint.endPoint,
-      port: endpoint.port,
-      useSSL: false,
-      accessKey: endpoint.accessKey,
-      secretKey: endpoint.secretKey,
-    });
+    const client = minioClient(endpoint);
     const bucket = uniqueName('env');
     const body = randomBytes(256 * 1024);
     await client.makeBucket(bucket);

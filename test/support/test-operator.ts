@@ -1,7 +1,7 @@
 // An operator running in the test process against the real control plane,
 // watching a namespace of its own, with a node for its pods to be bound to.
 import * as k8s from '@kubernetes/client-node';
-import { Client as MinioClient } from 'minio';
+import type { Client as MinioClient } from 'minio';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { group, plural, type VideoDownload, version } from '../../crds/video-download.ts';
@@ -12,6 +12,7 @@ import { registerNode } from '../cluster/node-registration.ts';
 import { eventually } from './eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from './kube.ts';
 import { reapTerminatingPods } from './pod-reaper.ts';
+import { minioClient } from './storage.ts';
 import { createDownloadNamespace, Downloads, installCrd, PodStatusWriter } from './vdl.ts';
 
 export interface TestEnvironment {
@@ -33,13 +34,7 @@ export async function createTestEnvironment(prefix: string): Promise<TestEnviron
   const namespace = await createDownloadNamespace(config, prefix);
   const node = await registerNode(config, uniqueName('node'));
   const stopReaper = reapTerminatingPods(config, node.name);
-  const minio = new MinioClient({
-    endPoint: endpoint.endPoint,
-    port: endpoint.port,
-    useSSL: false,
-    accessKey: endpoint.accessKey,
-    secretKey: endpoint.secretKey,
-  });
+  const minio = minioClient(endpoint);
   const bucket = uniqueName('vdl');
   await minio.makeBucket(bucket);
   const operators: Operator[] = [];

@@ -3,6 +3,7 @@
 // finish their deletion) until the process node exists.
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
 import {
   group,
   plural,
@@ -10,6 +11,7 @@ import {
   type VideoDownloadSpecInput,
   version,
 } from '../../crds/video-download.ts';
+import { Informer } from '../../operator/informer.ts';
 import { eventually } from './eventually.ts';
 import { createTestNamespace } from './kube.ts';
 
@@ -200,4 +202,24 @@ export class PodStatusWriter {
       mergePatch,
     );
   }
+}
+
+/** An informer on a namespace's VideoDownloads: it resumes its watch, so no change is missed. */
+export function watchDownloads(
+  config: k8s.KubeConfig,
+  namespace: string,
+  onChange: (download: VideoDownload) => void,
+): Informer<VideoDownload> {
+  const informer = new Informer<VideoDownload>({
+    name: `test-${namespace}`,
+    config,
+    apiVersion: `${group}/${version}`,
+    kind: 'VideoDownload',
+    plural,
+    namespace,
+    logger: pino({ level: 'silent' }),
+    onChange: (_type, download) => onChange(download),
+  });
+  informer.start();
+  return informer;
 }
