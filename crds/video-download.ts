@@ -27,7 +27,7 @@ export const stages = ['queued', 'starting', 'downloading', 'merging', 'uploadin
 export const deletionPolicies = ['Delete', 'Retain'] as const;
 
 export const FormatSpec = z
-  .object({
+  .strictObject({
     preset: z
       .enum(formatPresets)
       .default('best')
@@ -47,7 +47,7 @@ export const FormatSpec = z
   .describe('Which of the formats the site offers to download.');
 
 export const AudioSpec = z
-  .object({
+  .strictObject({
     extract: z
       .boolean()
       .default(false)
@@ -62,7 +62,7 @@ export const AudioSpec = z
   .describe('Audio extraction.');
 
 export const SubtitlesSpec = z
-  .object({
+  .strictObject({
     languages: z
       .array(z.string().regex(new RegExp(languagePattern)))
       .max(20)
@@ -77,7 +77,7 @@ export const SubtitlesSpec = z
   .describe('Subtitles.');
 
 export const OutputSpec = z
-  .object({
+  .strictObject({
     container: z
       .enum(containers)
       .optional()
@@ -93,7 +93,7 @@ export const OutputSpec = z
   .describe('The output file.');
 
 export const LimitsSpec = z
-  .object({
+  .strictObject({
     maxFileSize: z
       .string()
       .regex(new RegExp(quantityPattern))
@@ -111,7 +111,7 @@ export const LimitsSpec = z
   .describe('Limits on one download.');
 
 export const StorageSpec = z
-  .object({
+  .strictObject({
     bucket: z
       .string()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
@@ -131,7 +131,7 @@ export const StorageSpec = z
   .describe('Where the file is stored.');
 
 export const VideoDownloadSpec = z
-  .object({
+  .strictObject({
     url: z
       .url({ protocol: /^https?$/ })
       .max(2048)

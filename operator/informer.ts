@@ -29,6 +29,7 @@ export interface InformerOptions<T extends CachedObject> {
   /** Empty or absent: every namespace. */
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   /** Trims what the cache keeps (memory with thousands of objects). */
   transform?: (object: T) => T;
   onChange: (type: EventType, object: T, previous: T | undefined) => void;
@@ -176,7 +177,7 @@ export class Informer<T extends CachedObject> {
           undefined,
           undefined,
           undefined,
-          undefined,
+          this.options.fieldSelector,
           this.options.labelSelector,
           this.options.pageSize ?? 500,
           continueToken,
@@ -256,6 +257,7 @@ export class Informer<T extends CachedObject> {
       this.path,
       {
         labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: true,
         // Spread server-side timeouts so informers do not all reconnect at once.

@@ -1,0 +1,55 @@
+// API keys, mapped to users. They live in a Kubernetes Secret as lines
+// "user:role:sha256-of-key" (role: user or admin), so no key is stored in
+// clear; the store follows the Secret through an informer, so a change
+// takes effect without a restart.
+import { createHash } from 'node:crypto';
+
+export type Role = 'user' | 'admin';
+export interface Caller {
+  user: string;
+  role: Role;
+}
+
+// Users become label values (vdl.dev/owner): the label-value grammar.
+const userPattern = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Parses the Secret's "keys" text; bad lines are reported, not fatal. */
+export function parseKeys(text: string): { byHash: Map<string, Caller>; errors: string[] } {
+  const byHash = new Map<string, Caller>();
+  const errors: string[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const [user, role, hash] = line.split(':');
+    if (!user || !userPattern.test(user)) errors.push(`line ${index + 1}: bad user name`);
+    else if (role !== 'user' && role !== 'admin')
+      errors.push(`line ${index + 1}: role must be user or admin`);
+    else if (!hash || !/^[a-f0-9]{64}$/.test(hash)) errors.push(`line ${index + 1}: not a sha256 hex digest`);
+    else byHash.set(hash, { user, role });
+  });
+  return { byHash, errors };
+}
+
+export class ApiKeyStore {
+  private byHash = new Map<string, Caller>();
+
+  replace(text: string): string[] {
+    const { byHash, errors } = parseKeys(text);
+    this.byHash = byHash;
+    return errors;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  /** The caller of an Authorization header, or undefined. */
+  authenticate(header: string | undefined): Caller | undefined {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    return match ? this.byHash.get(hashKey(match[1] as string)) : undefined;
+  }
+}

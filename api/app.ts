@@ -1,0 +1,431 @@
+// The REST API: submit, status, result, history, cancel, live progress.
+// Reads come from the informer's cache, never a GET per request; writes go
+// to the API server. No state of its own, so replicas run side by side.
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import * as k8s from '@kubernetes/client-node';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Client as MinioClient } from 'minio';
+import type { Logger } from 'pino';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { z } from 'zod';
+import { group, labels, plural, type VideoDownload, version } from '../crds/video-download.ts';
+import type { Informer } from '../operator/informer.ts';
+import type { ApiKeyStore, Caller } from './api-keys.ts';
+import type { ApiConfig } from './config.ts';
+import type { DownloadHub } from './download-hub.ts';
+import { openApiDocument } from './openapi.ts';
+import { ProblemError, problemBody, problems } from './problem.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { DownloadRequest, JobId, ListQuery, type State } from './schemas.ts';
+import { isFinished, stateOf, statusView } from './status-view.ts';
+import { hostList, type UrlPolicy, urlRefusal } from './url-policy.ts';
+
+export interface ApiDependencies {
+  config: ApiConfig;
+  kubeConfig: k8s.KubeConfig;
+  downloads: Informer<VideoDownload>;
+  hub: DownloadHub;
+  keys: ApiKeyStore;
+  /** Ready when the caches (and, with auth, the key Secret) have synced. */
+  ready: () => boolean;
+  storage: MinioClient | undefined;
+  logger: Logger;
+  resolve?: UrlPolicy['resolve'];
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    caller?: Caller;
+  }
+}
+
+const anonymous: Caller = { user: 'anonymous', role: 'admin' };
+
+function callerOf(req: Request): Caller {
+  return req.caller as Caller;
+}
+
+function visibleTo(download: VideoDownload, caller: Caller): boolean {
+  return caller.role === 'admin' || download.metadata.labels?.[labels.owner] === caller.user;
+}
+
+export function createApp(deps: ApiDependencies) {
+  const { config, downloads, keys, logger } = deps;
+  const objects = deps.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const limiter = new RateLimiter(config.submitPerMinute, config.submitBurst);
+  const policy: UrlPolicy = {
+    allowed: new Set(hostList(config.egressAllow)),
+    maxLength: config.maxUrlLength,
+    allowHosts: hostList(config.allowHosts),
+    denyHosts: hostList(config.denyHosts),
+    resolve: deps.resolve,
+  };
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Histogram({
+    name: 'vdl_api_request_duration_seconds',
+    help: 'HTTP requests by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers: [registry],
+  });
+  const submissions = new Counter({
+    name: 'vdl_api_submissions_total',
+    help: 'Download submissions by result.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const base = (req: Request) => `${req.protocol}://${req.get('host')}`;
+  const find = (name: string, caller: Caller): VideoDownload => {
+    if (!JobId.safeParse(name).success) throw problems.notFound(`job ${JSON.stringify(name).slice(0, 80)}`);
+    const download = downloads.get(`${config.namespace}/${name}`);
+    // Someone else's download is "not found", so ids do not leak across users.
+    if (!download || !visibleTo(download, caller)) throw problems.notFound(`job ${name}`);
+    return download;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use((req, res, next) => {
+    const stop = requests.startTimer();
+    res.on('finish', () =>
+      stop({ route: req.route?.path ?? 'other', method: req.method, status: res.statusCode }),
+    );
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = deps.ready();
+    res.status(ready ? 200 : 503).json({ ready, cache: downloads.health });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+
+  // Everything below needs a caller.
+  app.use((req, _res, next) => {
+    if (config.noAuth) req.caller = anonymous;
+    else {
+      const caller = keys.authenticate(req.get('authorization'));
+      if (!caller) return next(problems.unauthorized());
+      req.caller = caller;
+    }
+    next();
+  });
+
+  app.post(
+    '/download',
+    (req, _res, next) => {
+      if (!req.is('application/json')) return next(problems.unsupportedMediaType());
+      next();
+    },
+    express.json({ limit: config.bodyLimitBytes, strict: true }),
+    async (req, res) => {
+      const caller = callerOf(req);
+      const parsed = DownloadRequest.safeParse(req.body);
+      if (!parsed.success) throw problems.unprocessable(z.prettifyError(parsed.error));
+      const refusal = await urlRefusal(parsed.data.url, policy);
+      if (refusal) {
+        submissions.inc({ result: 'refused' });
+        throw problems.unprocessable(refusal);
+      }
+      const idempotencyKey = req.get('idempotency-key');
+      if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+        throw problems.badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters');
+      }
+      // The same key from the same user names the same resource: replicas agree without shared state.
+      const name = idempotencyKey
+        ? `dl-${createHash('sha256').update(`${caller.user}\0${idempotencyKey}`).digest('hex').slice(0, 20)}`
+        : `dl-${randomBytes(10).toString('hex')}`;
+      const respond = (download: VideoDownload) => {
+        res
+          .status(202)
+          .location(`/status/${name}`)
+          .json({
+            job_id: name,
+            state: stateOf(download),
+            status_url: `${base(req)}/status/${name}`,
+            result_url: `${base(req)}/result/${name}`,
+          });
+      };
+      if (idempotencyKey) {
+        const existing = downloads.get(`${config.namespace}/${name}`);
+        if (existing && visibleTo(existing, caller)) return respond(existing);
+      }
+      const rate = limiter.take(caller.user);
+      res.set(
+        'RateLimit-Policy',
+        `${rate.limit};w=${Math.round((rate.limit / config.submitPerMinute) * 60)}`,
+      );
+      res.set('RateLimit', `limit=${rate.limit}, remaining=${rate.remaining}, reset=${rate.resetSeconds}`);
+      if (!rate.allowed) {
+        submissions.inc({ result: 'rate-limited' });
+        throw problems.tooManyRequests(
+          `more than ${config.submitPerMinute} submissions a minute`,
+          rate.resetSeconds,
+        );
+      }
+      const unfinished = downloads.byIndex(caller.user).filter((d) => !isFinished(d)).length;
+      if (unfinished >= config.maxUnfinishedPerUser) {
+        submissions.inc({ result: 'quota' });
+        throw problems.tooManyRequests(
+          `you have ${unfinished} unfinished downloads; the limit is ${config.maxUnfinishedPerUser}`,
+          30,
+        );
+      }
+      try {
+        const created = (await objects.createNamespacedCustomObject({
+          group,
+          version,
+          plural,
+          namespace: config.namespace,
+          body: {
+            apiVersion: `${group}/${version}`,
+            kind: 'VideoDownload',
+            metadata: { name, labels: { [labels.owner]: caller.user } },
+            spec: parsed.data,
+          },
+        })) as VideoDownload;
+        submissions.inc({ result: 'accepted' });
+        logger.info({ download: name, user: caller.user }, 'accepted');
+        respond(created);
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code === 409 && idempotencyKey) {
+          const existing = (await objects.getNamespacedCustomObject({
+            group,
+            version,
+            plural,
+            namespace: config.namespace,
+            name,
+          })) as VideoDownload;
+          if (visibleTo(existing, caller)) return respond(existing);
+        }
+        if (code === 422)
+          throw problems.unprocessable(
+            `the API server refused the download: ${(error as { body?: string }).body ?? ''}`.slice(0, 1000),
+          );
+        throw error;
+      }
+    },
+  );
+
+  app.get('/status/:id', (req, res) => {
+    res.json(statusView(find(String(req.params.id), callerOf(req))));
+  });
+
+  app.get('/result/:id', async (req, res) => {
+    const download = find(String(req.params.id), callerOf(req));
+    const state = stateOf(download);
+    if (state === 'FAILED')
+      throw problems.conflict(`job ${download.metadata.name} failed: ${download.status?.message ?? ''}`);
+    const result = download.status?.result;
+    if (state !== 'DONE' || !result)
+      throw problems.conflict(`job ${download.metadata.name} is ${state}, not DONE`);
+    if (!deps.storage) throw problems.unavailable('object storage is not configured');
+    try {
+      await deps.storage.statObject(result.bucket, result.key);
+    } catch {
+      throw problems.gone(`the file of job ${download.metadata.name} is no longer stored`);
+    }
+    const filename = result.filename ?? result.key.split('/').pop() ?? 'download';
+    const url = await deps.storage.presignedGetObject(result.bucket, result.key, config.presignSeconds, {
+      'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      'response-content-type': result.contentType,
+    });
+    if (req.query.redirect === 'true') return res.redirect(302, url);
+    res.json({
+      url,
+      expires_at: new Date(Date.now() + config.presignSeconds * 1000).toISOString(),
+      filename,
+      size: result.size,
+      sha256: result.sha256,
+      content_type: result.contentType,
+      title: result.title ?? null,
+      duration: result.durationSeconds ?? null,
+    });
+  });
+
+  app.get('/downloads', (req, res) => {
+    const caller = callerOf(req);
+    const query = ListQuery.safeParse(req.query);
+    if (!query.success) throw problems.badRequest(z.prettifyError(query.error));
+    const { state, limit, cursor } = query.data;
+    const mine = caller.role === 'admin' ? downloads.list() : downloads.byIndex(caller.user);
+    // Newest first; the cursor is the last item's (creationTimestamp, name), so pages stay stable as new ones arrive.
+    const order = (d: VideoDownload) => `${d.metadata.creationTimestamp ?? ''}|${d.metadata.name}`;
+    let items = mine
+      .filter((d) => !state || stateOf(d) === (state as State))
+      .sort((a, b) => order(b).localeCompare(order(a)));
+    if (cursor) {
+      const after = Buffer.from(cursor, 'base64url').toString('utf8');
+      items = items.filter((d) => order(d) < after);
+    }
+    const page = items.slice(0, limit);
+    const last = page.at(-1);
+    res.json({
+      items: page.map(statusView),
+      next_cursor: items.length > limit && last ? Buffer.from(order(last)).toString('base64url') : null,
+    });
+  });
+
+  app.delete('/downloads/:id', async (req, res) => {
+    const download = find(String(req.params.id), callerOf(req));
+    const name = download.metadata.name as string;
+    await objects
+      .deleteNamespacedCustomObject({
+        group,
+        version,
+        plural,
+        namespace: config.namespace,
+        name,
+        propagationPolicy: 'Background',
+      })
+      .catch((error: unknown) => {
+        if ((error as { code?: number }).code !== 404) throw error;
+      });
+    res.status(202).json({ job_id: name, state: stateOf(download), deleted: true });
+  });
+
+  app.get('/status/:id/events', (req, res) => {
+    const download = find(String(req.params.id), callerOf(req));
+    const name = download.metadata.name as string;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    // Every connection starts with the current status, so a client that
+    // reconnects (Last-Event-ID) cannot miss the terminal state.
+    const send = (current: VideoDownload) => {
+      res.write(
+        `id: ${current.metadata.resourceVersion}\nevent: status\ndata: ${JSON.stringify(statusView(current))}\n\n`,
+      );
+      if (isFinished(current)) res.end();
+    };
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const unsubscribe = deps.hub.subscribe(name, (current, deleted) => {
+      if (deleted) {
+        res.write(`event: deleted\ndata: ${JSON.stringify({ job_id: name })}\n\n`);
+        res.end();
+      } else send(current);
+    });
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
+    send(download);
+  });
+
+  app.use((_req, _res, next) => next(problems.notFound('route')));
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let problem: ProblemError;
+    if (error instanceof ProblemError) problem = error;
+    else if ((error as { type?: string }).type === 'entity.too.large')
+      problem = problems.tooLarge(config.bodyLimitBytes);
+    else if ((error as { type?: string }).type === 'entity.parse.failed')
+      problem = problems.badRequest('the body is not valid JSON');
+    else if (
+      (error as { type?: string }).type === 'encoding.unsupported' ||
+      (error as { type?: string }).type === 'charset.unsupported'
+    )
+      problem = problems.unsupportedMediaType();
+    else {
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error), path: req.path },
+        'request failed',
+      );
+      problem = new ProblemError(500, 'Internal Server Error', 'the request failed; see the API logs');
+    }
+    if (res.headersSent) return res.end();
+    res
+      .status(problem.status)
+      .set(problem.headers)
+      .type('application/problem+json')
+      .send(JSON.stringify(problemBody(problem, req.path)));
+  });
+
+  return app;
+}
+
+/** WebSocket at /ws: {"subscribe": ["id", ...]} → a status message per change; closes once all are finished. */
+export function attachWebSocket(
+  server: import('node:http').Server,
+  deps: Pick<ApiDependencies, 'config' | 'downloads' | 'hub' | 'keys'>,
+): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
+  server.on('upgrade', (req: IncomingMessage, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return socket.destroy();
+    const caller = deps.config.noAuth
+      ? anonymous
+      : deps.keys.authenticate(
+          req.headers.authorization ??
+            (url.searchParams.get('access_token')
+              ? `Bearer ${url.searchParams.get('access_token')}`
+              : undefined),
+        );
+    if (!caller) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="vdl"\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const unsubscribers: Array<() => void> = [];
+      const following = new Map<string, boolean>();
+      const send = (download: VideoDownload) => {
+        ws.send(JSON.stringify({ type: 'status', ...statusView(download) }));
+        following.set(download.metadata.name as string, isFinished(download));
+        if ([...following.values()].every(Boolean)) ws.close(1000, 'all finished');
+      };
+      ws.on('message', (data) => {
+        let ids: unknown;
+        try {
+          ids = (JSON.parse(String(data)) as { subscribe?: unknown }).subscribe;
+        } catch {
+          ids = undefined;
+        }
+        if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100) {
+          ws.send(
+            JSON.stringify({
+              type: 'error',
+              detail: 'send {"subscribe": ["<job_id>", ...]} with 1 to 100 ids',
+            }),
+          );
+          return;
+        }
+        for (const id of ids) {
+          const download =
+            typeof id === 'string' ? deps.downloads.get(`${deps.config.namespace}/${id}`) : undefined;
+          if (!download || !visibleTo(download, caller)) {
+            ws.send(JSON.stringify({ type: 'error', job_id: String(id), detail: 'not found' }));
+            continue;
+          }
+          following.set(id as string, false);
+          unsubscribers.push(
+            deps.hub.subscribe(id as string, (current, deleted) =>
+              deleted ? following.set(id as string, true) : send(current),
+            ),
+          );
+        }
+        // The current state first: a resubscribe after a reconnect is a full resync.
+        for (const id of [...following.keys()]) {
+          const download = deps.downloads.get(`${deps.config.namespace}/${id}`);
+          if (download) send(download);
+        }
+      });
+      ws.on('close', () => {
+        for (const unsubscribe of unsubscribers) unsubscribe();
+      });
+    });
+  });
+  return wss;
+}

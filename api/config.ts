@@ -1,0 +1,62 @@
+// The API's configuration: one validated object, read once from VDL_API_*
+// environment variables, with defaults that work in `make dev`.
+import { z } from 'zod';
+
+export const ApiConfig = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65_535).default(8000),
+  /** Namespace the downloads live in. */
+  namespace: z.string().default('default'),
+  /** Secret holding the API keys (data key "keys": lines "user:role:sha256hex"). */
+  keysSecret: z.string().default('vdl-api-keys'),
+  /** Local development only: every request is the user "anonymous", an admin. */
+  noAuth: z.coerce.boolean().default(false),
+  /** Submissions per user per minute, and burst. */
+  submitPerMinute: z.coerce.number().int().min(1).default(30),
+  submitBurst: z.coerce.number().int().min(1).default(10),
+  /** Unfinished downloads a user may have at once. */
+  maxUnfinishedPerUser: z.coerce.number().int().min(1).default(50),
+  bodyLimitBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
+  maxUrlLength: z.coerce.number().int().min(16).max(2048).default(2048),
+  /** Comma-separated host suffixes; when set, only these hosts may be downloaded from. */
+  allowHosts: z.string().default(''),
+  denyHosts: z.string().default(''),
+  /** ip:port pairs that may be reached although internal (tests, local development). */
+  egressAllow: z.string().default(''),
+  s3Endpoint: z.string().default('http://127.0.0.1:9000'),
+  s3Region: z.string().default('us-east-1'),
+  s3AccessKey: z.string().default(''),
+  s3SecretKey: z.string().default(''),
+  presignSeconds: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86_400)
+    .default(900),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+export type ApiConfig = z.output<typeof ApiConfig>;
+
+const envPrefix = 'VDL_API_';
+
+function envName(key: string): string {
+  return envPrefix + key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+}
+
+export function loadApiConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<z.input<typeof ApiConfig>> = {},
+): ApiConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ApiConfig.shape)) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') raw[key] = key === 'noAuth' ? value === 'true' : value;
+  }
+  const parsed = ApiConfig.safeParse({ ...raw, ...overrides });
+  if (!parsed.success) throw new Error(`invalid API configuration: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

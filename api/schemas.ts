@@ -1,0 +1,90 @@
+// The REST API's request and response shapes. The request body is the
+// VideoDownload spec itself (same zod schema as the CRD), so the API cannot
+// accept what the API server would refuse. The OpenAPI document is built
+// from these.
+import { z } from 'zod';
+import { type phases, stages, VideoDownloadSpec } from '../crds/video-download.ts';
+
+export const states = ['PENDING', 'QUEUED', 'IN_PROGRESS', 'DONE', 'FAILED'] as const;
+export type State = (typeof states)[number];
+
+/** The one place where the resource's phase becomes the API's state. */
+export const stateOfPhase: Record<(typeof phases)[number] | 'None', State> = {
+  None: 'PENDING',
+  Pending: 'PENDING',
+  Queued: 'QUEUED',
+  Running: 'IN_PROGRESS',
+  Succeeded: 'DONE',
+  Failed: 'FAILED',
+};
+
+export const DownloadRequest = VideoDownloadSpec.describe('What to download: the VideoDownload spec.');
+
+export const JobId = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)
+  .describe('The job id: the name of its VideoDownload.');
+
+export const Accepted = z
+  .object({
+    job_id: JobId,
+    state: z.enum(states),
+    status_url: z.string(),
+    result_url: z.string(),
+  })
+  .describe('The download was accepted.');
+
+export const StatusResponse = z
+  .object({
+    job_id: JobId,
+    state: z.enum(states),
+    url: z.string(),
+    title: z.string().nullable(),
+    progress: z.object({
+      percent: z.number().nullable(),
+      downloaded_bytes: z.number().nullable(),
+      total_bytes: z.number().nullable(),
+      speed: z.number().nullable().describe('Bytes per second.'),
+      eta: z.number().nullable().describe('Seconds.'),
+      stage: z.enum(stages).nullable(),
+    }),
+    created_at: z.string().nullable(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+    attempts: z.number().int(),
+    error: z.object({ reason: z.string(), message: z.string() }).nullable(),
+  })
+  .describe('Where a download is.');
+
+export const ResultResponse = z
+  .object({
+    url: z.string().describe('Presigned, short-lived URL of the file.'),
+    expires_at: z.string(),
+    filename: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    content_type: z.string(),
+    title: z.string().nullable(),
+    duration: z.number().nullable(),
+  })
+  .describe('The stored file.');
+
+export const DownloadList = z
+  .object({ items: z.array(StatusResponse), next_cursor: z.string().nullable() })
+  .describe("A page of the caller's downloads, newest first.");
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+  })
+  .describe('An RFC 9457 problem.');
+
+export const ListQuery = z.object({
+  state: z.enum(states).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});

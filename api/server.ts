@@ -1,0 +1,105 @@
+// Starts the API: the VideoDownload cache feeding the live streams, the API
+// key store following its Secret, and the HTTP server with its WebSocket.
+import type { Server } from 'node:http';
+import type * as k8s from '@kubernetes/client-node';
+import type { Client as MinioClient } from 'minio';
+import type { Logger } from 'pino';
+import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
+import { Informer } from '../operator/informer.ts';
+import { ApiKeyStore } from './api-keys.ts';
+import { attachWebSocket, createApp } from './app.ts';
+import type { ApiConfig } from './config.ts';
+import { DownloadHub } from './download-hub.ts';
+import type { UrlPolicy } from './url-policy.ts';
+
+export interface RunningApi {
+  url: string;
+  downloads: Informer<VideoDownload>;
+  keys: ApiKeyStore;
+  close(): Promise<void>;
+}
+
+export async function startApi(options: {
+  config: ApiConfig;
+  kubeConfig: k8s.KubeConfig;
+  logger: Logger;
+  storage: MinioClient | undefined;
+  resolve?: UrlPolicy['resolve'];
+}): Promise<RunningApi> {
+  const { config, kubeConfig, logger } = options;
+  const hub = new DownloadHub();
+  const downloads = new Informer<VideoDownload>({
+    name: 'videodownloads',
+    config: kubeConfig,
+    apiVersion,
+    kind,
+    plural,
+    namespace: config.namespace,
+    logger,
+    // The API's reads never need managed fields or the spec's defaults beyond what status shows.
+    indexBy: (download) => download.metadata.labels?.[labels.owner],
+    onChange: (type, download) => hub.publish(download, type === 'DELETED'),
+  });
+  const keys = new ApiKeyStore();
+  const secrets = config.noAuth
+    ? undefined
+    : new Informer<k8s.V1Secret>({
+        name: 'api-keys',
+        config: kubeConfig,
+        apiVersion: 'v1',
+        kind: 'Secret',
+        plural: 'secrets',
+        namespace: config.namespace,
+        fieldSelector: `metadata.name=${config.keysSecret}`,
+        logger,
+        onChange: (type, secret) => {
+          const text =
+            type === 'DELETED' ? '' : Buffer.from(secret.data?.keys ?? '', 'base64').toString('utf8');
+          const errors = keys.replace(text);
+          logger.info({ secret: config.keysSecret, users: keys.size, errors }, 'API keys loaded');
+        },
+      });
+  if (config.noAuth) {
+    logger.warn(
+      'AUTHENTICATION IS OFF (VDL_API_NO_AUTH=true): every caller is an admin. Local development only.',
+    );
+  }
+  downloads.start();
+  secrets?.start();
+  await Promise.all([downloads.waitForSync(), secrets?.waitForSync()]);
+
+  const app = createApp({
+    config,
+    kubeConfig,
+    downloads,
+    hub,
+    keys,
+    storage: options.storage,
+    logger,
+    resolve: options.resolve,
+    ready: () => downloads.health.synced && (secrets?.health.synced ?? true),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
+  });
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  const wss = attachWebSocket(server, { config, downloads, hub, keys });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://${config.host}:${port}`,
+    downloads,
+    keys,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      downloads.stop();
+      secrets?.stop();
+    },
+  };
+}
