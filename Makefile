@@ -68,6 +68,7 @@ test: tools lint typecheck ## Everything CI runs: lint, types, unit and integrat
 bench: tools ## Benchmarks against side-by-side baselines; tables go to test/bench/results/
 	node test/bench/operator-scale.ts
 	node test/bench/downloader-overhead.ts
+	node test/bench/api-status.ts
 
 .PHONY: cluster
 cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C
