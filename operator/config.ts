@@ -83,6 +83,13 @@ export function loadOperatorConfig(
     const value = env[name];
     if (value !== undefined && value !== '') raw[key] = fromEnvString(key, value);
   }
+  // Pod resources of download Jobs come as four plain variables.
+  const resource = (name: string) => env[name] || undefined;
+  const requests = { cpu: resource('VDL_REQUESTS_CPU'), memory: resource('VDL_REQUESTS_MEMORY') };
+  const limits = { cpu: resource('VDL_LIMITS_CPU'), memory: resource('VDL_LIMITS_MEMORY') };
+  if (requests.cpu || requests.memory)
+    raw.requests = { cpu: requests.cpu ?? '250m', memory: requests.memory ?? '256Mi' };
+  if (limits.cpu || limits.memory) raw.limits = { cpu: limits.cpu ?? '2', memory: limits.memory ?? '1Gi' };
   const parsed = OperatorConfig.safeParse({ ...raw, ...overrides });
   if (!parsed.success) throw new Error(`invalid operator configuration: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
