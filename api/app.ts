@@ -31,6 +31,8 @@ export interface ApiDependencies {
   /** Ready when the caches (and, with auth, the key Secret) have synced. */
   ready: () => boolean;
   storage: MinioClient | undefined;
+  /** Signs result URLs; the storage client when clients reach storage at the same address. */
+  presigner?: MinioClient;
   logger: Logger;
   resolve?: UrlPolicy['resolve'];
 }
@@ -238,10 +240,15 @@ export function createApp(deps: ApiDependencies) {
       throw problems.gone(`the file of job ${download.metadata.name} is no longer stored`);
     }
     const filename = result.filename ?? result.key.split('/').pop() ?? 'download';
-    const url = await deps.storage.presignedGetObject(result.bucket, result.key, config.presignSeconds, {
-      'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
-      'response-content-type': result.contentType,
-    });
+    const url = await (deps.presigner ?? deps.storage).presignedGetObject(
+      result.bucket,
+      result.key,
+      config.presignSeconds,
+      {
+        'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
+        'response-content-type': result.contentType,
+      },
+    );
     if (req.query.redirect === 'true') return res.redirect(302, url);
     res.json({
       url,

@@ -29,6 +29,8 @@ export const ApiConfig = z.object({
   egressAllow: z.string().default(''),
   s3Endpoint: z.string().default('http://127.0.0.1:9000'),
   s3Region: z.string().default('us-east-1'),
+  /** The S3 endpoint as clients outside the cluster reach it, for presigned URLs; empty: s3Endpoint. */
+  s3PublicEndpoint: z.string().default(''),
   s3AccessKey: z.string().default(''),
   s3SecretKey: z.string().default(''),
   presignSeconds: z.coerce

@@ -7,20 +7,24 @@ import { startApi } from './server.ts';
 
 const config = loadApiConfig();
 const logger = pino({ level: config.logLevel, base: { component: 'vdl-api' } });
-const s3 = new URL(config.s3Endpoint);
-const storage = config.s3AccessKey
-  ? new Client({
-      endPoint: s3.hostname,
-      port: s3.port ? Number(s3.port) : undefined,
-      useSSL: s3.protocol === 'https:',
-      accessKey: config.s3AccessKey,
-      secretKey: config.s3SecretKey,
-      region: config.s3Region,
-    })
-  : undefined;
+function s3Client(endpoint: string): Client {
+  const url = new URL(endpoint);
+  return new Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    useSSL: url.protocol === 'https:',
+    accessKey: config.s3AccessKey,
+    secretKey: config.s3SecretKey,
+    // With the region known, presigning is offline: no bucket-location request.
+    region: config.s3Region,
+  });
+}
+const storage = config.s3AccessKey ? s3Client(config.s3Endpoint) : undefined;
+const presigner =
+  config.s3AccessKey && config.s3PublicEndpoint ? s3Client(config.s3PublicEndpoint) : undefined;
 if (!storage) logger.warn('VDL_API_S3_ACCESS_KEY unset: GET /result answers 503');
 
-const api = await startApi({ config, kubeConfig: loadKubeConfig(), logger, storage });
+const api = await startApi({ config, kubeConfig: loadKubeConfig(), logger, storage, presigner });
 logger.info({ url: api.url }, 'vdl API listening');
 
 let stopping = false;

@@ -24,6 +24,7 @@ export async function startApi(options: {
   kubeConfig: k8s.KubeConfig;
   logger: Logger;
   storage: MinioClient | undefined;
+  presigner?: MinioClient;
   resolve?: UrlPolicy['resolve'];
 }): Promise<RunningApi> {
   const { config, kubeConfig, logger } = options;
@@ -75,6 +76,7 @@ export async function startApi(options: {
     hub,
     keys,
     storage: options.storage,
+    presigner: options.presigner,
     logger,
     resolve: options.resolve,
     ready: () => downloads.health.synced && (secrets?.health.synced ?? true),
