@@ -22,7 +22,7 @@ import {
   uploading,
 } from './progress.ts';
 import type { ProgressSink } from './progress-reporter.ts';
-import { uploadFile } from './uploader.ts';
+import { ensureBucket, uploadFile } from './uploader.ts';
 import { ytDlpArgs } from './yt-dlp-args.ts';
 
 export interface DownloadOutcome {
@@ -127,6 +127,7 @@ export async function runDownload(
     const key = `${config.keyPrefix}${filename}`;
     const contentType = contentTypeOf(filename);
     const downloadSeconds = (performance.now() - began) / 1000;
+    await ensureBucket(s3, config.bucket, config.s3.region);
     const started = Date.now();
     const uploaded = await uploadFile(
       s3,

@@ -80,6 +80,18 @@ async function uploadOnce(
   return { size, sha256: hash.digest('hex') };
 }
 
+/** Creates the bucket when it is missing (a fresh MinIO has none). */
+export async function ensureBucket(client: Client, bucket: string, region: string): Promise<void> {
+  if (await client.bucketExists(bucket)) return;
+  try {
+    await client.makeBucket(bucket, region);
+  } catch (error) {
+    // Another download made it first.
+    if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((error as { code?: string }).code ?? ''))
+      throw error;
+  }
+}
+
 /** Uploads with retries of transient errors (1 s, 2 s, 4 s, ...). */
 export async function uploadFile(
   client: Client,
