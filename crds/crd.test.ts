@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { crdFile, renderCrdYaml } from './generate.ts';
+import { chartCrdFile, crdFile, renderCrdYaml } from './generate.ts';
 import { toStructuralSchema } from './structural-schema.ts';
 import { VideoDownloadSpec } from './video-download.ts';
 
 describe('generated CRD', () => {
   it('is current: run `make generate` after changing crds/video-download.ts', () => {
     expect(readFileSync(crdFile, 'utf8')).toBe(renderCrdYaml());
+  });
+
+  it('is the same in the Helm chart', () => {
+    expect(readFileSync(chartCrdFile, 'utf8')).toBe(renderCrdYaml());
   });
 
   it('describes every field, so kubectl explain teaches', () => {
