@@ -70,6 +70,18 @@ bench: tools ## Benchmarks against side-by-side baselines; tables go to test/ben
 	node test/bench/downloader-overhead.ts
 	node test/bench/api-status.ts
 
+.PHONY: images
+images: ## Build the operator, api and downloader images (needs Docker)
+	bash test/toolchain/kind.sh images
+
+.PHONY: kind-up
+kind-up: tools ## A kind cluster with the images and the Helm chart (needs Docker)
+	bash test/toolchain/kind.sh up
+
+.PHONY: kind-down
+kind-down: ## Remove the kind cluster (needs Docker)
+	bash test/toolchain/kind.sh down
+
 .PHONY: cluster
 cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C
 	node test/cluster/main.ts
