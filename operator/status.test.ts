@@ -21,6 +21,20 @@ describe('desiredStatus', () => {
     ['no Job, admitted', undefined, [], true, 'Pending'],
     ['Job without running pod', job(), [pod('Pending')], false, 'Pending'],
     ['Job with a running pod', job([], { active: 1 }), [pod('Running')], false, 'Running'],
+    [
+      'pod done, Job not yet complete',
+      job([], { active: 0 }),
+      [pod('Succeeded', { exitCode: 0 })],
+      false,
+      'Running',
+    ],
+    [
+      'first attempt failed, retry pending',
+      job([], { failed: 1 }),
+      [pod('Failed', { exitCode: 1 }), pod('Pending', undefined, '2026-01-01T00:00:30Z')],
+      false,
+      'Running',
+    ],
   ] as const)('%s → %s', (_name, theJob, pods, admitted, phase) => {
     const status = desiredStatus({ download: download(), job: theJob, pods: [...pods], admitted, now });
     expect(status.phase).toBe(phase);

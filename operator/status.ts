@@ -193,7 +193,15 @@ export function desiredStatus(observed: Observed): VideoDownloadStatus {
 
   if (jobCondition(job, 'Failed')) return failed(observed, withJob, jobFailure(job, pods));
 
-  const running = pods.some((pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp);
+  // Once a pod has started, the download stays Running until the Job finishes:
+  // between a pod's exit and the Job's condition, or while a retry's pod waits.
+  const started = pods.some(
+    (pod) =>
+      (pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp) ||
+      pod.status?.phase === 'Succeeded' ||
+      pod.status?.phase === 'Failed',
+  );
+  const running = started || current.phase === 'Running';
   return {
     ...withJob,
     phase: running ? 'Running' : 'Pending',
