@@ -47,7 +47,22 @@ export interface ControlPlane {
 
 const startTimeoutMs = 120_000;
 
+/**
+ * Starts the control plane; a port taken between choosing it and binding it
+ * (by a process outside our control) is retried with fresh ports.
+ */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControlPlaneOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !String((error as Error).message).includes('address already in use')) throw error;
+      options.log?.(`a port was taken while starting (attempt ${attempt}); retrying with fresh ports`);
+    }
+  }
+}
+
+async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const log = options.log ?? (() => {});
   await removeAbandonedWorkDirs();
   const ownsDir = options.dir === undefined;
