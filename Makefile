@@ -82,6 +82,10 @@ kind-up: tools ## A kind cluster with the images and the Helm chart (needs Docke
 kind-down: ## Remove the kind cluster (needs Docker)
 	bash test/toolchain/kind.sh down
 
+.PHONY: dev
+dev: tools ## The whole system on this machine (control plane, MinIO, operator, API, process node) until Ctrl-C
+	node test/dev/main.ts
+
 .PHONY: cluster
 cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C
 	node test/cluster/main.ts

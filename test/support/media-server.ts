@@ -159,8 +159,15 @@ export async function startMediaServer({
       if (count === 2 || count === 3) return void res.writeHead(500).end('try again');
       return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
     }
-    if (path === '/throttled.mp4') {
-      // About 3 s for the large file, in small timed chunks.
+    if (path.startsWith('/fail-once/')) {
+      // The first request per path fails with 500: a download that fails once, then works on a retry.
+      const count = (flakyFailures.get(path) ?? 0) + 1;
+      flakyFailures.set(path, count);
+      if (count === 1) return void res.writeHead(500).end('try again');
+      return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
+    }
+    if (path.startsWith('/throttled')) {
+      // About 3 s for the large file, in small timed chunks (any /throttled* path, so each download has its own URL).
       const file = join(dir, 'large.mp4');
       const { size } = await stat(file);
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size });

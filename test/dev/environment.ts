@@ -1,0 +1,304 @@
+// The whole system on one machine, no Docker: the real control plane and
+// MinIO, a process node for download pods, the chart's RBAC, the operator
+// and the API as their own processes under their own service accounts, and
+// a local media server with a sample video. `make dev` and the end-to-end
+// tests both start it.
+
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { parseAllDocuments, stringify } from 'yaml';
+import { hashKey } from '../../api/api-keys.ts';
+import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
+import { ManagedProcess } from '../cluster/managed-process.ts';
+import { freePort, waitForHealthy } from '../cluster/readiness.ts';
+import { kubeConfigFrom } from '../support/kube.ts';
+import { type MediaServer, startMediaServer } from '../support/media-server.ts';
+import { minioClient } from '../support/storage.ts';
+import { installCrd } from '../support/vdl.ts';
+import { toolPath } from '../toolchain/tools.ts';
+import { readableLine } from './log-lines.ts';
+import { ProcessNode } from './process-node.ts';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const release = 'vdl';
+
+export interface DevEnvironmentOptions {
+  namespace?: string;
+  /** Where logs and pod work dirs go. */
+  dir: string;
+  apiPort?: number;
+  /** host:port pairs besides the sample server that downloads may reach. */
+  allowedInternalHosts?: string[];
+  maxActiveDownloads?: number;
+  /** Receives readable log lines of every part. */
+  onLog?: (line: string) => void;
+}
+
+export interface DevEnvironment {
+  plane: ControlPlane;
+  namespace: string;
+  apiUrl: string;
+  apiKey: string;
+  /** The admin kubeconfig, for kubectl. */
+  kubeconfig: string;
+  media: MediaServer;
+  bucket: string;
+  processNode: ProcessNode;
+  processes: { operator: ManagedProcess; api: ManagedProcess };
+  stop(): Promise<void>;
+}
+
+async function serviceAccountKubeconfig(
+  config: k8s.KubeConfig,
+  plane: ControlPlane,
+  namespace: string,
+  account: string,
+  file: string,
+) {
+  const issued = await config.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
+    name: account,
+    namespace,
+    body: { spec: { expirationSeconds: 86_400 } },
+  });
+  const cluster = config.getCurrentCluster() as k8s.Cluster;
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'vdl-local',
+          cluster: { server: plane.apiServerUrl, 'certificate-authority-data': cluster.caData },
+        },
+      ],
+      users: [{ name: account, user: { token: issued.status?.token } }],
+      contexts: [{ name: account, context: { cluster: 'vdl-local', user: account, namespace } }],
+      'current-context': account,
+    }),
+    { mode: 0o600 },
+  );
+}
+
+/** The chart's ServiceAccounts, Roles and RoleBindings, applied for real: the programs run under them. */
+async function applyChartRbac(kubeconfig: string, namespace: string, values: string[]): Promise<void> {
+  const { stdout } = await run(toolPath('helm'), [
+    'template',
+    release,
+    join(root, 'charts/vdl'),
+    '--namespace',
+    namespace,
+    ...values.flatMap((value) => ['--set', value]),
+  ]);
+  const items = parseAllDocuments(stdout)
+    .map((document) => document.toJSON() as { kind?: string } | null)
+    .filter(
+      (item) =>
+        item &&
+        ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(
+          item.kind ?? '',
+        ),
+    );
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(
+      toolPath('kubectl'),
+      ['--kubeconfig', kubeconfig, 'apply', '-n', namespace, '-f', '-'],
+      (error, _out, stderr) =>
+        error ? reject(new Error(`applying the chart's RBAC failed: ${stderr}`)) : resolve(),
+    );
+    child.stdin?.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  });
+}
+
+/** Passes each new line of a child's log file to onLog, as the file grows. */
+function followLog(file: string, part: string, onLog: ((line: string) => void) | undefined): () => void {
+  if (!onLog) return () => {};
+  let offset = 0;
+  let partial = '';
+  let reading = false;
+  const timer = setInterval(async () => {
+    if (reading) return;
+    reading = true;
+    try {
+      const handle = await open(file, 'r');
+      try {
+        const { size } = await handle.stat();
+        if (size > offset) {
+          const buffer = Buffer.alloc(size - offset);
+          await handle.read(buffer, 0, buffer.length, offset);
+          offset = size;
+          const lines = (partial + buffer.toString('utf8')).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) if (line) onLog(readableLine(part, line));
+        }
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      // Not created yet.
+    } finally {
+      reading = false;
+    }
+  }, 300);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function startDevEnvironment(options: DevEnvironmentOptions): Promise<DevEnvironment> {
+  const namespace = options.namespace ?? 'vdl';
+  const logDir = join(options.dir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const log = (message: string) =>
+    options.onLog?.(`${new Date().toISOString().slice(11, 19)} dev        info  ${message}`);
+  const plane = await startControlPlane({ log });
+  const stops: Array<() => Promise<void>> = [() => plane.stop()];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => {});
+  };
+  try {
+    const config = kubeConfigFrom(plane.adminKubeconfig);
+    const minio = plane.minio as NonNullable<ControlPlane['minio']>;
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    log("installing the CRD and the chart's service accounts and RBAC");
+    await installCrd(config);
+    await core
+      .createNamespace({ body: { metadata: { name: namespace } } })
+      .catch((error: { code?: number }) => {
+        if (error.code !== 409) throw error;
+      });
+    await applyChartRbac(plane.adminKubeconfig, namespace, [
+      'minio.enabled=false',
+      `s3.endpoint=${minio.url}`,
+      's3.existingSecret=vdl-s3',
+      'networkPolicy.enabled=false',
+    ]);
+    const apiKey = randomBytes(24).toString('base64url');
+    await core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: 'vdl-s3' },
+        stringData: { accessKey: minio.accessKey, secretKey: minio.secretKey },
+      },
+    });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: `dev:user:${hashKey(apiKey)}\n` } },
+    });
+    const bucket = 'vdl';
+    await minioClient(minio).makeBucket(bucket);
+
+    log('generating a sample video and serving it on loopback');
+    const media = await startMediaServer({ forbiddenRedirect: 'http://169.254.169.254/latest/meta-data/' });
+    stops.push(() => media.close());
+    const allowed = [`127.0.0.1:${media.port}`, ...(options.allowedInternalHosts ?? [])].join(',');
+
+    const ytDlp = toolPath('yt-dlp');
+    const processNode = new ProcessNode({
+      config,
+      name: 'vdl-process-node',
+      dir: join(options.dir, 'node'),
+      apiServerUrl: plane.apiServerUrl,
+      logger: pino({ level: 'warn' }),
+      extraEnv: {
+        PATH: [dirname(ytDlp), dirname(toolPath('ffmpeg')), process.env.PATH].join(delimiter),
+        VDL_YT_DLP: ytDlp,
+        VDL_EGRESS_ALLOW: allowed,
+      },
+    });
+    await processNode.start();
+    stops.push(() => processNode.stop());
+
+    const accounts = join(options.dir, 'accounts');
+    await mkdir(accounts, { recursive: true });
+    await serviceAccountKubeconfig(
+      config,
+      plane,
+      namespace,
+      `${release}-operator`,
+      join(accounts, 'operator.kubeconfig'),
+    );
+    await serviceAccountKubeconfig(
+      config,
+      plane,
+      namespace,
+      `${release}-api`,
+      join(accounts, 'api.kubeconfig'),
+    );
+
+    const start = (part: string, script: string, env: Record<string, string>) => {
+      const logFile = join(logDir, `${part}.log`);
+      const child = new ManagedProcess({
+        name: part,
+        command: process.execPath,
+        args: [join(root, script)],
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        logFile,
+      });
+      const unfollow = followLog(logFile, part, options.onLog);
+      stops.push(async () => {
+        await child.stop();
+        unfollow();
+      });
+      return child;
+    };
+    const operatorPort = await freePort();
+    log('starting the operator and the API under their own service accounts');
+    const operator = start('operator', 'operator/main.ts', {
+      KUBECONFIG: join(accounts, 'operator.kubeconfig'),
+      VDL_WATCH_NAMESPACE: namespace,
+      VDL_LEASE_NAMESPACE: namespace,
+      VDL_LEASE_NAME: `${release}-operator`,
+      VDL_DOWNLOADER_SERVICE_ACCOUNT: `${release}-downloader`,
+      VDL_DOWNLOADER_IMAGE: 'ghcr.io/vdl-dev/downloader:dev',
+      VDL_S3_SECRET: 'vdl-s3',
+      VDL_S3_ENDPOINT: minio.url,
+      VDL_S3_ACCESS_KEY: minio.accessKey,
+      VDL_S3_SECRET_KEY: minio.secretKey,
+      VDL_DEFAULT_BUCKET: bucket,
+      VDL_MAX_ACTIVE_DOWNLOADS: String(options.maxActiveDownloads ?? 4),
+      VDL_MAX_ACTIVE_PER_OWNER: String(options.maxActiveDownloads ?? 4),
+      VDL_METRICS_PORT: String(operatorPort),
+      VDL_JOB_TTL_SECONDS_AFTER_RECORDED: '300',
+    });
+    const apiPort = options.apiPort ?? (await freePort());
+    const api = start('api', 'api/main.ts', {
+      KUBECONFIG: join(accounts, 'api.kubeconfig'),
+      VDL_API_PORT: String(apiPort),
+      VDL_API_NAMESPACE: namespace,
+      VDL_API_S3_ENDPOINT: minio.url,
+      VDL_API_S3_ACCESS_KEY: minio.accessKey,
+      VDL_API_S3_SECRET_KEY: minio.secretKey,
+      VDL_API_EGRESS_ALLOW: allowed,
+      // One local user trying things out: generous limits (the defaults are for shared servers).
+      VDL_API_SUBMIT_PER_MINUTE: '600',
+      VDL_API_SUBMIT_BURST: '100',
+    });
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await Promise.all([
+      waitForHealthy(operator, `http://127.0.0.1:${operatorPort}/readyz`, { timeoutMs: 60_000 }),
+      waitForHealthy(api, `${apiUrl}/readyz`, { timeoutMs: 60_000 }),
+    ]);
+    return {
+      plane,
+      namespace,
+      apiUrl,
+      apiKey,
+      kubeconfig: plane.adminKubeconfig,
+      media,
+      bucket,
+      processNode,
+      processes: { operator, api },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
