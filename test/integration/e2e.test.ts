@@ -1,0 +1,281 @@
+// The whole system end to end, as `make dev` runs it: real control plane and
+// MinIO, the operator and the API as their own processes under the chart's
+// RBAC, download pods run by the process node with real yt-dlp and ffmpeg.
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VideoDownload } from '../../crds/video-download.ts';
+import { freePort } from '../cluster/readiness.ts';
+import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
+import { eventually } from '../support/eventually.ts';
+import { kubeConfigFrom } from '../support/kube.ts';
+import { minioClient } from '../support/storage.ts';
+import { watchDownloads } from '../support/vdl.ts';
+import { toolPath } from '../toolchain/tools.ts';
+
+const run = promisify(execFile);
+let env: DevEnvironment;
+let config: k8s.KubeConfig;
+const phases = new Map<string, string[]>();
+let watcher: ReturnType<typeof watchDownloads>;
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function api<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${env.apiUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${env.apiKey}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+async function submit(url: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const response = await api<{ job_id: string }>('POST', '/download', { url, ...extra });
+  expect(response.status, JSON.stringify(response.body)).toBe(202);
+  return response.body.job_id;
+}
+
+async function finished(
+  id: string,
+  timeoutMs = 90_000,
+): Promise<{ state: string; error: { reason: string } | null; attempts: number }> {
+  return eventually(
+    `${id} to finish`,
+    async () => {
+      const status = await api<{ state: string; error: { reason: string } | null; attempts: number }>(
+        'GET',
+        `/status/${id}`,
+      );
+      return ['DONE', 'FAILED'].includes(status.body.state) ? status.body : undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+beforeAll(async () => {
+  env = await startDevEnvironment({
+    dir: mkdtempSync(join(tmpdir(), 'vdl-e2e-')),
+    namespace: 'e2e',
+    maxActiveDownloads: 3,
+  });
+  config = kubeConfigFrom(env.kubeconfig);
+  watcher = watchDownloads(config, env.namespace, (d: VideoDownload) => {
+    const list = phases.get(d.metadata.name as string) ?? [];
+    if (d.status?.phase && list.at(-1) !== d.status.phase) list.push(d.status.phase);
+    phases.set(d.metadata.name as string, list);
+  });
+  await watcher.waitForSync();
+}, 180_000);
+
+afterAll(async () => {
+  watcher?.stop();
+  await env?.stop();
+});
+
+describe('end to end', () => {
+  it('REST: submit, watch progress rise over SSE, fetch the file with the same bytes', async () => {
+    const id = await submit(`${env.media.url}/throttled-rest.mp4`);
+    const response = await fetch(`${env.apiUrl}/status/${id}/events`, {
+      headers: { authorization: `Bearer ${env.apiKey}` },
+    });
+    const percents: number[] = [];
+    const states: string[] = [];
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk);
+      const blocks = buffer.split('\n\n');
+      buffer = blocks.pop() ?? '';
+      for (const block of blocks) {
+        const data = block.split('\n').find((line) => line.startsWith('data: '));
+        if (!data || !block.includes('event: status')) continue;
+        const status = JSON.parse(data.slice(6)) as { state: string; progress: { percent: number | null } };
+        states.push(status.state);
+        if (status.progress.percent !== null) percents.push(status.progress.percent);
+      }
+    }
+    expect(states.at(-1)).toBe('DONE');
+    expect(new Set(percents).size).toBeGreaterThanOrEqual(3);
+    expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+    expect(percents.at(-1)).toBe(100);
+
+    const result = await api<{ url: string; sha256: string }>('GET', `/result/${id}`);
+    expect(result.status).toBe(200);
+    const bytes = Buffer.from(await (await fetch(result.body.url)).arrayBuffer());
+    const source = readFileSync(env.media.file('large.mp4'));
+    expect(sha256(bytes)).toBe(sha256(source));
+    expect(result.body.sha256).toBe(sha256(source));
+  });
+
+  it('kubectl: apply the example manifest, wait for Complete, see it in kubectl get', async () => {
+    const kubectl = (args: string[]) =>
+      run(toolPath('kubectl'), ['--kubeconfig', env.kubeconfig, '-n', env.namespace, ...args]);
+    const example = readFileSync(
+      fileURLToPath(new URL('../../crds/examples/videodownload.yaml', import.meta.url)),
+      'utf8',
+    ).replace(/url: .*/, `url: ${env.media.url}/page.html`);
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile(
+        toolPath('kubectl'),
+        ['--kubeconfig', env.kubeconfig, '-n', env.namespace, 'apply', '-f', '-'],
+        (error) => (error ? reject(error) : resolve()),
+      );
+      child.stdin?.end(example);
+    });
+    const waited = await kubectl(['wait', '--for=condition=Complete', 'vd/example', '--timeout=90s']);
+    expect(waited.stdout).toContain('condition met');
+    const table = await kubectl(['get', 'vd', 'example', '--no-headers']);
+    expect(table.stdout).toMatch(/^example\s+Succeeded\s+100\s+A test page\s/);
+  });
+
+  it('fails a missing video at once with a clear reason', async () => {
+    const id = await submit(`${env.media.url}/missing.mp4`);
+    const status = await finished(id);
+    expect(status).toMatchObject({ state: 'FAILED', error: { reason: 'NotFound' }, attempts: 1 });
+  });
+
+  it('retries a transient failure in a new pod and succeeds', async () => {
+    const id = await submit(`${env.media.url}/fail-once/video.mp4`);
+    const status = await finished(id, 120_000);
+    expect(status).toMatchObject({ state: 'DONE', attempts: 2 });
+  });
+
+  it('cancels a running download: process killed, Job and pod gone, nothing stored', async () => {
+    const id = await submit(`${env.media.url}/throttled-cancel.mp4`);
+    await eventually('the download running', () => (phases.get(id)?.includes('Running') ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect((await api('DELETE', `/downloads/${id}`)).status).toBe(202);
+    const batch = config.makeApiClient(k8s.BatchV1Api);
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    await eventually(
+      'Job, pod and process gone',
+      async () => {
+        const jobs = await batch.listNamespacedJob({
+          namespace: env.namespace,
+          labelSelector: `vdl.dev/download=${id}`,
+        });
+        const pods = await core.listNamespacedPod({
+          namespace: env.namespace,
+          labelSelector: `vdl.dev/download=${id}`,
+        });
+        return jobs.items.length === 0 && pods.items.length === 0 && env.processNode.runningProcesses() === 0
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
+    const objects: string[] = [];
+    for await (const item of storage.listObjectsV2(env.bucket, `${env.namespace}/${id}/`, true))
+      objects.push(item.name as string);
+    const uploads: string[] = [];
+    for await (const upload of storage.listIncompleteUploads(env.bucket, `${env.namespace}/${id}/`, true))
+      uploads.push(upload.key);
+    expect(objects).toEqual([]);
+    expect(uploads).toEqual([]);
+    expect((await api('GET', `/status/${id}`)).status).toBe(404);
+  });
+
+  it('runs ten downloads with at most three at once, and completes them all', async () => {
+    let maxRunning = 0;
+    const batch = config.makeApiClient(k8s.BatchV1Api);
+    const ids = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => submit(`${env.media.url}/throttled-${i}.mp4`)),
+    );
+    const sampler = setInterval(() => {
+      maxRunning = Math.max(maxRunning, env.processNode.runningProcesses());
+    }, 50);
+    try {
+      const statuses = await Promise.all(ids.map((id) => finished(id, 180_000)));
+      expect(statuses.map((s) => s.state)).toEqual(Array(10).fill('DONE'));
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(maxRunning).toBeGreaterThan(1);
+    expect(maxRunning).toBeLessThanOrEqual(3);
+    const jobs = await batch.listNamespacedJob({ namespace: env.namespace });
+    expect(
+      jobs.items.filter((job) => ids.includes(job.metadata?.labels?.['vdl.dev/download'] ?? '')).length,
+    ).toBe(10);
+  });
+});
+
+describe('make dev', () => {
+  it('starts the whole system, serves the printed example, and stops cleanly on Ctrl-C', async () => {
+    const devDir = mkdtempSync(join(tmpdir(), 'vdl-make-dev-'));
+    const port = await freePort();
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../dev/main.ts', import.meta.url))], {
+      env: { ...process.env, VDL_DEV_DIR: devDir, VDL_API_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually('make dev to be ready', () => (output.includes('vdl is running') ? true : undefined), {
+        timeoutMs: 120_000,
+      });
+      const settings = Object.fromEntries(
+        readFileSync(join(devDir, 'env'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) =>
+            line
+              .replace(/^export /, '')
+              .split(/=(.*)/s)
+              .slice(0, 2),
+          ),
+      ) as Record<string, string>;
+      expect(settings.VDL_API_URL).toBe(`http://127.0.0.1:${port}`);
+      // The printed curl example, as a new user would run it.
+      const headers = { authorization: `Bearer ${settings.VDL_API_KEY}` };
+      const accepted = await fetch(`${settings.VDL_API_URL}/download`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: settings.VDL_SAMPLE_URL }),
+      });
+      const { job_id: id } = (await accepted.json()) as { job_id: string };
+      await eventually(
+        'the sample to be DONE',
+        async () => {
+          const status = (await (
+            await fetch(`${settings.VDL_API_URL}/status/${id}`, { headers })
+          ).json()) as { state: string };
+          if (status.state === 'FAILED') throw new Error(JSON.stringify(status));
+          return status.state === 'DONE' ? true : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      const file = await fetch(`${settings.VDL_API_URL}/result/${id}?redirect=true`, { headers });
+      expect(file.status).toBe(200);
+      expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(output).toContain('stopping vdl (SIGINT)');
+    // Nothing it started is left listening.
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
