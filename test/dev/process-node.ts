@@ -117,7 +117,23 @@ export class ProcessNode {
           killing: false,
         };
         this.running.set(key, entry);
-        await this.run(pod, entry);
+        try {
+          await this.run(pod, entry);
+        } catch (error) {
+          // As a kubelet keeps retrying volume setup (a new namespace's
+          // kube-root-ca.crt, say, appears a moment after the namespace),
+          // try again unless the process already started.
+          if (entry.child) throw error;
+          this.running.delete(key);
+          this.options.logger.info(
+            { pod: key, err: error instanceof Error ? error.message : String(error) },
+            'pod not ready to start; retrying',
+          );
+          setTimeout(() => {
+            const latest = this.pods.get(key);
+            if (latest && latest.metadata?.uid === pod.metadata?.uid) void this.sync('MODIFIED', latest);
+          }, 1000).unref();
+        }
       }
     } catch (error) {
       this.options.logger.warn(
