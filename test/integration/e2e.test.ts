@@ -270,6 +270,8 @@ describe('make dev', () => {
       const file = await fetch(`${settings.VDL_API_URL}/result/${id}?redirect=true`, { headers });
       expect(file.status).toBe(200);
       expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nmake dev printed:\n${output.slice(-4000)}`);
     } finally {
       child.kill('SIGINT');
     }
