@@ -3,6 +3,7 @@
 // to the API server. No state of its own, so replicas run side by side.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Client as MinioClient } from 'minio';
@@ -112,6 +113,23 @@ export function createApp(deps: ApiDependencies) {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
+  // The web page: static files of our own, nothing from elsewhere.
+  const webHeaders = (res: Response) =>
+    res.set(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    );
+  app.get('/', (_req, res) => {
+    webHeaders(res).sendFile(fileURLToPath(new URL('./web/index.html', import.meta.url)));
+  });
+  app.use(
+    '/web',
+    (_req, res, next) => {
+      webHeaders(res);
+      next();
+    },
+    express.static(fileURLToPath(new URL('./web/', import.meta.url)), { index: false, maxAge: '1h' }),
+  );
 
   // Everything below needs a caller.
   app.use((req, _res, next) => {

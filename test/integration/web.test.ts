@@ -1,0 +1,147 @@
+// The web page in a real browser (Debian's headless Chromium driven by
+// playwright-core) against the whole system. Screenshots go to
+// test/artifacts/ to be looked at.
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
+
+const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
+const chromiumPath = process.env.VDL_CHROMIUM ?? '/usr/bin/chromium';
+let env: DevEnvironment;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  env = await startDevEnvironment({
+    dir: mkdtempSync(join(tmpdir(), 'vdl-web-')),
+    namespace: 'web',
+    maxActiveDownloads: 3,
+  });
+  // Fails loudly when Chromium is missing: .ci/run installs Debian's chromium.
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, acceptDownloads: true });
+  page = await context.newPage();
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  await page.goto(env.apiUrl);
+  await page.getByLabel('API key', { exact: true }).fill(env.apiKey);
+  await page.getByRole('button', { name: 'Save' }).click();
+  // All assets come from the API itself.
+  expect(requests.every((url) => url.startsWith(env.apiUrl))).toBe(true);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await env?.stop();
+});
+
+const row = (text: string) => page.locator('li.download', { hasText: text });
+
+describe('web page', () => {
+  it('submits a URL, shows the progress bar reach 100, and saves the same bytes', async () => {
+    const url = `${env.media.url}/throttled-web.mp4`;
+    await page.getByLabel('Video URL', { exact: true }).fill(url);
+    await page.getByRole('button', { name: 'Download' }).click();
+    const item = row('throttled-web.mp4');
+    await item.locator('.state', { hasText: 'IN_PROGRESS' }).waitFor({ timeout: 60_000 });
+    const seen = new Set<number>();
+    await expect
+      .poll(
+        async () => {
+          const value = Number(await item.locator('progress').getAttribute('value'));
+          seen.add(value);
+          return value;
+        },
+        { timeout: 60_000, interval: 100 },
+      )
+      .toBe(100);
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+    await item.locator('.state', { hasText: 'DONE' }).waitFor();
+    await page.screenshot({ path: join(artifacts, 'web-done.png'), fullPage: true });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      item.getByRole('button', { name: 'Save file' }).click(),
+    ]);
+    const saved = readFileSync((await download.path()) as string);
+    const source = readFileSync(env.media.file('large.mp4'));
+    expect(createHash('sha256').update(saved).digest('hex')).toBe(
+      createHash('sha256').update(source).digest('hex'),
+    );
+  });
+
+  it('shows why a download failed', async () => {
+    await page.getByLabel('Video URL', { exact: true }).fill(`${env.media.url}/missing.mp4`);
+    await page.getByRole('button', { name: 'Download' }).click();
+    const message = row('missing.mp4').locator('.message');
+    await message.waitFor({ state: 'visible', timeout: 60_000 });
+    expect(await message.textContent()).toMatch(/^NotFound: /);
+  });
+
+  it('refuses a forbidden address with a clear message, before anything starts', async () => {
+    const before = await page.locator('li.download').count();
+    await page.getByLabel('Video URL', { exact: true }).fill('http://169.254.169.254/latest/meta-data/');
+    await page.getByRole('button', { name: 'Download' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ state: 'visible' });
+    expect(await alert.textContent()).toMatch(/forbidden address/);
+    expect(await page.locator('li.download').count()).toBe(before);
+    await page.screenshot({ path: join(artifacts, 'web-error.png'), fullPage: true });
+  });
+
+  it('cancels a running download', async () => {
+    await page.getByLabel('Video URL', { exact: true }).fill(`${env.media.url}/throttled-cancel-web.mp4`);
+    await page.getByRole('button', { name: 'Download' }).click();
+    const item = row('throttled-cancel-web.mp4');
+    await item.locator('.state', { hasText: 'IN_PROGRESS' }).waitFor({ timeout: 60_000 });
+    await item.getByRole('button', { name: 'Cancel' }).click();
+    await item.waitFor({ state: 'detached' });
+    const status = await fetch(`${env.apiUrl}/downloads`, {
+      headers: { authorization: `Bearer ${env.apiKey}` },
+    });
+    const { items } = (await status.json()) as { items: Array<{ url: string }> };
+    await expect
+      .poll(
+        async () => {
+          const again = await fetch(`${env.apiUrl}/downloads`, {
+            headers: { authorization: `Bearer ${env.apiKey}` },
+          });
+          return ((await again.json()) as { items: Array<{ url: string }> }).items.some((i) =>
+            i.url.endsWith('throttled-cancel-web.mp4'),
+          );
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(false);
+    expect(items).toBeDefined();
+  });
+
+  it('is usable with the keyboard alone', async () => {
+    await page.getByLabel('Video URL', { exact: true }).focus();
+    await page.keyboard.type(`${env.media.url}/progressive.mp4`);
+    await page.keyboard.press('Enter');
+    await row('progressive.mp4').locator('.state', { hasText: 'DONE' }).waitFor({ timeout: 60_000 });
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate('document.activeElement?.tagName');
+    expect(['INPUT', 'SELECT', 'BUTTON']).toContain(focused as string);
+  });
+});
