@@ -1,24 +1,19 @@
 // Wires the API from its configuration and serves until SIGTERM or SIGINT.
-import { Client } from 'minio';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../operator/kube-config.ts';
+import { s3ClientFor } from '../operator/object-store.ts';
 import { loadApiConfig } from './config.ts';
 import { startApi } from './server.ts';
 
 const config = loadApiConfig();
 const logger = pino({ level: config.logLevel, base: { component: 'vdl-api' } });
-function s3Client(endpoint: string): Client {
-  const url = new URL(endpoint);
-  return new Client({
-    endPoint: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    useSSL: url.protocol === 'https:',
+const s3Client = (endpoint: string) =>
+  s3ClientFor({
+    endpoint,
     accessKey: config.s3AccessKey,
     secretKey: config.s3SecretKey,
-    // With the region known, presigning is offline: no bucket-location request.
     region: config.s3Region,
   });
-}
 const storage = config.s3AccessKey ? s3Client(config.s3Endpoint) : undefined;
 const presigner =
   config.s3AccessKey && config.s3PublicEndpoint ? s3Client(config.s3PublicEndpoint) : undefined;
