@@ -6,6 +6,7 @@
 // health is visible for /readyz.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { statusCodeOf } from './api-errors.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -60,11 +61,6 @@ export function collectionPath(apiVersion: string, plural: string, namespace?: s
 export function objectKey(object: CachedObject): string {
   const { namespace, name } = object.metadata ?? {};
   return namespace ? `${namespace}/${name}` : (name as string);
-}
-
-function statusCode(error: unknown): number | undefined {
-  const e = error as { statusCode?: number; code?: number };
-  return e?.statusCode ?? (typeof e?.code === 'number' ? e.code : undefined);
 }
 
 export class Informer<T extends CachedObject> {
@@ -291,7 +287,7 @@ export class Informer<T extends CachedObject> {
         this.health.watching = false;
         if (this.stopped) return;
         this.health.restarts += 1;
-        if (expired || statusCode(error) === 410) {
+        if (expired || statusCodeOf(error) === 410) {
           this.options.logger.info(
             { informer: this.options.name },
             'resource version expired (410 Gone); relisting',

@@ -3,6 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
+import { statusCodeOf } from './api-errors.ts';
 import type { OperatorConfig } from './config.ts';
 import { managedBy } from './desired-job.ts';
 import { EventRecorder } from './event-recorder.ts';
@@ -10,7 +11,7 @@ import { Informer, type InformerHealth } from './informer.ts';
 import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import type { ObjectStore } from './object-store.ts';
-import { type Caches, Reconciler, statusCodeOf } from './reconciler.ts';
+import { type Caches, Reconciler } from './reconciler.ts';
 import { jobFinished } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
 

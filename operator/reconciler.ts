@@ -14,6 +14,7 @@ import {
   type VideoDownloadStatus,
   version,
 } from '../crds/video-download.ts';
+import { statusCodeOf } from './api-errors.ts';
 import type { OperatorConfig } from './config.ts';
 import { bucketFor, desiredJob, jobNameFor, keyPrefixFor } from './desired-job.ts';
 import { decideQueue, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
@@ -32,13 +33,6 @@ export interface Caches {
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
-}
-
-export function statusCodeOf(error: unknown): number | undefined {
-  const e = error as { code?: unknown; statusCode?: unknown };
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  return undefined;
 }
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
