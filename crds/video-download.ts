@@ -168,6 +168,11 @@ export const VideoDownloadSpec = z
 
 const timestamp = z.iso.datetime();
 
+/** A time as Kubernetes writes it in status: RFC 3339 in UTC, whole seconds. */
+export function kubernetesTime(value: Date | string | number): string {
+  return new Date(value).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 export const Condition = z
   .object({
     type: z.string().max(316).describe('Type of the condition: Complete or Failed.'),

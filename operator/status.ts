@@ -2,7 +2,13 @@
 // the resource, its Job and the Job's pods, so every path is a table test.
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { parseTerminationMessage } from '../crds/termination-message.ts';
-import type { Condition, Phase, VideoDownload, VideoDownloadStatus } from '../crds/video-download.ts';
+import {
+  type Condition,
+  kubernetesTime,
+  type Phase,
+  type VideoDownload,
+  type VideoDownloadStatus,
+} from '../crds/video-download.ts';
 import { downloaderContainerName, keyPrefixFor } from './desired-job.ts';
 
 export interface Observed {
@@ -31,7 +37,7 @@ export function jobFinished(job: V1Job): boolean {
 
 function iso(value: Date | string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return new Date(value).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return kubernetesTime(value);
 }
 
 function newest(pods: V1Pod[]): V1Pod[] {

@@ -3,7 +3,7 @@
 // size (the peers show a bar per stream that sticks at 100%); then
 // post-processing (merging), then uploading by bytes sent. The figure never
 // goes backwards. Pure: lines in, state out.
-import type { Progress } from '../../crds/video-download.ts';
+import { kubernetesTime, type Progress } from '../../crds/video-download.ts';
 import { donePrefix, planPrefix, postprocessPrefix, progressPrefix } from './yt-dlp-args.ts';
 
 // Share of the bar for each stage: downloading fills most of it.
@@ -200,6 +200,6 @@ export function toStatusProgress(state: ProgressState, now: Date): Progress {
       state.speedBytesPerSecond !== undefined ? Math.round(state.speedBytesPerSecond) : undefined,
     etaSeconds: state.etaSeconds,
     title: state.title,
-    updatedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    updatedAt: kubernetesTime(now),
   };
 }

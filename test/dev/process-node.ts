@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { kubernetesTime } from '../../crds/video-download.ts';
 import { Informer } from '../../operator/informer.ts';
 import { type RegisteredNode, registerNode } from '../cluster/node-registration.ts';
 import { localCommandFor } from './image-commands.ts';
@@ -35,7 +36,7 @@ interface RunningPod {
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return kubernetesTime(new Date());
 }
 
 export class ProcessNode {
