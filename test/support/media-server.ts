@@ -144,26 +144,21 @@ export async function startMediaServer({
 }): Promise<MediaServer> {
   const dir = await mkdtemp(join(tmpdir(), 'vdl-media-'));
   await generate(dir, seconds);
-  const flakyFailures = new Map<string, number>();
+  const requestCounts = new Map<string, number>();
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/missing.mp4') return void res.writeHead(404).end('not found');
     if (path === '/redirect-internal.mp4')
       return void res.writeHead(302, { location: forbiddenRedirect }).end();
-    if (path.startsWith('/flaky/')) {
-      // Per distinct path: the first request (yt-dlp's look at the URL) is
-      // served, the next two fail with 500, then the file is served again.
-      const count = (flakyFailures.get(path) ?? 0) + 1;
-      flakyFailures.set(path, count);
-      if (count === 2 || count === 3) return void res.writeHead(500).end('try again');
-      return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
-    }
-    if (path.startsWith('/fail-once/')) {
-      // The first request per path fails with 500: a download that fails once, then works on a retry.
-      const count = (flakyFailures.get(path) ?? 0) + 1;
-      flakyFailures.set(path, count);
-      if (count === 1) return void res.writeHead(500).end('try again');
+    // Routes that fail with 500 on given requests (counted per distinct path), then serve the file:
+    // /flaky/: the first request (yt-dlp's look at the URL) is served, the next two fail;
+    // /fail-once/: the first fails, so the download fails once and works on a retry.
+    const failingOn = path.startsWith('/flaky/') ? [2, 3] : path.startsWith('/fail-once/') ? [1] : undefined;
+    if (failingOn) {
+      const count = (requestCounts.get(path) ?? 0) + 1;
+      requestCounts.set(path, count);
+      if (failingOn.includes(count)) return void res.writeHead(500).end('try again');
       return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
     }
     if (path.startsWith('/throttled')) {
