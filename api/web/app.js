@@ -4,6 +4,8 @@ const keyInput = document.querySelector('#api-key');
 const errorBox = document.querySelector('#error');
 const list = document.querySelector('#downloads');
 const rows = new Map();
+// Deleted here: a status message still in flight must not bring the row back.
+const removed = new Set();
 let socket;
 
 const apiKey = () => localStorage.getItem('vdl-api-key') ?? '';
@@ -42,6 +44,7 @@ function bytes(n) {
 }
 
 function render(status) {
+  if (removed.has(status.job_id)) return;
   let row = rows.get(status.job_id);
   if (!row) {
     row = document.querySelector('#row').content.firstElementChild.cloneNode(true);
@@ -112,6 +115,7 @@ async function load() {
 async function remove(id) {
   try {
     await call('DELETE', `/downloads/${id}`);
+    removed.add(id);
     rows.get(id)?.remove();
     rows.delete(id);
   } catch (error) {
