@@ -60,6 +60,10 @@ test-unit: deps ## Unit tests (no servers)
 test-integration: tools ## Integration tests against the real control plane, MinIO, yt-dlp, ffmpeg
 	$(VITEST) run --project integration
 
+.PHONY: test-chaos
+test-chaos: tools ## Reliability and security suite: faults injected into the running system, hostile input
+	$(VITEST) run --project chaos
+
 .PHONY: test
 test: tools lint typecheck ## Everything CI runs: lint, types, unit and integration tests
 	$(VITEST) run
