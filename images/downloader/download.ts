@@ -2,7 +2,7 @@
 // progress, upload of the file and its info JSON, and the termination
 // message the operator reads. Returns the exit code; never throws for a
 // failed download, only reports it.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import type { Client } from 'minio';
@@ -13,11 +13,14 @@ import type { DownloaderConfig } from './config.ts';
 import { contentTypeOf } from './content-type.ts';
 import { startEgressProxy } from './egress-proxy.ts';
 import { type ClassifiedFailure, classifyFailure, exitCodeFor } from './failure.ts';
+import { withoutCookies } from './info-json.ts';
 import {
   advance,
   initialProgress,
   type ProgressState,
+  parseFfmpegProgress,
   parseLine,
+  postprocessing,
   toStatusProgress,
   uploading,
 } from './progress.ts';
@@ -52,7 +55,11 @@ export async function runDownload(
 ): Promise<DownloadOutcome> {
   const outDir = join(config.workDir, 'out');
   const eventsFile = join(config.workDir, 'events.jsonl');
+  const ffmpegProgressFile = join(config.workDir, 'ffmpeg-progress');
   await mkdir(outDir, { recursive: true });
+  // yt-dlp writes its cookie jar back when it ends; the mounted Secret is read-only.
+  const cookiesFile = config.cookiesFile ? join(config.workDir, 'cookies.txt') : undefined;
+  if (config.cookiesFile && cookiesFile) await copyFile(config.cookiesFile, cookiesFile);
   const proxy = await startEgressProxy({ allowed: parseAllowList(config.egressAllow) });
   let state: ProgressState = initialProgress();
   const report = (next: ProgressState, force = false) => {
@@ -63,6 +70,20 @@ export async function runDownload(
   let output = '';
   let plannedRead = false;
   const began = performance.now();
+  // While ffmpeg works yt-dlp prints nothing: its progress file is read instead.
+  const readFfmpegProgress = async () => {
+    if (state.stage !== 'merging') return;
+    const ffmpeg = parseFfmpegProgress(await readFile(ffmpegProgressFile, 'utf8').catch(() => ''));
+    if (ffmpeg) report(postprocessing(state, ffmpeg));
+  };
+  let polling = false;
+  const ffmpegPoller = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    void readFfmpegProgress().finally(() => {
+      polling = false;
+    });
+  }, 500);
   try {
     report(state, true);
     const child = execa(
@@ -73,7 +94,8 @@ export async function runDownload(
         maxFileSize: config.maxFileSize,
         proxyUrl: proxy.url,
         eventsFile,
-        cookiesFile: config.cookiesFile,
+        ffmpegProgressFile,
+        cookiesFile,
         rateLimit: config.rateLimit,
       }),
       {
@@ -102,9 +124,12 @@ export async function runDownload(
           if (plan?.kind === 'plan') state = advance(state, plan);
         }
       }
+      // A finished post-processor's last figures are read before the next stage shows.
+      if (parsed.kind === 'postprocess' && parsed.status === 'finished') await readFfmpegProgress();
       report(advance(state, parsed));
     }
     const { exitCode } = await child;
+    clearInterval(ffmpegPoller);
     for (const event of (await readFile(eventsFile, 'utf8').catch(() => '')).split('\n')) {
       const done = parseLine(event);
       if (done?.kind === 'done') state = advance(state, done);
@@ -152,6 +177,8 @@ export async function runDownload(
       )
     ) {
       infoKey = `${config.keyPrefix}info.json`;
+      const info = JSON.parse(await readFile(infoFile, 'utf8')) as unknown;
+      await writeFile(infoFile, JSON.stringify(withoutCookies(info)));
       await uploadFile(
         s3,
         config.bucket,
@@ -181,6 +208,7 @@ export async function runDownload(
     log(`download failed: ${message}`);
     return failed({ reason: 'UploadFailed', message: message.slice(0, 500), permanent: false });
   } finally {
+    clearInterval(ffmpegPoller);
     await progress.flush();
     await proxy.close();
   }
