@@ -18,7 +18,11 @@ export const stateOfPhase: Record<(typeof phases)[number] | 'None', State> = {
   Failed: 'FAILED',
 };
 
-export const DownloadRequest = VideoDownloadSpec.describe('What to download: the VideoDownload spec.');
+// Cookies come from a Secret in the shared namespace, which API users cannot
+// create and must not read each other's of: only kubectl users may set them.
+export const DownloadRequest = VideoDownloadSpec.omit({ cookies: true }).describe(
+  'What to download: the VideoDownload spec (without cookies, which need a Secret: use kubectl).',
+);
 
 export const JobId = z
   .string()

@@ -107,8 +107,38 @@ export const LimitsSpec = z
       .max(86_400)
       .optional()
       .describe('Fail the download when it has not finished this many seconds after it started.'),
+    rateLimit: z
+      .string()
+      .regex(new RegExp(quantityPattern))
+      .optional()
+      .describe(
+        "Download at most this many bytes per second, as a quantity such as 2Mi or 500K. Unset: the operator's default (none unless configured).",
+      ),
   })
   .describe('Limits on one download.');
+
+/** Only Secrets named so can be mounted into a download pod: a download cannot read the namespace's other Secrets. */
+export const cookiesSecretPrefix = 'vdl-cookies-';
+
+export const CookiesSpec = z
+  .strictObject({
+    secretName: z
+      .string()
+      .max(253)
+      .regex(new RegExp(`^${cookiesSecretPrefix}[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`))
+      .describe(
+        `Secret in the download's namespace holding a Netscape cookies.txt; its name must start with ${cookiesSecretPrefix}.`,
+      ),
+    key: z
+      .string()
+      .max(253)
+      .regex(/^[-._a-zA-Z0-9]+$/)
+      .default('cookies.txt')
+      .describe('The key of the Secret that holds the cookies file.'),
+  })
+  .describe(
+    'Cookies to send to the site (for videos behind a login), from a Secret. yt-dlp sends each cookie only to its own domain.',
+  );
 
 export const StorageSpec = z
   .strictObject({
@@ -163,6 +193,7 @@ export const VideoDownloadSpec = z
         'Delete this VideoDownload (and, per the deletion policy, its file) this long after it finished.',
       ),
     storage: StorageSpec.prefault({}),
+    cookies: CookiesSpec.optional(),
   })
   .describe('What to download and how. Immutable once the download started.');
 

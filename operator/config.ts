@@ -26,6 +26,11 @@ export const OperatorConfig = z.object({
   defaultBucket: z.string().default('vdl'),
   defaultMaxFileSize: quantity.default('4Gi'),
   defaultDeadlineSeconds: z.int().min(30).default(3600),
+  /** Bytes per second a download may use when its spec sets no rate limit; unset: no limit. */
+  defaultRateLimit: z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$/)
+    .optional(),
   /** Work dir size limit of a download pod (emptyDir). */
   workDirSizeLimit: quantity.default('8Gi'),
   requests: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '250m', memory: '256Mi' }),
@@ -57,6 +62,7 @@ const envNames: Record<string, keyof OperatorConfig> = {
   VDL_DEFAULT_BUCKET: 'defaultBucket',
   VDL_DEFAULT_MAX_FILE_SIZE: 'defaultMaxFileSize',
   VDL_DEFAULT_DEADLINE_SECONDS: 'defaultDeadlineSeconds',
+  VDL_DEFAULT_RATE_LIMIT: 'defaultRateLimit',
   VDL_WORK_DIR_SIZE_LIMIT: 'workDirSizeLimit',
   VDL_JOB_TTL_SECONDS_AFTER_RECORDED: 'jobTtlSecondsAfterRecorded',
   VDL_FINALIZER_TIMEOUT_SECONDS: 'finalizerTimeoutSeconds',

@@ -67,6 +67,8 @@ describe('desiredJob', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(pod?.volumes?.every((v) => v.emptyDir || v.projected)).toBe(true);
+    expect(env.VDL_COOKIES_FILE).toBeUndefined();
+    expect(env.VDL_RATE_LIMIT).toBeUndefined();
     expect(pod?.volumes?.find((v) => v.name === 'work')?.emptyDir?.sizeLimit).toBe(
       testConfig.workDirSizeLimit,
     );
@@ -91,6 +93,33 @@ describe('desiredJob', () => {
       'vdl.dev/download': 'clip',
       'app.kubernetes.io/managed-by': 'vdl-operator',
     });
+  });
+
+  it('mounts a cookies Secret only when the spec names one: the one key, readable by its owner alone', () => {
+    const withCookies = desiredJob(
+      download('c', { cookies: { secretName: 'vdl-cookies-alice', key: 'site.txt' } }),
+      testConfig,
+    );
+    const spec = withCookies.spec?.template.spec;
+    const downloader = spec?.containers[0];
+    expect(spec?.volumes?.find((v) => v.name === 'cookies')?.secret).toEqual({
+      secretName: 'vdl-cookies-alice',
+      items: [{ key: 'site.txt', path: 'cookies.txt' }],
+      defaultMode: 0o400,
+    });
+    const mount = downloader?.volumeMounts?.find((m) => m.name === 'cookies');
+    expect(mount?.readOnly).toBe(true);
+    expect(downloader?.env?.find((e) => e.name === 'VDL_COOKIES_FILE')?.value).toBe(
+      `${mount?.mountPath}/cookies.txt`,
+    );
+  });
+
+  it("limits the rate by the spec, else by the operator's default", () => {
+    const rateOf = (job: ReturnType<typeof desiredJob>) =>
+      job.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'VDL_RATE_LIMIT')?.value;
+    const limited = { ...testConfig, defaultRateLimit: '5Mi' };
+    expect(rateOf(desiredJob(download('r', { limits: { rateLimit: '500K' } }), limited))).toBe('500K');
+    expect(rateOf(desiredJob(download('r', {}), limited))).toBe('5Mi');
   });
 
   it('puts every download under its own prefix, inside a configured one', () => {

@@ -14,6 +14,8 @@ import type { OperatorConfig } from './config.ts';
 export const downloaderContainerName = 'downloader';
 export const managedBy = 'vdl-operator';
 const tokenDir = '/var/run/secrets/vdl/token';
+const cookiesDir = '/var/run/secrets/vdl/cookies';
+const cookiesFile = 'cookies.txt';
 // Non-root ids of the downloader image's user (distroless "nonroot").
 const downloaderUid = 65532;
 
@@ -47,6 +49,10 @@ export function selectorLabels(download: VideoDownload): Record<string, string> 
     [labels.managedBy]: managedBy,
     [labels.component]: 'downloader',
   };
+}
+
+function rateLimitEnv(rateLimit: string | undefined) {
+  return rateLimit ? [{ name: 'VDL_RATE_LIMIT', value: rateLimit }] : [];
 }
 
 export function desiredJob(download: VideoDownload, config: OperatorConfig): V1Job {
@@ -93,6 +99,8 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
             name: 'VDL_S3_SECRET_KEY',
             valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'secretKey' } },
           },
+          ...rateLimitEnv(spec.limits?.rateLimit ?? config.defaultRateLimit),
+          ...(spec.cookies ? [{ name: 'VDL_COOKIES_FILE', value: `${cookiesDir}/${cookiesFile}` }] : []),
           { name: 'VDL_TOKEN_FILE', value: `${tokenDir}/token` },
           { name: 'VDL_CA_FILE', value: `${tokenDir}/ca.crt` },
           { name: 'VDL_WORK_DIR', value: '/work' },
@@ -111,6 +119,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'work', mountPath: '/work' },
           { name: 'tmp', mountPath: '/tmp' },
           { name: 'vdl-token', mountPath: tokenDir, readOnly: true },
+          ...(spec.cookies ? [{ name: 'cookies', mountPath: cookiesDir, readOnly: true }] : []),
         ],
       },
     ],
@@ -126,6 +135,20 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           ],
         },
       },
+      // Only the one key, readable by the downloader's user alone. A missing
+      // Secret keeps the pod from starting; the operator reports it.
+      ...(spec.cookies
+        ? [
+            {
+              name: 'cookies',
+              secret: {
+                secretName: spec.cookies.secretName,
+                items: [{ key: spec.cookies.key, path: cookiesFile }],
+                defaultMode: 0o400,
+              },
+            },
+          ]
+        : []),
     ],
   };
 

@@ -26,9 +26,10 @@ const DownloaderEnv = z.object({
   VDL_YT_DLP: z.string().default('yt-dlp'),
   /** ip:port pairs that may be reached although internal (tests, local development). */
   VDL_EGRESS_ALLOW: z.string().optional(),
+  /** Bytes per second, as a quantity (2Mi, 500K); yt-dlp gets plain bytes so K means 1000 as in the spec. */
   VDL_RATE_LIMIT: z
     .string()
-    .regex(/^[0-9]+(\.[0-9]+)?[KMG]?$/)
+    .regex(/^[0-9]+(\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$/)
     .optional(),
   VDL_COOKIES_FILE: z.string().optional(),
   VDL_UPLOAD_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
@@ -65,7 +66,7 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
     terminationLog: e.VDL_TERMINATION_LOG,
     ytDlp: e.VDL_YT_DLP,
     egressAllow: e.VDL_EGRESS_ALLOW,
-    rateLimit: e.VDL_RATE_LIMIT,
+    rateLimit: e.VDL_RATE_LIMIT !== undefined ? parseQuantity(e.VDL_RATE_LIMIT) : undefined,
     cookiesFile: e.VDL_COOKIES_FILE,
     uploadRetries: e.VDL_UPLOAD_RETRIES,
   };

@@ -14,6 +14,7 @@ describe('classifyFailure', () => {
     ],
     ['[download] File is larger than max-filesize (5 bytes > 1 bytes). Aborting.', 'FileTooLarge', true],
     ['ERROR: Requested format is not available', 'FormatUnavailable', true],
+    ["ERROR: '/work/cookies.txt' does not look like a Netscape format cookies file", 'InvalidCookies', true],
     ['ERROR: Unable to download webpage: HTTP Error 503: Service Unavailable', 'DownloadFailed', false],
     ['ERROR: something nobody has seen before', 'DownloadFailed', false],
   ])('%s → %s', (output, reason, permanent) => {

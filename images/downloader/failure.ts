@@ -30,6 +30,12 @@ const rules: Array<{ pattern: RegExp; reason: string; permanent: boolean }> = [
   },
   { pattern: /larger than max-filesize/i, reason: 'FileTooLarge', permanent: true },
   { pattern: /Requested format is not available/i, reason: 'FormatUnavailable', permanent: true },
+  // The cookies Secret holds something else: no retry will fix it.
+  {
+    pattern: /does not look like a Netscape format cookies file/i,
+    reason: 'InvalidCookies',
+    permanent: true,
+  },
   {
     pattern: /(HTTP Error 5\d\d|timed out|Connection reset|Temporary failure|Unable to download)/i,
     reason: 'DownloadFailed',

@@ -3,7 +3,9 @@ import {
   advance,
   initialProgress,
   type ProgressState,
+  parseFfmpegProgress,
   parseLine,
+  postprocessing,
   toStatusProgress,
   uploading,
 } from './progress.ts';
@@ -86,6 +88,62 @@ describe('advance', () => {
       etaSeconds: 5,
     });
     expect(uploading(half, 100, 100).percent).toBe(100);
+  });
+});
+
+// As ffmpeg 5 writes it with -progress: a block per period, the last one ending in progress=end.
+const ffmpegBlock = (outUs: number, size: number, speed: string, marker = 'continue') =>
+  `frame=10\nbitrate=  64.2kbits/s\ntotal_size=${size}\nout_time_us=${outUs}\nout_time_ms=${outUs}\nout_time=00:00:01.000000\ndup_frames=0\nspeed=${speed}\nprogress=${marker}\n`;
+
+describe('parseFfmpegProgress', () => {
+  it('reads the last complete block, ignoring one still being written', () => {
+    const text = `${ffmpegBlock(1_000_000, 100, '2x')}${ffmpegBlock(5_000_000, 500, '4.5x')}frame=99\ntotal_si`;
+    expect(parseFfmpegProgress(text)).toEqual({ outSeconds: 5, totalSize: 500, speed: 4.5, ended: false });
+  });
+  it('knows the end, and nothing from an empty or unfinished file', () => {
+    expect(parseFfmpegProgress(ffmpegBlock(20_000_000, 9, '354x', 'end'))?.ended).toBe(true);
+    expect(parseFfmpegProgress('')).toBeUndefined();
+    expect(parseFfmpegProgress('frame=1\nout_time_us=5')).toBeUndefined();
+  });
+  it('treats N/A as unknown', () => {
+    const text = 'total_size=N/A\nout_time_us=N/A\nspeed=N/A\nprogress=continue\n';
+    expect(parseFfmpegProgress(text)).toEqual({ ended: false });
+  });
+});
+
+describe('postprocessing', () => {
+  const plan = line('VDLPLAN {"format":"v+a","size":200,"title":"T","duration":40}');
+  const merging = advance(
+    run([plan, dl('v', 100, 100, 'finished'), dl('a', 100, 100, 'finished')]),
+    line('VDLPOSTPROCESS {"status":"started","postprocessor":"Merger"}'),
+  );
+
+  it("moves the bar through the merging share by ffmpeg's position in the media, with an ETA", () => {
+    const quarter = postprocessing(merging, { outSeconds: 10, speed: 5, ended: false });
+    expect(quarter).toMatchObject({ stage: 'merging', percent: 91.25, etaSeconds: 6 });
+    const done = postprocessing(quarter, { outSeconds: 40, ended: true });
+    expect(done.percent).toBe(95);
+    // A stale figure (the next post-processor starting over) never moves it back.
+    expect(postprocessing(done, { outSeconds: 1, ended: false }).percent).toBe(95);
+  });
+
+  it('falls back to bytes written over bytes downloaded for a merge of unknown duration', () => {
+    const unknown = advance(
+      run([
+        line('VDLPLAN {"format":"v+a","size":200,"title":"T","duration":NA}'),
+        dl('v', 100, 100, 'finished'),
+        dl('a', 100, 100, 'finished'),
+      ]),
+      line('VDLPOSTPROCESS {"status":"started","postprocessor":"Merger"}'),
+    );
+    expect(postprocessing(unknown, { totalSize: 100, ended: false }).percent).toBe(92.5);
+    const converting = { ...unknown, postprocessor: 'ExtractAudio' };
+    expect(postprocessing(converting, { totalSize: 100, ended: false })).toBe(converting);
+  });
+
+  it('changes nothing outside the merging stage', () => {
+    const downloading = run([plan, dl('v', 50, 100)]);
+    expect(postprocessing(downloading, { outSeconds: 40, ended: true })).toBe(downloading);
   });
 });
 

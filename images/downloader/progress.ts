@@ -1,8 +1,9 @@
 // One overall progress figure for a download, from yt-dlp's machine-readable
-// lines. Separate video and audio streams are one percentage weighted by
-// size (the peers show a bar per stream that sticks at 100%); then
-// post-processing (merging), then uploading by bytes sent. The figure never
-// goes backwards. Pure: lines in, state out.
+// lines and ffmpeg's progress file. Separate video and audio streams are one
+// percentage weighted by size (the peers show a bar per stream that sticks at
+// 100%); then post-processing (merging, converting) by ffmpeg's position in
+// the media, then uploading by bytes sent. The figure never goes backwards.
+// Pure: lines in, state out.
 import { kubernetesTime, type Progress } from '../../crds/video-download.ts';
 import { donePrefix, planPrefix, postprocessPrefix, progressPrefix } from './yt-dlp-args.ts';
 
@@ -20,8 +21,10 @@ export interface ProgressState {
   speedBytesPerSecond?: number;
   etaSeconds?: number;
   title?: string;
-  /** Streams of the chosen format, their planned total size when yt-dlp knows it. */
-  plan?: { streams: string[]; size?: number };
+  /** Streams of the chosen format, their planned total size and the media's duration when yt-dlp knows them. */
+  plan?: { streams: string[]; size?: number; duration?: number };
+  /** The post-processor at work (yt-dlp's name, such as Merger or ExtractAudio). */
+  postprocessor?: string;
   /** Finished streams' sizes by format id, and the one in progress. */
   finished: Record<string, number>;
   current?: { format: string; downloaded: number; total?: number };
@@ -40,7 +43,7 @@ export type ProgressLine =
       format?: string;
     }
   | { kind: 'postprocess'; status: string; postprocessor?: string }
-  | { kind: 'plan'; format: string; size?: number; title?: string }
+  | { kind: 'plan'; format: string; size?: number; title?: string; duration?: number }
   | { kind: 'done'; file: string; title?: string; duration?: number; ext?: string };
 
 export function initialProgress(): ProgressState {
@@ -95,6 +98,7 @@ export function parseLine(line: string): ProgressLine | undefined {
         format: String(data.format),
         size: numberOrUndefined(data.size),
         title: stringOrUndefined(data.title),
+        duration: numberOrUndefined(data.duration),
       };
     case 'done':
       return {
@@ -130,7 +134,7 @@ export function advance(state: ProgressState, line: ProgressLine): ProgressState
   const next: ProgressState = { ...state, finished: { ...state.finished } };
   switch (line.kind) {
     case 'plan':
-      next.plan = { streams: line.format.split('+'), size: line.size };
+      next.plan = { streams: line.format.split('+'), size: line.size, duration: line.duration };
       next.title = line.title ?? next.title;
       break;
     case 'download': {
@@ -158,6 +162,7 @@ export function advance(state: ProgressState, line: ProgressLine): ProgressState
       // MoveFiles is bookkeeping, not work a person waits for.
       if (line.postprocessor !== 'MoveFiles') {
         next.stage = 'merging';
+        next.postprocessor = line.postprocessor;
         next.percent = Math.max(state.percent, downloadShare);
         next.speedBytesPerSecond = undefined;
         next.etaSeconds = undefined;
@@ -170,6 +175,66 @@ export function advance(state: ProgressState, line: ProgressLine): ProgressState
       break;
   }
   return next;
+}
+
+/** The last block of an ffmpeg `-progress` file: where in the media it is. */
+export interface FfmpegProgress {
+  /** Seconds of media written so far. */
+  outSeconds?: number;
+  /** Bytes written so far. */
+  totalSize?: number;
+  /** Media seconds per wall-clock second (ffmpeg's "speed=12.3x"). */
+  speed?: number;
+  ended: boolean;
+}
+
+/** Reads ffmpeg's key=value progress blocks (each ends with progress=continue or progress=end); the last complete one counts. */
+export function parseFfmpegProgress(text: string): FfmpegProgress | undefined {
+  const blocks = text.split(/^progress=(continue|end)[ \t]*$/m);
+  // split with a capture group: [block, marker, block, marker, ..., rest]
+  if (blocks.length < 3) return undefined;
+  const block = blocks[blocks.length - 3] as string;
+  const ended = blocks[blocks.length - 2] === 'end';
+  const values = new Map<string, string>();
+  for (const line of block.split('\n')) {
+    const at = line.indexOf('=');
+    if (at > 0) values.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
+  }
+  const number = (key: string, scale = 1) => {
+    const value = Number.parseFloat(values.get(key) ?? '');
+    return Number.isFinite(value) && value >= 0 ? value * scale : undefined;
+  };
+  return {
+    outSeconds: number('out_time_us', 1e-6),
+    totalSize: number('total_size'),
+    speed: number('speed'),
+    ended,
+  };
+}
+
+/**
+ * Post-processing progress from ffmpeg's file: the position in the media over
+ * its duration; without a duration, a merge (a copy of the streams) by bytes
+ * written over bytes downloaded. Nothing else is a guess worth showing.
+ */
+export function postprocessing(state: ProgressState, ffmpeg: FfmpegProgress): ProgressState {
+  if (state.stage !== 'merging') return state;
+  const duration = state.plan?.duration;
+  let fraction: number | undefined;
+  if (ffmpeg.ended) fraction = 1;
+  else if (duration && ffmpeg.outSeconds !== undefined) fraction = ffmpeg.outSeconds / duration;
+  else if (state.postprocessor === 'Merger' && state.downloadedBytes && ffmpeg.totalSize !== undefined)
+    fraction = ffmpeg.totalSize / state.downloadedBytes;
+  if (fraction === undefined) return state;
+  const remaining =
+    !ffmpeg.ended && duration && ffmpeg.outSeconds !== undefined && ffmpeg.speed
+      ? Math.max(0, Math.round((duration - ffmpeg.outSeconds) / ffmpeg.speed))
+      : undefined;
+  return {
+    ...state,
+    percent: Math.max(state.percent, downloadShare + Math.min(1, fraction) * postprocessShare),
+    etaSeconds: remaining,
+  };
 }
 
 /** Upload progress: the last share of the bar, by bytes sent. */

@@ -7,6 +7,7 @@ const base = {
   maxFileSize: 1000,
   proxyUrl: 'http://127.0.0.1:1',
   eventsFile: '/work/events',
+  ffmpegProgressFile: '/work/ffmpeg-progress',
 };
 const argsFor = (spec: object) =>
   ytDlpArgs({ ...base, spec: VideoDownloadSpec.parse({ url: 'https://e.com/v', ...spec }) });
@@ -56,11 +57,19 @@ describe('ytDlpArgs', () => {
     const args = ytDlpArgs({
       ...base,
       spec: VideoDownloadSpec.parse({ url: 'https://e.com/v' }),
-      rateLimit: '1M',
+      rateLimit: 1_048_576,
       cookiesFile: '/c',
     });
-    expect(flagValue(args, '--limit-rate')).toBe('1M');
+    expect(flagValue(args, '--limit-rate')).toBe('1048576');
     expect(flagValue(args, '--cookies')).toBe('/c');
+    expect(argsFor({})).not.toContain('--limit-rate');
+    expect(argsFor({})).not.toContain('--cookies');
+  });
+
+  it('has every ffmpeg post-processor write its progress to the file the downloader reads', () => {
+    expect(flagValue(argsFor({}), '--postprocessor-args')).toBe(
+      "ffmpeg:-progress '/work/ffmpeg-progress' -stats_period 0.5",
+    );
   });
 });
 

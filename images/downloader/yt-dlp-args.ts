@@ -12,8 +12,11 @@ export interface YtDlpOptions {
   proxyUrl: string;
   /** File that receives the plan and done lines (--print would imply --quiet and hide errors). */
   eventsFile: string;
+  /** File ffmpeg writes its progress to while yt-dlp merges or converts. */
+  ffmpegProgressFile: string;
   cookiesFile?: string;
-  rateLimit?: string;
+  /** Bytes per second. */
+  rateLimit?: number;
 }
 
 // Machine-readable lines on stdout; the parser in progress.ts reads them.
@@ -37,6 +40,12 @@ export function formatSelector(spec: VideoDownloadSpec): string {
   return presetSelectors[spec.format.preset] as string;
 }
 
+/** yt-dlp splits --postprocessor-args like a shell does. */
+function shellQuoted(path: string): string {
+  if (path.includes("'")) throw new Error(`unusable work dir path: ${path}`);
+  return `'${path}'`;
+}
+
 export function ytDlpArgs(options: YtDlpOptions): string[] {
   const { spec } = options;
   const args = [
@@ -53,7 +62,7 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
     '--progress-template',
     `postprocess:${postprocessPrefix}{"status":%(progress.status)j,"postprocessor":%(progress.postprocessor)j}`,
     '--print-to-file',
-    `video:${planPrefix}{"format":%(format_id)j,"size":%(filesize,filesize_approx)j,"title":%(title)j}`,
+    `video:${planPrefix}{"format":%(format_id)j,"size":%(filesize,filesize_approx)j,"title":%(title)j,"duration":%(duration)j}`,
     options.eventsFile,
     '--print-to-file',
     `after_move:${donePrefix}{"file":%(filepath)j,"title":%(title)j,"duration":%(duration)j,"ext":%(ext)j}`,
@@ -77,6 +86,11 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
     '--socket-timeout',
     '30',
     '--write-info-json',
+    // yt-dlp keeps ffmpeg's output to itself; ffmpeg's own progress file is
+    // how the merging stage gets a percentage ("ffmpeg" reaches every
+    // ffmpeg post-processor, before its output file).
+    '--postprocessor-args',
+    `ffmpeg:-progress ${shellQuoted(options.ffmpegProgressFile)} -stats_period 0.5`,
   ];
   if (spec.output.container)
     args.push('--merge-output-format', spec.output.container, '--remux-video', spec.output.container);
@@ -90,7 +104,7 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
     if (autoCaptions) args.push('--write-auto-subs');
     if (embed) args.push('--embed-subs');
   }
-  if (options.rateLimit) args.push('--limit-rate', options.rateLimit);
+  if (options.rateLimit) args.push('--limit-rate', String(options.rateLimit));
   if (options.cookiesFile) args.push('--cookies', options.cookiesFile);
   // "--" ends the options: the URL can never be read as one.
   args.push('--', spec.url);

@@ -193,8 +193,18 @@ export class ProcessNode {
           name: volume.secret.secretName as string,
           namespace,
         });
-        for (const [key, value] of Object.entries(secret.data ?? {}))
-          await writeFile(join(dir, key), Buffer.from(value, 'base64'));
+        // As the kubelet does: only the listed items under their paths, with the given modes.
+        const data = secret.data ?? {};
+        const items =
+          volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key, mode: undefined }));
+        for (const item of items) {
+          const value = data[item.key];
+          if (value === undefined)
+            throw new Error(`secret ${namespace}/${volume.secret.secretName} has no key ${item.key}`);
+          await writeFile(join(dir, item.path), Buffer.from(value, 'base64'), {
+            mode: item.mode ?? volume.secret.defaultMode ?? 0o644,
+          });
+        }
       } else if (volume.configMap) {
         const map = await this.core.readNamespacedConfigMap({
           name: volume.configMap.name as string,

@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { permanentFailureExitCode, type VideoDownloadSpecInput } from '../../crds/video-download.ts';
 import { type DownloaderHarness, downloaderHarness } from '../support/downloader-harness.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
-import { type MediaServer, startMediaServer } from '../support/media-server.ts';
+import { type MediaServer, memberCookie, startMediaServer } from '../support/media-server.ts';
 import { minioClient } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
@@ -174,6 +174,65 @@ describe('downloader', () => {
     // One write a second, plus one per stage (starting, downloading, uploading, done) and the final one.
     expect(run.statusWrites).toBeGreaterThan(2);
     expect(run.statusWrites).toBeLessThanOrEqual(Math.ceil(seconds) + 5);
+  });
+
+  it("shows ffmpeg's own progress while it merges, not a bar that stands still", async () => {
+    // The real ffmpeg, reading its input no faster than real time (as on a
+    // slow machine), so the 4 s merge takes seconds however fast this one is.
+    const slow = mkdtempSync(join(tmpdir(), 'vdl-slow-ffmpeg-'));
+    writeFileSync(
+      join(slow, 'ffmpeg'),
+      `#!/bin/sh\ncase " $* " in *" -i "*) exec '${toolPath('ffmpeg')}' -readrate 1 "$@";; esac\nexec '${toolPath('ffmpeg')}' "$@"\n`,
+    );
+    chmodSync(join(slow, 'ffmpeg'), 0o755);
+    const run = await download(
+      'slowmerge',
+      { url: `${media.url}/master.m3u8`, output: { container: 'mp4' } },
+      { PATH: `${slow}:${process.env.PATH}` },
+    );
+    expect(run.exitCode, run.output).toBe(0);
+    const seen = progressSeen.get('slowmerge') ?? [];
+    const merging = seen.filter((p) => p.stage === 'merging').map((p) => p.percent ?? 0);
+    // Between the download's 90 and the merge's end at 95: figures from ffmpeg, rising.
+    expect(merging.filter((p) => p > 90 && p < 95).length, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
+    expect([...merging].sort((a, b) => a - b)).toEqual(merging);
+  });
+
+  it('sends cookies from a file to the site, and keeps them out of the stored record', async () => {
+    const refused = await download('nocookies', { url: `${media.url}/members/video.mp4` });
+    expect(refused.exitCode, refused.output).not.toBe(0);
+
+    const secretDir = mkdtempSync(join(tmpdir(), 'vdl-cookies-'));
+    const cookies = join(secretDir, 'cookies.txt');
+    const netscape = `# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\t${memberCookie.name}\t${memberCookie.value}\n`;
+    writeFileSync(cookies, netscape);
+    chmodSync(cookies, 0o400); // as a Secret is mounted: read-only
+    const run = await download(
+      'cookies',
+      { url: `${media.url}/members/video.mp4` },
+      { VDL_COOKIES_FILE: cookies },
+    );
+    expect(run.exitCode, run.output).toBe(0);
+    const result = run.message && 'result' in run.message ? run.message.result : undefined;
+    const stored = await objectBytes(result?.key as string);
+    expect(sha256(stored)).toBe(sha256(readFileSync(media.file('progressive.mp4'))));
+    const info = (await objectBytes(result?.infoKey as string)).toString('utf8');
+    expect(JSON.parse(info).webpage_url).toBe(`${media.url}/members/video.mp4`);
+    expect(info).not.toContain(memberCookie.value);
+    expect(readFileSync(cookies, 'utf8')).toBe(netscape);
+  });
+
+  it('keeps to the rate limit', async () => {
+    const size = statSync(media.file('progressive.mp4')).size;
+    const bytesPerSecond = 32 * 1024;
+    const run = await download(
+      'ratelimited',
+      { url: `${media.url}/progressive.mp4` },
+      { VDL_RATE_LIMIT: '32Ki' },
+    );
+    expect(run.exitCode, run.output).toBe(0);
+    // A lower bound only: a limited download cannot be faster than size / rate (less yt-dlp's first burst).
+    expect(run.downloadSeconds).toBeGreaterThan((size / bytesPerSecond) * 0.7);
   });
 
   it('retries server errors during the download and succeeds', async () => {

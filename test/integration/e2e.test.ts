@@ -15,8 +15,9 @@ import { freePort } from '../cluster/readiness.ts';
 import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
+import { memberCookie } from '../support/media-server.ts';
 import { minioClient } from '../support/storage.ts';
-import { watchDownloads } from '../support/vdl.ts';
+import { Downloads, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
 const run = promisify(execFile);
@@ -141,6 +142,40 @@ describe('end to end', () => {
     expect(waited.stdout).toContain('condition met');
     const table = await kubectl(['get', 'vd', 'example', '--no-headers']);
     expect(table.stdout).toMatch(/^example\s+Succeeded\s+100\s+A test page\s/);
+  });
+
+  it('kubectl: a download behind a login gets its cookies from a Secret; the API refuses cookies', async () => {
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespacedSecret({
+      namespace: env.namespace,
+      body: {
+        metadata: { name: 'vdl-cookies-e2e' },
+        stringData: {
+          'cookies.txt': `# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\t${memberCookie.name}\t${memberCookie.value}\n`,
+        },
+      },
+    });
+    const downloads = new Downloads(config, env.namespace);
+    await downloads.create('members', {
+      url: `${env.media.url}/members/video.mp4`,
+      cookies: { secretName: 'vdl-cookies-e2e' },
+    });
+    const done = await eventually(
+      'members to finish',
+      async () => {
+        const d = await downloads.get('members');
+        return ['Succeeded', 'Failed'].includes(d.status?.phase ?? '') ? d : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
+    expect(done.status?.phase, JSON.stringify(done.status?.conditions)).toBe('Succeeded');
+
+    const refused = await api<{ detail: string }>('POST', '/download', {
+      url: `${env.media.url}/members/video.mp4`,
+      cookies: { secretName: 'vdl-cookies-e2e' },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toMatch(/cookies/);
   });
 
   it('fails a missing video at once with a clear reason', async () => {

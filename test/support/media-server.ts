@@ -135,6 +135,9 @@ const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
 };
 
+/** The cookie /members/ routes require, as a site behind a login would. */
+export const memberCookie = { name: 'vdl_session', value: 'members-only-7f3a' };
+
 export async function startMediaServer({
   seconds = 4,
   forbiddenRedirect,
@@ -149,6 +152,12 @@ export async function startMediaServer({
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/missing.mp4') return void res.writeHead(404).end('not found');
+    if (path.startsWith('/members/')) {
+      const cookies = (req.headers.cookie ?? '').split(/;\s*/);
+      if (!cookies.includes(`${memberCookie.name}=${memberCookie.value}`))
+        return void res.writeHead(403).end('log in first');
+      return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
+    }
     if (path === '/redirect-internal.mp4')
       return void res.writeHead(302, { location: forbiddenRedirect }).end();
     // Routes that fail with 500 on given requests (counted per distinct path), then serve the file:
