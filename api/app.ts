@@ -19,6 +19,7 @@ import type { DownloadHub } from './download-hub.ts';
 import { openApiDocument } from './openapi.ts';
 import { ProblemError, problemBody, problems } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { readinessOf } from './readiness.ts';
 import { DownloadRequest, JobId, ListQuery, type State } from './schemas.ts';
 import { isFinished, stateOf, statusView } from './status-view.ts';
 import { hostList, type UrlPolicy, urlRefusal } from './url-policy.ts';
@@ -104,8 +105,8 @@ export function createApp(deps: ApiDependencies) {
     res.type('text/plain').send('ok\n');
   });
   app.get('/readyz', (_req, res) => {
-    const ready = deps.ready();
-    res.status(ready ? 200 : 503).json({ ready, cache: downloads.health });
+    const readiness = readinessOf(deps.ready(), downloads.health);
+    res.status(readiness.code).json(readiness.body);
   });
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
@@ -330,7 +331,8 @@ export function createApp(deps: ApiDependencies) {
       connection: 'keep-alive',
     });
     // Every connection starts with the current status, so a client that
-    // reconnects (Last-Event-ID) cannot miss the terminal state.
+    // reconnects cannot miss the terminal state; only a client whose
+    // Last-Event-ID is already the current, unfinished status is spared it.
     const send = (current: VideoDownload) => {
       res.write(
         `id: ${current.metadata.resourceVersion}\nevent: status\ndata: ${JSON.stringify(statusView(current))}\n\n`,
@@ -348,7 +350,10 @@ export function createApp(deps: ApiDependencies) {
       clearInterval(keepAlive);
       unsubscribe();
     });
-    send(download);
+    // How long EventSource waits before reconnecting (its default is 3 s).
+    res.write('retry: 1000\n\n');
+    if (req.get('last-event-id') !== download.metadata.resourceVersion || isFinished(download))
+      send(download);
   });
 
   app.use((_req, _res, next) => next(problems.notFound('route')));

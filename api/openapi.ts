@@ -100,8 +100,19 @@ export function openApiDocument(): Record<string, unknown> {
       '/status/{id}/events': {
         get: {
           summary: 'Live status as Server-Sent Events; ends after the terminal state',
+          description:
+            'Every event carries an `id:` (the resource version of the status it shows). A client that reconnects (after an API restart, say) sends the last id it saw in `Last-Event-ID`: the stream starts with the current status unless that is exactly what the client already has, so the terminal state is never missed.',
           security: secured,
-          parameters: [jobIdParameter],
+          parameters: [
+            jobIdParameter,
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              description: 'The `id:` of the last event received, when resuming.',
+              schema: { type: 'string', maxLength: 64 },
+            },
+          ],
           responses: {
             '200': {
               description: 'A text/event-stream of "status" events (data: Status).',
@@ -166,6 +177,8 @@ export function openApiDocument(): Record<string, unknown> {
       '/ws': {
         get: {
           summary: 'WebSocket: send {"subscribe": [ids]}, receive a status message per change',
+          description:
+            'Each subscribe is answered with the current status of every id followed (a full resync), then a message per change; the server closes with 1000 once all are finished. After any other close, reconnect and subscribe again.',
           security: secured,
           responses: { '101': { description: 'Switching protocols.' }, '401': common['401'] },
         },
@@ -177,7 +190,12 @@ export function openApiDocument(): Record<string, unknown> {
       '/readyz': {
         get: {
           summary: 'Readiness: caches synced',
-          responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready.' } },
+          description:
+            'Ready (200) once the caches have synced. While the Kubernetes API server is unreachable the API stays ready and serves reads from its cache: the body then says `"status": "degraded"` and since when (`unreachableSince`); submissions and cancellations fail until it is back.',
+          responses: {
+            '200': { description: 'Ready; `status` is `ok` or `degraded`.' },
+            '503': { description: 'Not ready: the caches have not synced.' },
+          },
         },
       },
       '/metrics': {

@@ -51,6 +51,8 @@ export interface InformerHealth {
   relists: number;
   restarts: number;
   lastError: string | undefined;
+  /** When list/watch started failing (ms since epoch); undefined while the API server answers. */
+  failingSince: number | undefined;
 }
 
 export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
@@ -80,6 +82,7 @@ export class Informer<T extends CachedObject> {
     relists: 0,
     restarts: 0,
     lastError: undefined,
+    failingSince: undefined,
   };
 
   private readonly objects: k8s.KubernetesObjectApi;
@@ -200,6 +203,7 @@ export class Informer<T extends CachedObject> {
       for (const [key, old] of previous) if (!fresh.has(key)) this.options.onChange('DELETED', old, old);
       this.resourceVersion = resourceVersion;
       this.failures = 0;
+      this.health.failingSince = undefined;
       this.markSynced();
       await this.watch();
     } catch (error) {
@@ -217,6 +221,7 @@ export class Informer<T extends CachedObject> {
     if (this.stopped) return;
     this.failures += 1;
     this.health.watching = false;
+    this.health.failingSince ??= Date.now();
     this.health.lastError = error instanceof Error ? error.message : String(error);
     // 200 ms doubling to 30 s, with jitter so many informers do not retry in step.
     const delay = Math.min(200 * 2 ** (this.failures - 1), 30_000) * (0.75 + Math.random() / 2);
@@ -248,6 +253,9 @@ export class Informer<T extends CachedObject> {
     (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 2 ** 31 - 1;
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
     let expired = false;
+    // watch() reports a failed connect through the done callback before it
+    // returns, so only a watch that has not ended yet counts as watching.
+    let ended = false;
     this.resetIdleTimer();
     this.abort = await watch.watch(
       this.path,
@@ -283,6 +291,7 @@ export class Informer<T extends CachedObject> {
         }
       },
       (error: unknown) => {
+        ended = true;
         clearTimeout(this.idleTimer);
         this.health.watching = false;
         if (this.stopped) return;
@@ -302,6 +311,8 @@ export class Informer<T extends CachedObject> {
         }
       },
     );
+    if (ended) return;
     this.health.watching = true;
+    this.health.failingSince = undefined;
   }
 }

@@ -79,9 +79,18 @@ function render(status) {
   row.dataset.state = status.state;
 }
 
+let reconnectDelay = 500;
+
+function unfinishedIds() {
+  return [...rows.values()]
+    .filter((r) => !['DONE', 'FAILED'].includes(r.dataset.state))
+    .map((r) => r.dataset.id);
+}
+
 function follow(ids) {
-  if (ids.length === 0) return;
+  if (ids.length === 0 && unfinishedIds().length === 0) return;
   if (socket && socket.readyState === WebSocket.OPEN) {
+    if (ids.length === 0) return;
     socket.send(JSON.stringify({ subscribe: ids }));
     return;
   }
@@ -89,14 +98,22 @@ function follow(ids) {
     `${location.origin.replace(/^http/, 'ws')}/ws?access_token=${encodeURIComponent(apiKey())}`,
   );
   socket.addEventListener('open', () => {
-    const active = [...rows.values()]
-      .filter((r) => !['DONE', 'FAILED'].includes(r.dataset.state))
-      .map((r) => r.dataset.id);
-    socket.send(JSON.stringify({ subscribe: [...new Set([...active, ...ids])] }));
+    socket.send(JSON.stringify({ subscribe: [...new Set([...unfinishedIds(), ...ids])] }));
   });
   socket.addEventListener('message', (event) => {
     const message = JSON.parse(event.data);
     if (message.type === 'status') render(message);
+  });
+  // The server closes with 1000 once everything followed has finished; any
+  // other close (an API restart, a network blip) reconnects, and the
+  // resubscribe on open brings the current state of every unfinished row.
+  socket.addEventListener('open', () => {
+    reconnectDelay = 500;
+  });
+  socket.addEventListener('close', (event) => {
+    if (event.code === 1000 || event.code === 1008) return;
+    setTimeout(() => follow([]), reconnectDelay);
+    reconnectDelay = Math.min(reconnectDelay * 2, 10_000);
   });
 }
 

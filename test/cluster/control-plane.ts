@@ -42,6 +42,11 @@ export interface ControlPlane {
   processes: Map<string, ManagedProcess>;
   /** Stops kube-apiserver and starts it again on the same port and storage. */
   restartApiServer(): Promise<void>;
+  /** Stops etcd and starts it again on the same ports and data dir. */
+  restartEtcd(): Promise<void>;
+  /** Stops MinIO (an outage); startMinio() brings it back on the same port and data dir. */
+  stopMinio(): Promise<void>;
+  startMinio(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -114,10 +119,16 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       return process;
     };
 
-    log('starting etcd');
-    const etcd = start('etcd', toolPath('etcd'), etcdArgs(dir, ports));
-    const minioStarted = options.minio === false ? undefined : startMinio(dir, logDir, start);
-    await waitForHealthy(etcd, `http://127.0.0.1:${ports.etcdClient}/health`, { timeoutMs: startTimeoutMs });
+    const startEtcd = async () => {
+      log('starting etcd');
+      const etcd = start('etcd', toolPath('etcd'), etcdArgs(dir, ports));
+      await waitForHealthy(etcd, `http://127.0.0.1:${ports.etcdClient}/health`, {
+        timeoutMs: startTimeoutMs,
+      });
+    };
+    const minioEndpoint = options.minio === false ? undefined : await chooseMinioEndpoint();
+    const minioStarted = minioEndpoint && startMinio(dir, logDir, start, minioEndpoint);
+    await startEtcd();
 
     const startApiServer = async () => {
       log('starting kube-apiserver');
@@ -173,6 +184,16 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
         await processes.get('kube-apiserver')?.stop();
         await startApiServer();
       },
+      async restartEtcd() {
+        await processes.get('etcd')?.stop();
+        await startEtcd();
+      },
+      async stopMinio() {
+        await processes.get('minio')?.stop();
+      },
+      async startMinio() {
+        if (minioEndpoint) await startMinio(dir, logDir, start, minioEndpoint);
+      },
       stop,
     };
   } catch (error) {
@@ -225,14 +246,29 @@ function apiServerArgs(
   ];
 }
 
+type MinioPlan = MinioEndpoint & { consolePort: number };
+
+/** Ports and credentials, chosen once so a restarted MinIO comes back where clients expect it. */
+async function chooseMinioEndpoint(): Promise<MinioPlan> {
+  const [port, consolePort] = [await freePort(), await freePort()];
+  return {
+    endPoint: '127.0.0.1',
+    port,
+    consolePort,
+    useSSL: false,
+    accessKey: `vdl-${randomBytes(6).toString('hex')}`,
+    secretKey: randomBytes(24).toString('base64url'),
+    url: `http://127.0.0.1:${port}`,
+  };
+}
+
 async function startMinio(
   dir: string,
   logDir: string,
   start: (name: string, command: string, args: string[], env?: NodeJS.ProcessEnv) => ManagedProcess,
+  plan: MinioPlan,
 ): Promise<MinioEndpoint> {
-  const [port, consolePort] = [await freePort(), await freePort()];
-  const accessKey = `vdl-${randomBytes(6).toString('hex')}`;
-  const secretKey = randomBytes(24).toString('base64url');
+  const { port, consolePort, accessKey, secretKey, url } = plan;
   const minio = start(
     'minio',
     toolPath('minio'),
@@ -254,7 +290,6 @@ async function startMinio(
       HOME: logDir,
     },
   );
-  const url = `http://127.0.0.1:${port}`;
   await waitForHealthy(minio, `${url}/minio/health/ready`, { timeoutMs: startTimeoutMs });
   return { endPoint: '127.0.0.1', port, useSSL: false, accessKey, secretKey, url };
 }

@@ -9,6 +9,7 @@ export interface RegisteredNode {
 }
 
 const leaseDurationSeconds = 40;
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const renewIntervalMs = 10_000;
 
 function readyCondition(now: Date): k8s.V1NodeCondition {
@@ -67,11 +68,13 @@ export async function registerNode(
     const renewTime = new k8s.V1MicroTime(Date.now());
     const spec = { holderIdentity: name, leaseDurationSeconds, renewTime };
     try {
-      await coordination.replaceNamespacedLease({
-        name,
-        namespace: 'kube-node-lease',
-        body: { metadata: { name, namespace: 'kube-node-lease' }, spec },
-      });
+      // A patch, not a replace: a Lease refuses an update without a
+      // resourceVersion, and a node whose renewals all fail is tainted
+      // unreachable after the grace period, so no new pod lands on it.
+      await coordination.patchNamespacedLease(
+        { name, namespace: 'kube-node-lease', body: { spec } },
+        mergePatch,
+      );
     } catch (error) {
       if ((error as { code?: number }).code !== 404) throw error;
       await coordination.createNamespacedLease({

@@ -37,6 +37,10 @@ export interface DevEnvironmentOptions {
   /** host:port pairs besides the sample server that downloads may reach. */
   allowedInternalHosts?: string[];
   maxActiveDownloads?: number;
+  /** Operator processes campaigning for the one Lease (default 1); the others stand by. */
+  operatorReplicas?: number;
+  /** The API's VDL_API_MAX_UNFINISHED_PER_USER (its default: 50). */
+  maxUnfinishedPerUser?: number;
   /** Receives readable log lines of every part. */
   onLog?: (line: string) => void;
 }
@@ -51,7 +55,12 @@ export interface DevEnvironment {
   media: MediaServer;
   bucket: string;
   processNode: ProcessNode;
-  processes: { operator: ManagedProcess; api: ManagedProcess };
+  /** The current processes; restartApi() replaces `api`. `operator` is operators[0]. */
+  processes: { operator: ManagedProcess; operators: ManagedProcess[]; api: ManagedProcess };
+  /** Leader-election identity of each operator, by index of processes.operators. */
+  operatorIdentities: string[];
+  /** Stops the API process and starts a new one on the same port, ready when this resolves. */
+  restartApi(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -232,6 +241,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       join(accounts, 'api.kubeconfig'),
     );
 
+    const followed = new Set<string>();
     const start = (part: string, script: string, env: Record<string, string>) => {
       const logFile = join(logDir, `${part}.log`);
       const child = new ManagedProcess({
@@ -241,16 +251,17 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         logFile,
       });
-      const unfollow = followLog(logFile, part, options.onLog);
+      // A restarted part appends to the same log, which is followed once.
+      const unfollow = followed.has(part) ? () => {} : followLog(logFile, part, options.onLog);
+      followed.add(part);
       stops.push(async () => {
         await child.stop();
         unfollow();
       });
       return child;
     };
-    const operatorPort = await freePort();
     log('starting the operator and the API under their own service accounts');
-    const operator = start('operator', 'operator/main.ts', {
+    const operatorEnv = {
       KUBECONFIG: join(accounts, 'operator.kubeconfig'),
       VDL_WATCH_NAMESPACE: namespace,
       VDL_LEASE_NAMESPACE: namespace,
@@ -264,11 +275,21 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_DEFAULT_BUCKET: bucket,
       VDL_MAX_ACTIVE_DOWNLOADS: String(options.maxActiveDownloads ?? 4),
       VDL_MAX_ACTIVE_PER_OWNER: String(options.maxActiveDownloads ?? 4),
-      VDL_METRICS_PORT: String(operatorPort),
       VDL_JOB_TTL_SECONDS_AFTER_RECORDED: '300',
-    });
+    };
+    const replicas = options.operatorReplicas ?? 1;
+    const operatorIdentities = Array.from({ length: replicas }, (_, i) => `operator-${i}`);
+    const operatorPorts: number[] = [];
+    for (const _ of operatorIdentities) operatorPorts.push(await freePort());
+    const operators = operatorIdentities.map((identity, i) =>
+      start(replicas === 1 ? 'operator' : identity, 'operator/main.ts', {
+        ...operatorEnv,
+        VDL_IDENTITY: identity,
+        VDL_METRICS_PORT: String(operatorPorts[i]),
+      }),
+    );
     const apiPort = options.apiPort ?? (await freePort());
-    const api = start('api', 'api/main.ts', {
+    const apiEnv = {
       KUBECONFIG: join(accounts, 'api.kubeconfig'),
       VDL_API_PORT: String(apiPort),
       VDL_API_NAMESPACE: namespace,
@@ -279,11 +300,21 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       // One local user trying things out: generous limits (the defaults are for shared servers).
       VDL_API_SUBMIT_PER_MINUTE: '600',
       VDL_API_SUBMIT_BURST: '100',
-    });
+      ...(options.maxUnfinishedPerUser
+        ? { VDL_API_MAX_UNFINISHED_PER_USER: String(options.maxUnfinishedPerUser) }
+        : {}),
+    };
     const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const processes = {
+      operator: operators[0] as ManagedProcess,
+      operators,
+      api: start('api', 'api/main.ts', apiEnv),
+    };
     await Promise.all([
-      waitForHealthy(operator, `http://127.0.0.1:${operatorPort}/readyz`, { timeoutMs: 60_000 }),
-      waitForHealthy(api, `${apiUrl}/readyz`, { timeoutMs: 60_000 }),
+      ...operators.map((operator, i) =>
+        waitForHealthy(operator, `http://127.0.0.1:${operatorPorts[i]}/readyz`, { timeoutMs: 60_000 }),
+      ),
+      waitForHealthy(processes.api, `${apiUrl}/readyz`, { timeoutMs: 60_000 }),
     ]);
     return {
       plane,
@@ -294,7 +325,13 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       media,
       bucket,
       processNode,
-      processes: { operator, api },
+      processes,
+      operatorIdentities,
+      async restartApi() {
+        await processes.api.stop();
+        processes.api = start('api', 'api/main.ts', apiEnv);
+        await waitForHealthy(processes.api, `${apiUrl}/readyz`, { timeoutMs: 60_000 });
+      },
       stop,
     };
   } catch (error) {

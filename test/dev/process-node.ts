@@ -8,9 +8,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { kubernetesTime } from '../../crds/video-download.ts';
+import { statusCodeOf } from '../../operator/api-errors.ts';
 import { Informer } from '../../operator/informer.ts';
 import { type RegisteredNode, registerNode } from '../cluster/node-registration.ts';
 import { localCommandFor } from './image-commands.ts';
@@ -45,6 +47,7 @@ export class ProcessNode {
   private readonly pods: Informer<k8s.V1Pod>;
   private readonly running = new Map<string, RunningPod>();
   private node: RegisteredNode | undefined;
+  private stopped = false;
 
   constructor(options: ProcessNodeOptions) {
     this.options = options;
@@ -72,6 +75,12 @@ export class ProcessNode {
     ).length;
   }
 
+  /** The host process id of a pod's running container, for tests that kill it as an OOM kill would. */
+  processIdOf(namespace: string, pod: string): number | undefined {
+    const child = this.running.get(`${namespace}/${pod}`)?.child;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
   logFile(namespace: string, pod: string, container: string): string {
     return join(this.options.dir, 'logs', `${namespace}_${pod}_${container}.log`);
   }
@@ -84,6 +93,7 @@ export class ProcessNode {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.pods.stop();
     await Promise.all([...this.running.values()].map((pod) => this.kill(pod, 2_000)));
     await this.node?.stop();
@@ -344,7 +354,33 @@ export class ProcessNode {
     await rm(root, { recursive: true, force: true });
   }
 
+  /**
+   * Reports until the API server takes it, as a kubelet's status manager
+   * does: a pod that ends while the API server is away must still be seen
+   * to end, or its Job would wait on it forever.
+   */
   private async report(
+    pod: k8s.V1Pod,
+    phase: string,
+    state: k8s.V1ContainerState,
+    startedAt?: string,
+  ): Promise<void> {
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        return await this.reportOnce(pod, phase, state, startedAt);
+      } catch (error) {
+        // A pod that is gone needs no status.
+        if (this.stopped || statusCodeOf(error) === 404) return;
+        this.options.logger.info(
+          { pod: pod.metadata?.name, phase, err: error instanceof Error ? error.message : String(error) },
+          'pod status not written; retrying',
+        );
+        await delay(wait);
+      }
+    }
+  }
+
+  private async reportOnce(
     pod: k8s.V1Pod,
     phase: string,
     state: k8s.V1ContainerState,

@@ -120,6 +120,24 @@ describe('controllers and scheduler', () => {
     await node.stop();
   });
 
+  it('keeps renewing the node Lease, so the node stays schedulable', async () => {
+    const coordination = config.makeApiClient(k8s.CoordinationV1Api);
+    const renewedAt = async () =>
+      new Date(
+        (await coordination.readNamespacedLease({ name: node.name, namespace: 'kube-node-lease' })).spec
+          ?.renewTime ?? 0,
+      ).getTime();
+    const first = await renewedAt();
+    await eventually(
+      'a renewal of the node Lease',
+      async () => ((await renewedAt()) > first ? true : undefined),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      },
+    );
+  });
+
   it('runs a Job: the Job controller creates a pod, the scheduler binds it, the garbage collector deletes it', async () => {
     const batch = config.makeApiClient(k8s.BatchV1Api);
     const core = config.makeApiClient(k8s.CoreV1Api);

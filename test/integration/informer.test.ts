@@ -109,6 +109,29 @@ describe('Informer on a real API server', () => {
     expect(informer.health.synced).toBe(true);
   });
 
+  it('says in its health since when the API server is unreachable, and clears it on return', async () => {
+    const stoppedAt = Date.now();
+    await plane.processes.get('kube-apiserver')?.stop();
+    const restarts = informer.health.restarts;
+    // Several failed reconnects later, it still says watching has failed since the outage began.
+    const health = await eventually(
+      'the outage in the health',
+      () =>
+        informer.health.restarts >= restarts + 3 && informer.health.failingSince !== undefined
+          ? { ...informer.health }
+          : undefined,
+      { timeoutMs: 30_000 },
+    );
+    expect(health.watching).toBe(false);
+    expect(health.failingSince).toBeGreaterThanOrEqual(stoppedAt);
+    await plane.restartApiServer();
+    await eventually(
+      'the watch back',
+      () => (informer.health.watching && informer.health.failingSince === undefined ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+  });
+
   it('relists after 410 Gone when the history it would resume from was compacted away', async () => {
     await put('before-compaction', 'x');
     await eventually('before-compaction cached', () => (seen.get('before-compaction') ? true : undefined));

@@ -130,6 +130,16 @@ describe('web page', () => {
       .toBe(false);
   });
 
+  it('keeps following a download across an API restart', async () => {
+    await page.getByLabel('Video URL', { exact: true }).fill(`${env.media.url}/throttled-restart-web.mp4`);
+    await page.getByRole('button', { name: 'Download' }).click();
+    const item = row('throttled-restart-web.mp4');
+    await item.locator('.state', { hasText: 'IN_PROGRESS' }).waitFor({ timeout: 60_000 });
+    // The socket breaks; the page reconnects and resubscribes on its own.
+    await env.restartApi();
+    await item.locator('.state', { hasText: 'DONE' }).waitFor({ timeout: 60_000 });
+  });
+
   it('is usable with the keyboard alone', async () => {
     await page.getByLabel('Video URL', { exact: true }).focus();
     await page.keyboard.type(`${env.media.url}/progressive.mp4`);

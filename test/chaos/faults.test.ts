@@ -1,0 +1,234 @@
+// Faults injected into the whole running system (`make dev`'s environment
+// with two operator replicas), each while 50 throttled downloads are in
+// flight: the active operator killed, kube-apiserver and etcd restarted,
+// MinIO stopped for 30 s, download processes killed, the API restarted under
+// live streams. Then an audit: nothing accepted is lost, nothing is left over.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
+import { eventually } from '../support/eventually.ts';
+import { followEvents, followSocket } from '../support/live-streams.ts';
+import { minioClient } from '../support/storage.ts';
+import { type AuditReport, audit } from './audit.ts';
+import { FaultRun } from './fault-run.ts';
+
+let env: DevEnvironment;
+let run: FaultRun;
+let sourceSha256: string;
+let report: AuditReport | undefined;
+const startedAt = Date.now();
+
+async function leaseHolder(): Promise<string | undefined> {
+  const lease = await run.config
+    .makeApiClient(k8s.CoordinationV1Api)
+    .readNamespacedLease({ name: 'vdl-operator', namespace: env.namespace });
+  return lease.spec?.holderIdentity ?? undefined;
+}
+
+async function readyz(): Promise<{ status: number; body: { status: string; cache: string } }> {
+  const response = await fetch(`${env.apiUrl}/readyz`);
+  return { status: response.status, body: (await response.json()) as { status: string; cache: string } };
+}
+
+/** Every download of the wave finished DONE, with the fixture's bytes. */
+async function expectAllDone(ids: string[]): Promise<void> {
+  const finished = await run.finished(ids);
+  const failures = finished
+    .filter((d) => d.status?.phase !== 'Succeeded')
+    .map((d) => `${d.metadata.name}: ${d.status?.reason} ${d.status?.message}`);
+  expect(failures).toEqual([]);
+  expect(new Set(finished.map((d) => d.status?.result?.sha256))).toEqual(new Set([sourceSha256]));
+}
+
+beforeAll(async () => {
+  env = await startDevEnvironment({
+    dir: mkdtempSync(join(tmpdir(), 'vdl-chaos-')),
+    namespace: 'chaos',
+    operatorReplicas: 2,
+    // Many at once, yet each is a yt-dlp process: about what 2 cores carry.
+    maxActiveDownloads: 8,
+    maxUnfinishedPerUser: 200,
+  });
+  run = new FaultRun(env);
+  await run.ready();
+  sourceSha256 = createHash('sha256')
+    .update(readFileSync(env.media.file('large.mp4')))
+    .digest('hex');
+}, 300_000);
+
+afterAll(async () => {
+  const seconds = Math.round((Date.now() - startedAt) / 1000);
+  console.log(
+    `faults suite: ${run?.faults.length ?? 0} faults injected (${run?.faults.join('; ')}); ` +
+      `downloads submitted ${report?.submitted}, terminal ${report?.terminal} ` +
+      `(DONE ${report?.done}, FAILED ${report?.failed}), lost ${report?.lost.length}; ${seconds} s`,
+  );
+  run?.stop();
+  await env?.stop();
+});
+
+describe('faults with 50 downloads in flight', () => {
+  it('kill -9 of the active operator: a standby takes the Lease and finishes every download, one Job each', async () => {
+    const ids = await run.wave('leader');
+    await run.running(ids, 3);
+    const leader = await eventually('a leader', leaseHolder);
+    const index = env.operatorIdentities.indexOf(leader);
+    expect(index).toBeGreaterThanOrEqual(0);
+    await env.processes.operators[index]?.kill();
+    run.fault(`kill -9 ${leader}`);
+    const successor = await eventually(
+      'a standby to take the Lease',
+      async () => {
+        const holder = await leaseHolder();
+        return holder && holder !== leader ? holder : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(env.operatorIdentities).toContain(successor);
+    await expectAllDone(ids);
+    expect(ids.filter((id) => (run.jobUids.get(id)?.size ?? 0) !== 1)).toEqual([]);
+  });
+
+  it('kube-apiserver restart: /readyz says the API serves from cache, reads go on, nothing is missed', async () => {
+    const ids = await run.wave('apiserver');
+    await run.running(ids, 3);
+    const restarted = env.plane.restartApiServer();
+    run.fault('restart kube-apiserver');
+    const degraded = await eventually(
+      'the API to report serving from cache',
+      async () => {
+        const ready = await readyz();
+        return ready.body.status === 'degraded' ? ready : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    // Still ready: a load balancer keeps sending reads, which the cache answers.
+    expect(degraded.status).toBe(200);
+    expect(degraded.body.cache).toMatch(/^serving from cache, API server unreachable since \d{4}-/);
+    const read = await fetch(`${env.apiUrl}/status/${ids[0]}`, {
+      headers: { authorization: `Bearer ${env.apiKey}` },
+    });
+    expect(read.status).toBe(200);
+    await restarted;
+    await eventually('the API cache current again', async () =>
+      (await readyz()).body.status === 'ok' ? true : undefined,
+    );
+    await expectAllDone(ids);
+  });
+
+  it('etcd restart: operator, API and downloads carry on and every download finishes', async () => {
+    const ids = await run.wave('etcd');
+    await run.running(ids, 3);
+    await env.plane.restartEtcd();
+    run.fault('restart etcd');
+    await expectAllDone(ids);
+    await eventually('the API cache current', async () =>
+      (await readyz()).body.status === 'ok' ? true : undefined,
+    );
+  });
+
+  it('MinIO stopped for 30 s during uploads: each download succeeds or fails saying why; no partial objects', async () => {
+    const ids = await run.wave('minio');
+    await run.running(ids, 3);
+    await env.plane.stopMinio();
+    run.fault('stop MinIO for 30 s');
+    await delay(30_000); // the outage itself: its length is the fault, not a wait for readiness
+    await env.plane.startMinio();
+    const finished = await run.finished(ids);
+    const unclear = finished.filter(
+      (d) => d.status?.phase === 'Failed' && !(d.status.reason && d.status.message),
+    );
+    expect(unclear).toEqual([]);
+    for (const d of finished.filter((d) => d.status?.phase === 'Succeeded'))
+      expect(d.status?.result?.sha256).toBe(sourceSha256);
+    // Some downloads met the outage and came through it.
+    expect(finished.filter((d) => (d.status?.attempts ?? 0) > 1).length).toBeGreaterThan(0);
+    const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
+    const uploads: string[] = [];
+    for await (const upload of storage.listIncompleteUploads(env.bucket, '', true)) uploads.push(upload.key);
+    expect(uploads).toEqual([]);
+  });
+
+  it('killed download processes are retried within the Job limit; a permanent failure is not retried', async () => {
+    const ids = await run.wave('oom');
+    const once = await run.submit(`${env.media.url}/throttled-oom-once.mp4`, { retries: 2 });
+    const noRetry = await run.submit(`${env.media.url}/throttled-oom-no-retry.mp4`, { retries: 0 });
+    const permanent = await run.submit(`${env.media.url}/missing.mp4`, { retries: 3 });
+    const kill = async (id: string) => {
+      const pid = await eventually(
+        `the process of ${id}`,
+        async () => {
+          const pods = await run.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({
+            namespace: env.namespace,
+            labelSelector: `vdl.dev/download=${id}`,
+          });
+          for (const pod of pods.items) {
+            const pid = env.processNode.processIdOf(env.namespace, pod.metadata?.name as string);
+            if (pid) return pid;
+          }
+          return undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 100 },
+      );
+      process.kill(pid, 'SIGKILL');
+      run.fault(`SIGKILL the process of ${id}`);
+    };
+    await Promise.all([kill(once), kill(noRetry)]);
+    const [afterKill, notRetried, failedAtOnce] = await run.finished([once, noRetry, permanent]);
+    expect(afterKill?.status).toMatchObject({ phase: 'Succeeded', attempts: 2 });
+    expect(notRetried?.status).toMatchObject({ phase: 'Failed', reason: 'RetriesExhausted', attempts: 1 });
+    expect(failedAtOnce?.status).toMatchObject({ phase: 'Failed', reason: 'NotFound', attempts: 1 });
+    await expectAllDone(ids);
+  });
+
+  it('API restart under live SSE and WebSocket streams: clients resume and see every terminal state', async () => {
+    const ids = await run.wave('streams');
+    const deadline = Date.now() + 360_000;
+    const sse = Promise.all(ids.slice(0, 10).map((id) => followEvents(env.apiUrl, env.apiKey, id, deadline)));
+    const socket = followSocket(env.apiUrl, env.apiKey, ids, deadline);
+    await run.running(ids, 3);
+    await env.restartApi();
+    run.fault('restart the API');
+    const [streams, sockets] = await Promise.all([sse, socket]);
+    expect(streams.map((s) => s.states.at(-1))).toEqual(Array(10).fill('DONE'));
+    // Those that were open across the restart resumed.
+    expect(streams.some((s) => s.reconnects > 0)).toBe(true);
+    expect(ids.map((id) => sockets.get(id)?.states.at(-1))).toEqual(Array(ids.length).fill('DONE'));
+    expect([...sockets.values()].some((s) => s.reconnects > 0)).toBe(true);
+    await expectAllDone(ids);
+  });
+});
+
+describe('afterwards', () => {
+  it('audit: every 202 finished, every DONE has its bytes, nothing orphaned, no second Job', async () => {
+    // Pods of finished Jobs end on their own; wait for the process node to be idle first.
+    await eventually('no download process left', () =>
+      env.processNode.runningProcesses() === 0 ? true : undefined,
+    );
+    report = await audit(run);
+    expect(report.submitted).toBeGreaterThanOrEqual(300);
+    expect({
+      lost: report.lost,
+      badObjects: report.badObjects,
+      orphanedJobs: report.orphanedJobs,
+      orphanedPods: report.orphanedPods,
+      orphanedObjects: report.orphanedObjects,
+      incompleteUploads: report.incompleteUploads,
+      secondJobs: report.secondJobs,
+    }).toEqual({
+      lost: [],
+      badObjects: [],
+      orphanedJobs: [],
+      orphanedPods: [],
+      orphanedObjects: [],
+      incompleteUploads: [],
+      secondJobs: [],
+    });
+    expect(report.terminal).toBe(report.submitted);
+  });
+});
