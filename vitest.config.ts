@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{operator,api,crds,images,test}/**/*.test.ts'],
-          exclude: ['test/integration/**', 'test/e2e/**', '**/node_modules/**'],
+          exclude: ['test/integration/**', 'test/e2e/**', 'test/chaos/**', '**/node_modules/**'],
         },
       },
       {
