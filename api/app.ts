@@ -1,6 +1,7 @@
 // The REST API: submit, status, result, history, cancel, live progress.
 // Reads come from the informer's cache, never a GET per request; writes go
 // to the API server. No state of its own, so replicas run side by side.
+import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -13,13 +14,14 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { group, labels, plural, type VideoDownload, version } from '../crds/video-download.ts';
 import type { Informer } from '../operator/informer.ts';
+import { allowedMethods } from './allowed-methods.ts';
 import type { ApiKeyStore, Caller } from './api-keys.ts';
 import type { ApiConfig } from './config.ts';
 import type { DownloadHub } from './download-hub.ts';
 import { openApiDocument } from './openapi.ts';
 import { ProblemError, problemBody, problems } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { DownloadRequest, JobId, ListQuery, type State } from './schemas.ts';
+import { DownloadRequest, IdempotencyKey, JobId, ListQuery, type State } from './schemas.ts';
 import { isFinished, stateOf, statusView } from './status-view.ts';
 import { hostList, type UrlPolicy, urlRefusal } from './url-policy.ts';
 
@@ -148,7 +150,14 @@ export function createApp(deps: ApiDependencies) {
       if (!req.is('application/json')) return next(problems.unsupportedMediaType());
       next();
     },
-    express.json({ limit: config.bodyLimitBytes, strict: true }),
+    express.json({
+      limit: config.bodyLimitBytes,
+      strict: true,
+      // The parser would quietly turn bytes that are not UTF-8 into U+FFFD and accept the result.
+      verify: (_req, _res, body, encoding) => {
+        if (encoding === 'utf-8' && !isUtf8(body)) throw problems.badRequest('the body is not valid UTF-8');
+      },
+    }),
     async (req, res) => {
       const caller = callerOf(req);
       const parsed = DownloadRequest.safeParse(req.body);
@@ -159,7 +168,7 @@ export function createApp(deps: ApiDependencies) {
         throw problems.unprocessable(refusal);
       }
       const idempotencyKey = req.get('idempotency-key');
-      if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      if (idempotencyKey !== undefined && !IdempotencyKey.safeParse(idempotencyKey).success) {
         throw problems.badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters');
       }
       // The same key from the same user names the same resource: replicas agree without shared state.
@@ -351,7 +360,12 @@ export function createApp(deps: ApiDependencies) {
     send(download);
   });
 
-  app.use((_req, _res, next) => next(problems.notFound('route')));
+  app.use((req, _res, next) => {
+    const allow = allowedMethods(openApiDocument().paths as Parameters<typeof allowedMethods>[0], req.path);
+    next(
+      allow && !allow.includes(req.method) ? problems.methodNotAllowed(allow) : problems.notFound('route'),
+    );
+  });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     let problem: ProblemError;
     if (error instanceof ProblemError) problem = error;
@@ -364,6 +378,11 @@ export function createApp(deps: ApiDependencies) {
       (error as { type?: string }).type === 'charset.unsupported'
     )
       problem = problems.unsupportedMediaType();
+    // A path id that does not even percent-decode is as unknown as any other id.
+    else if (error instanceof URIError) problem = problems.notFound('job');
+    // A body that cannot be read (a broken gzip stream, say) is the client's error.
+    else if ((error as { status?: number }).status === 400 && (error as { expose?: boolean }).expose)
+      problem = problems.badRequest(`the body could not be read: ${(error as Error).message}`);
     else {
       logger.error(
         { err: error instanceof Error ? error.message : String(error), path: req.path },

@@ -20,6 +20,10 @@ export const problems = {
       'WWW-Authenticate': 'Bearer realm="vdl"',
     }),
   notFound: (what: string) => new ProblemError(404, 'Not Found', `${what} not found`),
+  methodNotAllowed: (allow: string[]) =>
+    new ProblemError(405, 'Method Not Allowed', `this path answers ${allow.join(', ')}`, {
+      Allow: allow.join(', '),
+    }),
   conflict: (detail: string) => new ProblemError(409, 'Conflict', detail),
   gone: (detail: string) => new ProblemError(410, 'Gone', detail),
   tooLarge: (limit: number) =>
