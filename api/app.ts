@@ -134,12 +134,17 @@ export function createApp(deps: ApiDependencies) {
   );
 
   // Everything below needs a caller.
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
     if (config.noAuth) req.caller = anonymous;
     else {
       const caller = keys.authenticate(req.get('authorization'));
       if (!caller) return next(problems.unauthorized());
       req.caller = caller;
+      // Revoking the key ends the request, above all a long-lived event stream.
+      res.on(
+        'close',
+        keys.hold(req.get('authorization'), caller, () => res.destroy()),
+      );
     }
     next();
   });
@@ -410,19 +415,20 @@ export function attachWebSocket(
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return socket.destroy();
-    const caller = deps.config.noAuth
-      ? anonymous
-      : deps.keys.authenticate(
-          req.headers.authorization ??
-            (url.searchParams.get('access_token')
-              ? `Bearer ${url.searchParams.get('access_token')}`
-              : undefined),
-        );
+    const authorization =
+      req.headers.authorization ??
+      (url.searchParams.get('access_token') ? `Bearer ${url.searchParams.get('access_token')}` : undefined);
+    const caller = deps.config.noAuth ? anonymous : deps.keys.authenticate(authorization);
     if (!caller) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="vdl"\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!deps.config.noAuth)
+        ws.on(
+          'close',
+          deps.keys.hold(authorization, caller, () => ws.terminate()),
+        );
       const unsubscribers: Array<() => void> = [];
       const following = new Map<string, boolean>();
       const send = (download: VideoDownload) => {

@@ -239,12 +239,38 @@ describe('keys', () => {
     console.info(`keys: ${wrong.length} missing or wrong keys refused on ${refused + 1} requests`);
   });
 
-  it('refuses a revoked key on every route once the Secret changes', async () => {
+  it('refuses a revoked key on every route once the Secret changes, and ends its open streams', async () => {
     const bob = `Bearer ${api.keys.bob}`;
     expect((await ask('GET', '/downloads', bob)).status).toBe(200);
+    // Streams opened before the revocation would otherwise go on telling Bob about his job.
+    const events = await fetch(`${api.url}/status/${bobs.running}/events`, {
+      headers: { authorization: bob },
+    });
+    expect(events.status).toBe(200);
+    const reader = events.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    expect(String(Buffer.from((await reader.read()).value ?? []))).toContain('event: status');
+    const ws = new WebSocket(`${api.url.replace('http', 'ws')}/ws`, { headers: { authorization: bob } });
+    let wsClosed = false;
+    ws.on('close', () => {
+      wsClosed = true;
+    });
+    const wsStatus = new Promise((resolve) => ws.on('message', resolve));
+    await new Promise((resolve) => ws.on('open', resolve));
+    ws.send(JSON.stringify({ subscribe: [bobs.running] }));
+    await wsStatus;
+    let streamEnded = false;
+    void (async () => {
+      while (!(await reader.read()).done);
+      streamEnded = true;
+    })().catch(() => {
+      streamEnded = true;
+    });
     await api.setKeysText(api.keysText(['bob']));
     await eventually("the API to drop Bob's key", async () =>
       (await ask('GET', '/downloads', bob)).status === 401 ? true : undefined,
+    );
+    await eventually('the open event stream and WebSocket to end', () =>
+      streamEnded && wsClosed ? true : undefined,
     );
     const refused = await refusedEverywhere(bob);
     expect((await ask('GET', '/downloads', `Bearer ${api.keys.alice}`)).status).toBe(200);
