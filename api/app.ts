@@ -365,6 +365,11 @@ export function createApp(deps: ApiDependencies) {
     send(download);
   });
 
+  // Upgrades never reach express (attachWebSocket takes them); a plain request here is a client error.
+  app.get('/ws', () => {
+    throw problems.upgradeRequired();
+  });
+
   app.use((req, _res, next) => {
     const allow = allowedMethods(openApiDocument().paths as Parameters<typeof allowedMethods>[0], req.path);
     next(

@@ -167,7 +167,11 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'WebSocket: send {"subscribe": [ids]}, receive a status message per change',
           security: secured,
-          responses: { '101': { description: 'Switching protocols.' }, '401': common['401'] },
+          responses: {
+            '101': { description: 'Switching protocols.' },
+            '401': common['401'],
+            '426': problem('A plain HTTP request, not a WebSocket upgrade.'),
+          },
         },
       },
       '/openapi.json': {

@@ -30,6 +30,11 @@ export const problems = {
     new ProblemError(413, 'Content Too Large', `the request body is over ${limit} bytes`),
   unsupportedMediaType: () =>
     new ProblemError(415, 'Unsupported Media Type', 'send the body as application/json'),
+  upgradeRequired: () =>
+    new ProblemError(426, 'Upgrade Required', 'this path speaks WebSocket only', {
+      Upgrade: 'websocket',
+      Connection: 'Upgrade',
+    }),
   unprocessable: (detail: string) => new ProblemError(422, 'Unprocessable Content', detail),
   tooManyRequests: (detail: string, retryAfter: number) =>
     new ProblemError(429, 'Too Many Requests', detail, { 'Retry-After': String(retryAfter) }),

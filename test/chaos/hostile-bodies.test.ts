@@ -124,6 +124,7 @@ const cases: Array<[string, RawRequest, number]> = [
   ['a list limit that is not a number', { path: '/downloads?limit=1e999' }, 400],
   ['a list limit given twice', { path: '/downloads?limit=1&limit=2' }, 400],
   ['an unknown method on a known path', { method: 'PATCH', path: '/downloads' }, 405],
+  ['a plain request to the WebSocket path', { path: '/ws' }, 426],
 ];
 
 beforeAll(async () => {
