@@ -4,7 +4,8 @@
 // downloader without the API (kubectl apply), fail the download with reason
 // ForbiddenAddress. Canary listeners sit on the loopback targets the URLs
 // name, and must see no connection at all.
-import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permanentFailureExitCode } from '../../crds/video-download.ts';
 import { freePort } from '../cluster/readiness.ts';
@@ -17,7 +18,7 @@ import { Downloads } from '../support/vdl.ts';
 let api: ApiProcess;
 let client: ApiClient;
 let harness: DownloaderHarness;
-let redirector: import('node:http').Server;
+let redirector: HttpServer;
 let redirectorPort: number;
 /** The port every canary listens on, one per loopback address. */
 let port: number;
@@ -131,7 +132,7 @@ beforeAll(async () => {
   port = await freePort();
   for (const address of ['127.0.0.1', '127.0.0.2', '::1']) await listen(address);
   redirectorPort = await freePort();
-  redirector = (await import('node:http')).createServer((req, res) => {
+  redirector = createHttpServer((req, res) => {
     const index = Number(/^\/to\/(\d+)/.exec(req.url ?? '')?.[1]);
     const target = redirectTargets[index];
     if (target === undefined) return void res.writeHead(404).end();
@@ -159,7 +160,6 @@ afterAll(async () => {
 });
 
 it('has canaries that would see a connection', async () => {
-  const { connect } = await import('node:net');
   for (const canary of canaries) {
     await new Promise<void>((resolve, reject) => {
       const socket = connect(port, canary.address, () => socket.end());
