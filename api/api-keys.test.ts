@@ -29,3 +29,34 @@ describe('API keys', () => {
     expect(store.authenticate('Bearer alice-key')).toBeUndefined();
   });
 });
+
+describe('held connections', () => {
+  const alice = `alice:user:${hashKey('alice-key')}\n`;
+  const bob = `bob:user:${hashKey('bob-key')}\n`;
+
+  it('end when their key is revoked or its role changes, and not otherwise', () => {
+    const store = new ApiKeyStore();
+    store.replace(alice + bob);
+    const ended: string[] = [];
+    store.hold('Bearer alice-key', { user: 'alice', role: 'user' }, () => ended.push('alice'));
+    store.hold('Bearer bob-key', { user: 'bob', role: 'user' }, () => ended.push('bob'));
+    store.replace(alice + bob);
+    expect(ended).toEqual([]);
+    store.replace(alice);
+    expect(ended).toEqual(['bob']);
+    store.replace(`alice:admin:${hashKey('alice-key')}\n`);
+    expect(ended).toEqual(['bob', 'alice']);
+  });
+
+  it('are forgotten once let go', () => {
+    const store = new ApiKeyStore();
+    store.replace(alice);
+    let ended = false;
+    const release = store.hold('Bearer alice-key', { user: 'alice', role: 'user' }, () => {
+      ended = true;
+    });
+    release();
+    store.replace('');
+    expect(ended).toBe(false);
+  });
+});

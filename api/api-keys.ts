@@ -1,7 +1,7 @@
 // API keys, mapped to users. They live in a Kubernetes Secret as lines
 // "user:role:sha256-of-key" (role: user or admin), so no key is stored in
 // clear; the store follows the Secret through an informer, so a change
-// takes effect without a restart.
+// takes effect without a restart, on open connections too.
 import { createHash } from 'node:crypto';
 
 export type Role = 'user' | 'admin';
@@ -34,13 +34,35 @@ export function parseKeys(text: string): { byHash: Map<string, Caller>; errors: 
   return { byHash, errors };
 }
 
+interface Held {
+  header: string | undefined;
+  caller: Caller;
+  end: () => void;
+}
+
 export class ApiKeyStore {
   private byHash = new Map<string, Caller>();
+  private readonly held = new Set<Held>();
 
   replace(text: string): string[] {
     const { byHash, errors } = parseKeys(text);
     this.byHash = byHash;
+    // A revoked key (or a changed role) must not keep what it opened: streams would go on answering it.
+    for (const entry of this.held) {
+      const now = this.authenticate(entry.header);
+      if (now?.user !== entry.caller.user || now.role !== entry.caller.role) {
+        this.held.delete(entry);
+        entry.end();
+      }
+    }
     return errors;
+  }
+
+  /** Calls end once this header no longer authenticates as caller; the returned function lets go. */
+  hold(header: string | undefined, caller: Caller, end: () => void): () => void {
+    const entry = { header, caller, end };
+    this.held.add(entry);
+    return () => this.held.delete(entry);
   }
 
   get size(): number {

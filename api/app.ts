@@ -1,6 +1,7 @@
 // The REST API: submit, status, result, history, cancel, live progress.
 // Reads come from the informer's cache, never a GET per request; writes go
 // to the API server. No state of its own, so replicas run side by side.
+import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { group, labels, plural, type VideoDownload, version } from '../crds/video-download.ts';
 import type { Informer } from '../operator/informer.ts';
+import { allowedMethods } from './allowed-methods.ts';
 import type { ApiKeyStore, Caller } from './api-keys.ts';
 import type { ApiConfig } from './config.ts';
 import type { DownloadHub } from './download-hub.ts';
@@ -20,7 +22,7 @@ import { openApiDocument } from './openapi.ts';
 import { ProblemError, problemBody, problems } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { readinessOf } from './readiness.ts';
-import { DownloadRequest, JobId, ListQuery, type State } from './schemas.ts';
+import { DownloadRequest, IdempotencyKey, JobId, ListQuery, type State } from './schemas.ts';
 import { isFinished, stateOf, statusView } from './status-view.ts';
 import { hostList, type UrlPolicy, urlRefusal } from './url-policy.ts';
 
@@ -133,12 +135,17 @@ export function createApp(deps: ApiDependencies) {
   );
 
   // Everything below needs a caller.
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
     if (config.noAuth) req.caller = anonymous;
     else {
       const caller = keys.authenticate(req.get('authorization'));
       if (!caller) return next(problems.unauthorized());
       req.caller = caller;
+      // Revoking the key ends the request, above all a long-lived event stream.
+      res.on(
+        'close',
+        keys.hold(req.get('authorization'), caller, () => res.destroy()),
+      );
     }
     next();
   });
@@ -149,7 +156,14 @@ export function createApp(deps: ApiDependencies) {
       if (!req.is('application/json')) return next(problems.unsupportedMediaType());
       next();
     },
-    express.json({ limit: config.bodyLimitBytes, strict: true }),
+    express.json({
+      limit: config.bodyLimitBytes,
+      strict: true,
+      // The parser would quietly turn bytes that are not UTF-8 into U+FFFD and accept the result.
+      verify: (_req, _res, body, encoding) => {
+        if (encoding === 'utf-8' && !isUtf8(body)) throw problems.badRequest('the body is not valid UTF-8');
+      },
+    }),
     async (req, res) => {
       const caller = callerOf(req);
       const parsed = DownloadRequest.safeParse(req.body);
@@ -160,7 +174,7 @@ export function createApp(deps: ApiDependencies) {
         throw problems.unprocessable(refusal);
       }
       const idempotencyKey = req.get('idempotency-key');
-      if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      if (idempotencyKey !== undefined && !IdempotencyKey.safeParse(idempotencyKey).success) {
         throw problems.badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters');
       }
       // The same key from the same user names the same resource: replicas agree without shared state.
@@ -356,7 +370,17 @@ export function createApp(deps: ApiDependencies) {
       send(download);
   });
 
-  app.use((_req, _res, next) => next(problems.notFound('route')));
+  // Upgrades never reach express (attachWebSocket takes them); a plain request here is a client error.
+  app.get('/ws', () => {
+    throw problems.upgradeRequired();
+  });
+
+  app.use((req, _res, next) => {
+    const allow = allowedMethods(openApiDocument().paths as Parameters<typeof allowedMethods>[0], req.path);
+    next(
+      allow && !allow.includes(req.method) ? problems.methodNotAllowed(allow) : problems.notFound('route'),
+    );
+  });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     let problem: ProblemError;
     if (error instanceof ProblemError) problem = error;
@@ -369,6 +393,11 @@ export function createApp(deps: ApiDependencies) {
       (error as { type?: string }).type === 'charset.unsupported'
     )
       problem = problems.unsupportedMediaType();
+    // A path id that does not even percent-decode is as unknown as any other id.
+    else if (error instanceof URIError) problem = problems.notFound('job');
+    // A body that cannot be read (a broken gzip stream, say) is the client's error.
+    else if ((error as { status?: number }).status === 400 && (error as { expose?: boolean }).expose)
+      problem = problems.badRequest(`the body could not be read: ${(error as Error).message}`);
     else {
       logger.error(
         { err: error instanceof Error ? error.message : String(error), path: req.path },
@@ -396,19 +425,20 @@ export function attachWebSocket(
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return socket.destroy();
-    const caller = deps.config.noAuth
-      ? anonymous
-      : deps.keys.authenticate(
-          req.headers.authorization ??
-            (url.searchParams.get('access_token')
-              ? `Bearer ${url.searchParams.get('access_token')}`
-              : undefined),
-        );
+    const authorization =
+      req.headers.authorization ??
+      (url.searchParams.get('access_token') ? `Bearer ${url.searchParams.get('access_token')}` : undefined);
+    const caller = deps.config.noAuth ? anonymous : deps.keys.authenticate(authorization);
     if (!caller) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="vdl"\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!deps.config.noAuth)
+        ws.on(
+          'close',
+          deps.keys.hold(authorization, caller, () => ws.terminate()),
+        );
       const unsubscribers: Array<() => void> = [];
       const following = new Map<string, boolean>();
       const send = (download: VideoDownload) => {

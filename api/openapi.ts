@@ -6,6 +6,7 @@ import {
   Accepted,
   DownloadList,
   DownloadRequest,
+  IdempotencyKey,
   Problem,
   ResultResponse,
   StatusResponse,
@@ -73,8 +74,7 @@ export function openApiDocument(): Record<string, unknown> {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
-              schema: { type: 'string', maxLength: 255 },
-              description: 'Repeat a request without a second download.',
+              schema: component(IdempotencyKey),
             },
           ],
           requestBody: { required: true, content: json('DownloadRequest') },
@@ -180,7 +180,11 @@ export function openApiDocument(): Record<string, unknown> {
           description:
             'Each subscribe is answered with the current status of every id followed (a full resync), then a message per change; the server closes with 1000 once all are finished. After any other close, reconnect and subscribe again.',
           security: secured,
-          responses: { '101': { description: 'Switching protocols.' }, '401': common['401'] },
+          responses: {
+            '101': { description: 'Switching protocols.' },
+            '401': common['401'],
+            '426': problem('A plain HTTP request, not a WebSocket upgrade.'),
+          },
         },
       },
       '/openapi.json': {

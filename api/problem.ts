@@ -20,12 +20,21 @@ export const problems = {
       'WWW-Authenticate': 'Bearer realm="vdl"',
     }),
   notFound: (what: string) => new ProblemError(404, 'Not Found', `${what} not found`),
+  methodNotAllowed: (allow: string[]) =>
+    new ProblemError(405, 'Method Not Allowed', `this path answers ${allow.join(', ')}`, {
+      Allow: allow.join(', '),
+    }),
   conflict: (detail: string) => new ProblemError(409, 'Conflict', detail),
   gone: (detail: string) => new ProblemError(410, 'Gone', detail),
   tooLarge: (limit: number) =>
     new ProblemError(413, 'Content Too Large', `the request body is over ${limit} bytes`),
   unsupportedMediaType: () =>
     new ProblemError(415, 'Unsupported Media Type', 'send the body as application/json'),
+  upgradeRequired: () =>
+    new ProblemError(426, 'Upgrade Required', 'this path speaks WebSocket only', {
+      Upgrade: 'websocket',
+      Connection: 'Upgrade',
+    }),
   unprocessable: (detail: string) => new ProblemError(422, 'Unprocessable Content', detail),
   tooManyRequests: (detail: string, retryAfter: number) =>
     new ProblemError(429, 'Too Many Requests', detail, { 'Retry-After': String(retryAfter) }),

@@ -29,6 +29,13 @@ export const JobId = z
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)
   .describe('The job id: the name of its VideoDownload.');
 
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/)
+  .describe('Repeat a request without a second download: 1 to 255 visible ASCII characters.');
+
 export const Accepted = z
   .object({
     job_id: JobId,

@@ -23,6 +23,13 @@ function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+// ::a.b.c.d (::/96, deprecated by RFC 4291) embeds an IPv4 address, yet
+// ipaddr.js calls it unicast when written in hex (::7f00:1, as the URL parser
+// writes it); a host with a v4-compatible route reaches a.b.c.d.
+function isIPv4Compatible(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  return address.kind() === 'ipv6' && (address as ipaddr.IPv6).match(ipaddr.IPv6.parse('::'), 96);
+}
+
 /** Undefined when the address may be reached, otherwise why not. */
 export function refusal(address: string, port: number, policy: AddressPolicy): string | undefined {
   if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
@@ -32,7 +39,8 @@ export function refusal(address: string, port: number, policy: AddressPolicy): s
   }
   const normalized = parsed.toString();
   if (policy.allowed.has(endpoint(normalized, port))) return undefined;
-  const range = parsed.range();
+  const named = parsed.range();
+  const range = named === 'unicast' && isIPv4Compatible(parsed) ? 'ipv4Compatible' : named;
   if (range === 'unicast') return undefined;
   return `${normalized} is a ${range} address`;
 }

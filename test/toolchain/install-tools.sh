@@ -2,7 +2,7 @@
 # Builds or installs every upstream program the local environment runs, once per
 # version, into a cache outside the work tree (default ~/.cache/vdl/tools), so
 # a fresh clone on the same machine reuses it. Idempotent: a tool whose stamp
-# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|minio|helm|media|all]...
+# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|minio|helm|media|fuzzer|all]...
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -133,6 +133,19 @@ install_media() {
   log "yt-dlp $("$dest/venv/bin/yt-dlp" --version), $(ffmpeg -version | head -1) ($(( SECONDS - start ))s)"
 }
 
+# schemathesis, the property-based API fuzzer of the hostile-input suite, pinned,
+# into a venv of its own beside yt-dlp's (their dependencies never meet).
+install_fuzzer() {
+  local dest="$TOOLS_DIR/schemathesis-$SCHEMATHESIS_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  log "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into $dest/venv"
+  rm -rf "$dest" && mkdir -p "$dest"
+  python3 -m venv "$dest/venv"
+  "$dest/venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+  "$dest/venv/bin/schemathesis" --version
+  finish "$dest" "schemathesis $SCHEMATHESIS_VERSION" "$start"
+}
+
 apt_updated=""
 apt_install() {
   local sudo=""; [[ $(id -u) == 0 ]] || sudo=sudo
@@ -143,8 +156,8 @@ apt_install() {
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kubernetes ;;
-    node|etcd|kubernetes|minio|helm|media) "install_$t" ;;
+    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kubernetes; install_fuzzer ;;
+    node|etcd|kubernetes|minio|helm|media|fuzzer) "install_$t" ;;
     *) echo "unknown tool: $t" >&2; exit 2 ;;
   esac
 done

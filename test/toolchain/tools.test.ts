@@ -19,6 +19,7 @@ describe('parseVersionsEnv', () => {
       'ETCD_VERSION',
       'MINIO_VERSION',
       'HELM_VERSION',
+      'SCHEMATHESIS_VERSION',
     ]) {
       expect(versions[key], key).toMatch(/^v?\d/);
     }

@@ -51,7 +51,8 @@ export type Tool =
   | 'minio'
   | 'helm'
   | 'yt-dlp'
-  | 'ffmpeg';
+  | 'ffmpeg'
+  | 'schemathesis';
 
 /** Where each tool is expected, and which install-tools.sh target provides it. */
 function toolLocation(tool: Tool, dir: string): { path: string; installTarget: string } {
@@ -75,6 +76,11 @@ function toolLocation(tool: Tool, dir: string): { path: string; installTarget: s
       return { path: join(dir, 'media', 'venv', 'bin', 'yt-dlp'), installTarget: 'media' };
     case 'ffmpeg':
       return { path: onPath('ffmpeg'), installTarget: 'media' };
+    case 'schemathesis':
+      return {
+        path: join(dir, `schemathesis-${version('SCHEMATHESIS_VERSION')}`, 'venv', 'bin', 'schemathesis'),
+        installTarget: 'fuzzer',
+      };
   }
 }
 

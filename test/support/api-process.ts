@@ -1,0 +1,130 @@
+// The API as its own process (`node api/main.ts`, as in a pod) against a
+// fresh control plane of its own, with three users' keys in its Secret.
+// Hostile-input tests need the process apart: a crash shows as an exit, and
+// its memory is its own.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { hashKey } from '../../api/api-keys.ts';
+import { group, plural, version } from '../../crds/video-download.ts';
+import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
+import { ManagedProcess } from '../cluster/managed-process.ts';
+import { freePort, tailOf, waitForHealthy } from '../cluster/readiness.ts';
+import { kubeConfigFrom } from './kube.ts';
+import { createDownloadNamespace, installCrd } from './vdl.ts';
+
+const mainScript = fileURLToPath(new URL('../../api/main.ts', import.meta.url));
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+export type User = 'alice' | 'bob' | 'root';
+
+export interface ApiProcess {
+  plane: ControlPlane;
+  kube: k8s.KubeConfig;
+  namespace: string;
+  url: string;
+  /** Each user's key: alice and bob are users, root an admin. */
+  keys: Record<User, string>;
+  process: ManagedProcess;
+  /** The key Secret's text for these users, minus any left out (revoked). */
+  keysText(leaveOut?: User[]): string;
+  /** Replaces the key Secret's text; the API follows it through its watch. */
+  setKeysText(text: string): Promise<void>;
+  /** How many VideoDownloads the namespace holds, read from the API server. */
+  countDownloads(): Promise<number>;
+  /** The API process's resident memory now and at its peak so far, from /proc. */
+  memory(): { rssBytes: number; peakBytes: number };
+  /** The last lines of the API's log, for failure messages. */
+  logTail(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
+  const plane = await startControlPlane({});
+  let child: ManagedProcess | undefined;
+  try {
+    const kube = kubeConfigFrom(plane.adminKubeconfig);
+    await installCrd(kube);
+    const namespace = await createDownloadNamespace(kube, 'hostile');
+    const keys: Record<User, string> = {
+      alice: randomBytes(16).toString('hex'),
+      bob: randomBytes(16).toString('hex'),
+      root: randomBytes(16).toString('hex'),
+    };
+    const roles: Record<User, string> = { alice: 'user', bob: 'user', root: 'admin' };
+    const keysText = (leaveOut: User[] = []) =>
+      (Object.keys(keys) as User[])
+        .filter((user) => !leaveOut.includes(user))
+        .map((user) => `${user}:${roles[user]}:${hashKey(keys[user])}\n`)
+        .join('');
+    const core = kube.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: keysText() } },
+    });
+    const port = await freePort();
+    const minio = plane.minio as NonNullable<ControlPlane['minio']>;
+    const api = new ManagedProcess({
+      name: 'api',
+      command: process.execPath,
+      args: [mainScript],
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        KUBECONFIG: plane.adminKubeconfig,
+        VDL_API_PORT: String(port),
+        VDL_API_NAMESPACE: namespace,
+        VDL_API_S3_ENDPOINT: minio.url,
+        VDL_API_S3_ACCESS_KEY: minio.accessKey,
+        VDL_API_S3_SECRET_KEY: minio.secretKey,
+        VDL_API_LOG_LEVEL: 'warn',
+        ...env,
+      },
+      logFile: join(plane.dir, 'logs', 'api.log'),
+    });
+    const url = `http://127.0.0.1:${port}`;
+    child = api;
+    await waitForHealthy(api, `${url}/readyz`, { timeoutMs: 90_000 });
+    return {
+      plane,
+      kube,
+      namespace,
+      url,
+      keys,
+      process: api,
+      keysText,
+      async setKeysText(text) {
+        await core.patchNamespacedSecret(
+          { name: 'vdl-api-keys', namespace, body: { stringData: { keys: text } } },
+          mergePatch,
+        );
+      },
+      async countDownloads() {
+        const list = (await kube
+          .makeApiClient(k8s.CustomObjectsApi)
+          .listNamespacedCustomObject({ group, version, plural, namespace })) as { items: unknown[] };
+        return list.items.length;
+      },
+      memory() {
+        const status = readFileSync(`/proc/${api.pid}/status`, 'utf8');
+        const bytes = (field: string) => {
+          const kilobytes = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1];
+          if (!kilobytes) throw new Error(`no ${field} for the API (pid ${api.pid}): ${api.exit}`);
+          return Number(kilobytes) * 1024;
+        };
+        return { rssBytes: bytes('VmRSS'), peakBytes: bytes('VmHWM') };
+      },
+      logTail: () => tailOf(api.logFile, 40),
+      async stop() {
+        await api.stop();
+        await plane.stop();
+      },
+    };
+  } catch (error) {
+    await child?.stop();
+    await plane.stop();
+    throw error;
+  }
+}
