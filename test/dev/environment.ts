@@ -52,6 +52,8 @@ export interface DevEnvironment {
   bucket: string;
   processNode: ProcessNode;
   processes: { operator: ManagedProcess; api: ManagedProcess };
+  /** The operator's Prometheus metrics. */
+  operatorMetricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -295,6 +297,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       bucket,
       processNode,
       processes: { operator, api },
+      operatorMetricsUrl: `http://127.0.0.1:${operatorPort}/metrics`,
       stop,
     };
   } catch (error) {
