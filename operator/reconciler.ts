@@ -222,7 +222,9 @@ export class Reconciler {
     );
     this.deps.metrics.statusWrites.inc();
     const event = transitionEvent(download.status, status);
-    if (event) await this.deps.recorder.record(download, event.type, event.reason, event.message);
+    // Not awaited, as client-go's recorder sends events in the background: an
+    // event is for people, and waiting for it held each worker one more round trip.
+    if (event) void this.deps.recorder.record(download, event.type, event.reason, event.message);
   }
 
   /** A slot may have come free (a download finished, a Job or download went): reconcile whoever may start now. */
