@@ -23,3 +23,11 @@ export async function inParallel<T>(items: T[], concurrency: number, work: (item
     }),
   );
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat; 12 and 13 after the command.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
