@@ -10,7 +10,7 @@
 // so nothing but our objects fills the caches and no pod writes compete
 // with the Job creates (the same for the baseline).
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,10 +33,15 @@ const count = Number(process.env.VDL_BENCH_COUNT ?? 1000);
 const cached = Math.max(count, Number(process.env.VDL_BENCH_CACHED ?? 10_000));
 const concurrency = 32;
 const cpuProfileDir = process.env.VDL_BENCH_CPU_PROF;
+const heapSnapshotDir = process.env.VDL_BENCH_HEAP_SNAPSHOT;
+/** Node flags for the operator and the API, to try memory settings (e.g. --max-semi-space-size=2). */
+const nodeFlags = process.env.VDL_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const startedAt = performance.now();
 // A public address literal: the API's URL policy needs no DNS for it, and nothing ever connects.
 const videoUrl = (name: string) => `https://93.184.215.14/watch?v=${name}`;
+
+const mem = (n: number) => `${n.toFixed(0)} MiB`;
 
 function latencies(sentAt: Map<string, number>, seen: Map<string, number>): number[] {
   return [...sentAt].map(([name, at]) => (seen.get(name) as number) - at);
@@ -105,13 +110,17 @@ try {
   const logDir = mkdtempSync(join(tmpdir(), 'vdl-bench-'));
   const operatorPort = await freePort();
   const apiPort = await freePort();
+  const heapSnapshot = (part: string) =>
+    heapSnapshotDir && part.endsWith('restarted')
+      ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}/${part}`]
+      : [];
   const profile = (part: string) =>
     cpuProfileDir ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProfileDir}/${part}`] : [];
   const start = (part: string, script: string, env: Record<string, string>) => {
     const child = new ManagedProcess({
       name: part,
       command: process.execPath,
-      args: [...profile(part), join(root, script)],
+      args: [...nodeFlags, ...profile(part), ...heapSnapshot(part), join(root, script)],
       env: { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: plane.adminKubeconfig, ...env },
       logFile: join(logDir, `${part}.log`),
     });
@@ -247,6 +256,27 @@ try {
     { timeoutMs: 300_000, intervalMs: 500 },
   );
   const restarted = { operator: rssMiB(operatorAgain.pid as number), api: rssMiB(apiAgain.pid as number) };
+  const heapOf = async (url: string) => {
+    const text = await (await fetch(url)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]) / 2 ** 20;
+    return `${mem(value('nodejs_heap_size_used_bytes'))} / ${mem(value('nodejs_heap_size_total_bytes'))}`;
+  };
+  const restartedHeap = {
+    operator: await heapOf(`http://127.0.0.1:${operatorPort}/metrics`),
+    api: await heapOf(`${apiUrl}/metrics`),
+  };
+  if (heapSnapshotDir) {
+    mkdirSync(`${heapSnapshotDir}/operator-restarted`, { recursive: true });
+    process.kill(operatorAgain.pid as number, 'SIGUSR2');
+    await eventually(
+      'heap snapshot written',
+      () =>
+        readdirSync(`${heapSnapshotDir}/operator-restarted`).some((f) => f.endsWith('.heapsnapshot'))
+          ? true
+          : undefined,
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+  }
 
   // Baseline for memory: client-node's stock informers holding the same objects in a bare process.
   const stock = spawn(process.execPath, [join(root, 'test/bench/stock-informers.ts'), namespace], {
@@ -265,7 +295,6 @@ try {
 
   const s = (n: number) => n.toFixed(2);
   const ms = (n: number) => n.toFixed(0);
-  const mem = (n: number) => `${n.toFixed(0)} MiB`;
   reportBench(
     'submission and memory',
     startedAt,
@@ -312,6 +341,7 @@ try {
       ['CPU seconds during 1, baseline', baselineCpuSpent],
       ['POSTs accepted in (s)', s(acceptSeconds)],
       ['POSTs rejected', String(rejected)],
+      ['Node flags of operator and API', nodeFlags.join(' ') || 'none'],
       ['operator workers', process.env.VDL_WORKERS ?? String(operatorConfig.workers)],
       ['mean reconcile during 1 (ms)', reconcileMs.toFixed(1)],
       ['reconciles during 1', String(m1('vdl_operator_reconciles_total{result="success"}'))],
@@ -322,6 +352,8 @@ try {
         `RSS right after the burst of ${cached}, operator / API`,
         `${mem(loaded.operator)} / ${mem(loaded.api)}`,
       ],
+      ['V8 heap used / total when restarted, operator', restartedHeap.operator],
+      ['V8 heap used / total when restarted, API', restartedHeap.api],
       [
         'operator V8 heap used / total right after the burst',
         `${mem(heapUsed)} / ${mem(m4('nodejs_heap_size_total_bytes') / 2 ** 20)}`,
