@@ -1,7 +1,9 @@
-// Benchmark results: each bench script reports its headline figures (vdl,
-// baseline, ratio, goal) and a detail table; they are kept as JSON under
-// test/bench/results/ and combined by run-all.ts into one table, RESULTS.md.
+// Benchmark results: each bench script prints its headline figures (vdl,
+// baseline, ratio, goal) and a detail table, and hands them as JSON to
+// run-all.ts (in VDL_BENCH_RESULTS_DIR), which combines them into one table,
+// test/bench/results/RESULTS.md.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface BenchFigure {
   /** The issue's numbering: "1", "2", ... */
@@ -64,13 +66,15 @@ export function reportBench(
     details,
   };
   console.log(`\n## ${name}\n\n${figuresTable(figures)}\n\n${detailsTable(details)}\n`);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(new URL(`${slug(name)}.json`, resultsDir), `${JSON.stringify(report, null, 2)}\n`);
+  const handOver = process.env.VDL_BENCH_RESULTS_DIR;
+  if (!handOver) return;
+  mkdirSync(handOver, { recursive: true });
+  writeFileSync(join(handOver, `${slug(name)}.json`), JSON.stringify(report));
 }
 
-export function readReport(name: string): BenchReport | undefined {
+export function readReport(dir: string, name: string): BenchReport | undefined {
   try {
-    return JSON.parse(readFileSync(new URL(`${slug(name)}.json`, resultsDir), 'utf8')) as BenchReport;
+    return JSON.parse(readFileSync(join(dir, `${slug(name)}.json`), 'utf8')) as BenchReport;
   } catch {
     return undefined;
   }

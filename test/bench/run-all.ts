@@ -3,8 +3,9 @@
 // writes it, with each bench's details, to test/bench/results/RESULTS.md.
 // A bench that fails shows as a failed row; the run then exits non-zero.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchFigure, detailsTable, figuresTable, readReport, resultsDir } from './results-table.ts';
 
@@ -15,6 +16,7 @@ const benches: Array<{ script: string; name: string }> = [
   { script: 'downloader-overhead.ts', name: 'downloader overhead' },
 ];
 const only = process.env.VDL_BENCH_ONLY?.split(',');
+const handOver = mkdtempSync(join(tmpdir(), 'vdl-bench-results-'));
 const started = performance.now();
 const failed: string[] = [];
 for (const bench of benches) {
@@ -22,11 +24,12 @@ for (const bench of benches) {
   console.error(`\n=== ${bench.script}`);
   const result = spawnSync(process.execPath, [fileURLToPath(new URL(bench.script, import.meta.url))], {
     stdio: 'inherit',
+    env: { ...process.env, VDL_BENCH_RESULTS_DIR: handOver },
   });
   if (result.status !== 0) failed.push(bench.name);
 }
 
-const reports = benches.flatMap((bench) => readReport(bench.name) ?? []);
+const reports = benches.flatMap((bench) => readReport(handOver, bench.name) ?? []);
 const figures: BenchFigure[] = reports
   .flatMap((report) => report.figures)
   .sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
@@ -48,9 +51,14 @@ const sections = reports.map(
   (report) =>
     `## ${report.name} (${report.finishedAt}, ${report.seconds} s)\n\n${figuresTable(report.figures)}\n\n${detailsTable(report.details)}\n`,
 );
-writeFileSync(
-  new URL('RESULTS.md', resultsDir),
-  `# ${header}\n\nEach ratio is vdl over its baseline, both measured in the same run. \`make bench\` writes this file.\n\n${table}\n\n${sections.join('\n')}`,
-);
-console.log(`written to ${fileURLToPath(new URL('RESULTS.md', resultsDir))}`);
+rmSync(handOver, { recursive: true, force: true });
+// A partial run (VDL_BENCH_ONLY) prints its part but leaves the full table in place.
+if (!only) {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    new URL('RESULTS.md', resultsDir),
+    `# ${header}\n\nEach ratio is vdl over its baseline, both measured in the same run. \`make bench\` writes this file.\n\n${table}\n\n${sections.join('\n')}`,
+  );
+  console.log(`written to ${fileURLToPath(new URL('RESULTS.md', resultsDir))}`);
+}
 if (failed.length > 0) process.exit(1);
