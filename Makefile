@@ -69,10 +69,8 @@ test: tools lint typecheck ## Everything CI runs: lint, types, unit and integrat
 	$(VITEST) run
 
 .PHONY: bench
-bench: tools ## Benchmarks against side-by-side baselines; tables go to test/bench/results/
-	node test/bench/operator-scale.ts
-	node test/bench/downloader-overhead.ts
-	node test/bench/api-status.ts
+bench: tools ## Benchmarks against side-by-side baselines; one table, kept in test/bench/results/RESULTS.md
+	node test/bench/run-all.ts
 
 .PHONY: images
 images: ## Build the operator, api and downloader images (needs Docker)

@@ -1,4 +1,5 @@
 // Wires the API from its configuration and serves until SIGTERM or SIGINT.
+import '../operator/memory-settings.ts';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../operator/kube-config.ts';
 import { s3ClientFor } from '../operator/object-store.ts';

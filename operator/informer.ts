@@ -86,6 +86,7 @@ export class Informer<T extends CachedObject> {
   };
 
   private readonly objects: k8s.KubernetesObjectApi;
+  private readonly custom: k8s.CustomObjectsApi;
   private readonly path: string;
 
   private readonly options: InformerOptions<T>;
@@ -93,6 +94,7 @@ export class Informer<T extends CachedObject> {
   constructor(options: InformerOptions<T>) {
     this.options = options;
     this.objects = k8s.KubernetesObjectApi.makeApiClient(options.config);
+    this.custom = options.config.makeApiClient(k8s.CustomObjectsApi);
     this.path = collectionPath(options.apiVersion, options.plural, options.namespace);
   }
 
@@ -161,6 +163,52 @@ export class Informer<T extends CachedObject> {
     return kept;
   }
 
+  /**
+   * One page of the list. Objects of an API group come through the custom
+   * objects API as plain JSON: KubernetesObjectApi.list drops the continue
+   * token of a custom resource's list, which left all but the first page of
+   * VideoDownloads out of the cache. Core objects come as model classes with
+   * Date fields, watched ones as plain JSON: the cache keeps one shape.
+   */
+  private async listPage(
+    continueToken: string | undefined,
+  ): Promise<{ items: T[]; continueToken?: string; resourceVersion?: string }> {
+    const { apiVersion, plural, fieldSelector, labelSelector } = this.options;
+    const namespace = this.options.namespace || undefined;
+    const limit = this.options.pageSize ?? 500;
+    if (apiVersion.includes('/')) {
+      const [group, version] = apiVersion.split('/') as [string, string];
+      const query = { group, version, plural, fieldSelector, labelSelector, limit, _continue: continueToken };
+      const list = (
+        namespace
+          ? await this.custom.listNamespacedCustomObject({ ...query, namespace })
+          : await this.custom.listClusterCustomObject(query)
+      ) as { items: T[]; metadata?: { continue?: string; resourceVersion?: string } };
+      return {
+        items: list.items,
+        continueToken: list.metadata?.continue || undefined,
+        resourceVersion: list.metadata?.resourceVersion,
+      };
+    }
+    const page = await this.objects.list(
+      apiVersion,
+      this.options.kind,
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      fieldSelector,
+      labelSelector,
+      limit,
+      continueToken,
+    );
+    return {
+      items: JSON.parse(JSON.stringify(page.items)) as T[],
+      continueToken: page.metadata?._continue || undefined,
+      resourceVersion: page.metadata?.resourceVersion,
+    };
+  }
+
   private async relist(): Promise<void> {
     if (this.stopped) return;
     this.health.relists += 1;
@@ -169,24 +217,10 @@ export class Informer<T extends CachedObject> {
       let continueToken: string | undefined;
       let resourceVersion: string | undefined;
       do {
-        const page = await this.objects.list(
-          this.options.apiVersion,
-          this.options.kind,
-          this.options.namespace || undefined,
-          undefined,
-          undefined,
-          undefined,
-          this.options.fieldSelector,
-          this.options.labelSelector,
-          this.options.pageSize ?? 500,
-          continueToken,
-        );
-        // Listed objects come as model classes with Date fields, watched ones as
-        // plain JSON: keep one shape in the cache.
-        for (const item of page.items)
-          fresh.set(objectKey(item), this.keep(JSON.parse(JSON.stringify(item)) as T));
-        continueToken = page.metadata?._continue || undefined;
-        resourceVersion = page.metadata?.resourceVersion;
+        const page = await this.listPage(continueToken);
+        for (const item of page.items) fresh.set(objectKey(item), this.keep(item));
+        continueToken = page.continueToken;
+        resourceVersion = page.resourceVersion;
       } while (continueToken);
       if (this.stopped) return;
       // Replace the store and tell the handlers what changed while we were not watching.

@@ -1,5 +1,6 @@
 // Wires the operator together from its configuration and runs it until
 // SIGTERM or SIGINT, then shuts down gracefully.
+import './memory-settings.ts';
 import { pino } from 'pino';
 import { loadOperatorConfig } from './config.ts';
 import { startHealthServer } from './health-server.ts';

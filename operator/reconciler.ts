@@ -14,10 +14,11 @@ import {
   type VideoDownloadStatus,
   version,
 } from '../crds/video-download.ts';
+import { AdmissionPermits } from './admission-permits.ts';
 import { statusCodeOf } from './api-errors.ts';
 import type { OperatorConfig } from './config.ts';
 import { bucketFor, desiredJob, jobNameFor, keyPrefixFor } from './desired-job.ts';
-import { decideQueue, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
+import { decideQueue, type QueueDecision, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import type { Informer } from './informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -76,6 +77,7 @@ export class Reconciler {
   private readonly expectedJobs = new Map<string, string>();
   /** Admission decisions are made one at a time, so limits hold across workers. */
   private admission: Promise<unknown> = Promise.resolve();
+  private readonly permits = new AdmissionPermits();
 
   constructor(deps: ReconcilerDependencies) {
     this.deps = deps;
@@ -170,12 +172,11 @@ export class Reconciler {
     const key = `${download.metadata.namespace}/${download.metadata.name}`;
     const jobName = jobNameFor(download.metadata.name as string);
     const decided = this.admission.then(() => {
-      const { waiting, active } = this.queueSnapshot();
-      const decision = decideQueue(waiting, active, {
-        maxActive: this.deps.config.maxActiveDownloads,
-        maxActivePerOwner: this.deps.config.maxActivePerOwner,
-      });
-      const admitted = decision.admitted.has(key);
+      let admitted = this.permits.take(key);
+      if (!admitted) {
+        this.permits.grant(this.decide().admitted);
+        admitted = this.permits.take(key);
+      }
       if (admitted) this.expectedJobs.set(key, jobName);
       return admitted;
     });
@@ -221,17 +222,25 @@ export class Reconciler {
     );
     this.deps.metrics.statusWrites.inc();
     const event = transitionEvent(download.status, status);
-    if (event) await this.deps.recorder.record(download, event.type, event.reason, event.message);
+    // Not awaited, as client-go's recorder sends events in the background: an
+    // event is for people, and waiting for it held each worker one more round trip.
+    if (event) void this.deps.recorder.record(download, event.type, event.reason, event.message);
   }
 
   /** A slot may have come free (a download finished, a Job or download went): reconcile whoever may start now. */
   wakeQueue(): void {
+    const decision = this.decide();
+    this.permits.grant(decision.admitted);
+    for (const key of decision.admitted) this.deps.enqueue(key);
+  }
+
+  /** The fair queue's decision over everything the caches and expectations hold now. */
+  private decide(): QueueDecision {
     const { waiting, active } = this.queueSnapshot();
-    const decision = decideQueue(waiting, active, {
+    return decideQueue(waiting, active, {
       maxActive: this.deps.config.maxActiveDownloads,
       maxActivePerOwner: this.deps.config.maxActivePerOwner,
     });
-    for (const key of decision.admitted) this.deps.enqueue(key);
   }
 
   private async expire(download: VideoDownload, status: VideoDownloadStatus): Promise<ReconcileResult> {

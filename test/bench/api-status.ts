@@ -11,10 +11,11 @@ import { startApi } from '../../api/server.ts';
 import { startControlPlane } from '../cluster/control-plane.ts';
 import { createTestNamespace, kubeConfigFrom } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
-import { reportTable } from './results-table.ts';
+import { reportBench } from './results-table.ts';
 
 const connections = 64;
 const duration = Number(process.env.VDL_BENCH_SECONDS ?? 10);
+const startedAt = performance.now();
 
 function load(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -61,15 +62,38 @@ try {
   } as autocannon.Options);
   await api.close();
 
-  const row = (result: autocannon.Result) =>
-    `${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.non2xx}`;
-  reportTable('api status reads', [
-    ['clients', String(connections)],
-    ['seconds per run', String(duration)],
-    ['vdl GET /status/{id} (from the cache)', row(vdl)],
-    ['baseline: GET of the resource from kube-apiserver', row(direct)],
-    ['throughput ratio vdl / baseline', (vdl.requests.average / direct.requests.average).toFixed(2)],
-  ]);
+  const ratio = vdl.requests.average / direct.requests.average;
+  const absolute = (result: autocannon.Result) =>
+    `${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`;
+  reportBench(
+    'api status reads',
+    startedAt,
+    [
+      {
+        id: '2',
+        measure: `GET /status/{id}, ${connections} clients: throughput`,
+        vdl: absolute(vdl),
+        baseline: `${absolute(direct)} (GET from kube-apiserver)`,
+        ratio: ratio.toFixed(2),
+        goal: '≥ 5',
+        met: ratio >= 5,
+      },
+      {
+        id: '2',
+        measure: 'GET /status/{id}: p99',
+        vdl: `${vdl.latency.p99} ms`,
+        baseline: `${direct.latency.p99} ms`,
+        ratio: (vdl.latency.p99 / direct.latency.p99).toFixed(2),
+        goal: '< 10 ms',
+        met: vdl.latency.p99 < 10,
+      },
+    ],
+    [
+      ['seconds per run', String(duration)],
+      ['errors + non-2xx, vdl / baseline', `${vdl.errors + vdl.non2xx} / ${direct.errors + direct.non2xx}`],
+      ['requests, vdl / baseline', `${vdl.requests.total} / ${direct.requests.total}`],
+    ],
+  );
 } finally {
   await plane.stop();
 }

@@ -61,6 +61,8 @@ export interface DevEnvironment {
   operatorIdentities: string[];
   /** Stops the API process and starts a new one on the same port, ready when this resolves. */
   restartApi(): Promise<void>;
+  /** The first operator's Prometheus metrics. */
+  operatorMetricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -332,6 +334,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
         processes.api = start('api', 'api/main.ts', apiEnv);
         await waitForHealthy(processes.api, `${apiUrl}/readyz`, { timeoutMs: 60_000 });
       },
+      operatorMetricsUrl: `http://127.0.0.1:${operatorPorts[0]}/metrics`,
       stop,
     };
   } catch (error) {

@@ -1,0 +1,6 @@
+// V8 settings for a long-running program that holds large caches: grow the
+// heap sparingly and give memory back. Set when imported, before the caches
+// fill; make bench (benchmark 4) measures the difference.
+import { setFlagsFromString } from 'node:v8';
+
+setFlagsFromString('--optimize-for-size');

@@ -1,0 +1,251 @@
+// Benchmarks 3, 5 and 6 on the whole system as `make dev` runs it (real
+// control plane and MinIO, the operator and the API as their own processes
+// under the chart's RBAC, download pods on the process node):
+// 5. A large local video POSTed to the API until DONE, against plain yt-dlp
+//    downloading the same file to disk, in alternating rounds.
+// 3. kube-apiserver's own request counts (apiserver_request_total) before and
+//    after those downloads and a few small ones, per completed download.
+//    Progress patches are the VideoDownload status patches the operator did
+//    not make (its vdl_operator_status_writes_total counts its own): the
+//    only other writer of status is the download pod.
+// 6. Three users submitting 30, 5 and 1 downloads at once, global limit 4:
+//    the order in which their Jobs appear.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { hashKey } from '../../api/api-keys.ts';
+import { startDevEnvironment } from '../dev/environment.ts';
+import { eventually } from '../support/eventually.ts';
+import { kubeConfigFrom } from '../support/kube.ts';
+import { apiServerWrites, delta } from './apiserver-writes.ts';
+import { watchJobStarts } from './job-watch.ts';
+import { median, plainYtDlpSeconds, writeRandomVideo } from './plain-yt-dlp.ts';
+import { type BenchFigure, reportBench } from './results-table.ts';
+
+const megabytes = Number(process.env.VDL_BENCH_FILE_MB ?? 200);
+const rounds = Number(process.env.VDL_BENCH_ROUNDS ?? 3);
+const smallDownloads = 5;
+const fairLimit = 4;
+const users = { alice: 30, bob: 5, carol: 1 } as const;
+const startedAt = performance.now();
+
+interface Status {
+  state: string;
+  started_at: string | null;
+  finished_at: string | null;
+  error: unknown;
+}
+
+const env = await startDevEnvironment({
+  dir: mkdtempSync(join(tmpdir(), 'vdl-bench-system-')),
+  namespace: 'bench',
+  maxActiveDownloads: fairLimit,
+});
+try {
+  const config = kubeConfigFrom(env.kubeconfig);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const keys: Record<string, string> = { dev: env.apiKey };
+  for (const user of Object.keys(users)) keys[user] = `bench-${user}-key`;
+  await core.replaceNamespacedSecret({
+    name: 'vdl-api-keys',
+    namespace: env.namespace,
+    body: {
+      metadata: { name: 'vdl-api-keys' },
+      stringData: {
+        keys: Object.entries(keys)
+          .map(([user, key]) => `${user}:user:${hashKey(key)}\n`)
+          .join(''),
+      },
+    },
+  });
+  const call = (user: string, path: string, init: RequestInit = {}) =>
+    fetch(`${env.apiUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${keys[user]}`, 'content-type': 'application/json' },
+    });
+  await eventually('the API knows the bench users', async () =>
+    (await call('carol', '/downloads')).ok ? true : undefined,
+  );
+  const submit = async (user: string, url: string) => {
+    const response = await call(user, '/download', { method: 'POST', body: JSON.stringify({ url }) });
+    const body = (await response.json()) as { job_id?: string };
+    if (response.status !== 202 || !body.job_id)
+      throw new Error(`POST /download as ${user} answered ${response.status}: ${JSON.stringify(body)}`);
+    return body.job_id;
+  };
+  const done = (id: string) =>
+    eventually(
+      `download ${id} DONE`,
+      async () => {
+        const status = (await (await call('dev', `/status/${id}`)).json()) as Status;
+        if (status.state === 'FAILED')
+          throw new Error(`download ${id} failed: ${JSON.stringify(status.error)}`);
+        return status.state === 'DONE' ? status : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 50 },
+    );
+  const operatorStatusWrites = async () => {
+    const text = await (await fetch(env.operatorMetricsUrl)).text();
+    return Number(/^vdl_operator_status_writes_total (\S+)$/m.exec(text)?.[1]);
+  };
+
+  // 5 (inside the window of 3): the whole system against plain yt-dlp.
+  await writeRandomVideo(env.media.file('large-random.mp4'), megabytes);
+  const large = `${env.media.url}/large-random.mp4`;
+  const writesBefore = await apiServerWrites(env.plane);
+  const operatorBefore = await operatorStatusWrites();
+  const plain: number[] = [];
+  const system: number[] = [];
+  const completed: Status[] = [];
+  const ids: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    plain.push(await plainYtDlpSeconds(large));
+    const started = performance.now();
+    const id = await submit('dev', large);
+    completed.push(await done(id));
+    system.push((performance.now() - started) / 1000);
+    ids.push(id);
+  }
+  // 3: a few small downloads at once besides the large ones.
+  const small = await Promise.all(
+    Array.from({ length: smallDownloads }, (_, i) =>
+      submit('dev', `${env.media.url}/progressive.mp4?n=${i}`),
+    ),
+  );
+  completed.push(...(await Promise.all(small.map(done))));
+  ids.push(...small);
+  // Done is written before the operator's last touches (the Job's TTL): wait until writes stop changing.
+  let settled = await apiServerWrites(env.plane);
+  await eventually(
+    'kube-apiserver writes settled',
+    async () => {
+      const now = await apiServerWrites(env.plane);
+      const same = delta(now, settled).size === 0;
+      settled = now;
+      return same ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 2_000 },
+  );
+  const writes = delta(settled, writesBefore);
+  const operatorPatches = (await operatorStatusWrites()) - operatorBefore;
+  const events = await core.listNamespacedEvent({ namespace: env.namespace });
+  const operatorEvents = events.items.filter(
+    (e) => e.source?.component === 'vdl-operator' && ids.includes(e.involvedObject.name as string),
+  ).length;
+  const n = ids.length;
+  const count = (key: string) => writes.get(key) ?? 0;
+  const statusPatches = count('PATCH videodownloads/status');
+  const progressPatches = statusPatches - operatorPatches;
+  const runningSeconds = completed.reduce(
+    (sum, s) =>
+      sum + Math.max(1, (Date.parse(s.finished_at ?? '') - Date.parse(s.started_at ?? '')) / 1000 || 1),
+    0,
+  );
+  const vdlWrites = {
+    'create VideoDownload (API)': count('POST videodownloads'),
+    'patch VideoDownload: finalizer (operator)': count('PATCH videodownloads'),
+    'status patches (operator)': operatorPatches,
+    'Job create/patch/delete (operator)': count('POST jobs') + count('PATCH jobs') + count('DELETE jobs'),
+    'Events (operator)': operatorEvents,
+  };
+  const otherPerDownload = Object.values(vdlWrites).reduce((a, b) => a + b, 0) / n;
+  const progressPerSecond = progressPatches / runningSeconds;
+
+  // 6: three users at once, global limit 4; the order their downloads start (their Jobs appear).
+  const starts = new Map<string, number>();
+  const jobWatch = watchJobStarts(config, env.namespace, starts);
+  await jobWatch.waitForSync();
+  const label = new Map<string, string>();
+  await Promise.all(
+    Object.entries(users).map(async ([user, howMany]) => {
+      for (let i = 1; i <= howMany; i++)
+        label.set(await submit(user, `${env.media.url}/throttled-${user}-${i}.mp4`), `${user[0]}${i}`);
+    }),
+  );
+  const startOrder = () =>
+    [...starts]
+      .filter(([id]) => label.has(id))
+      .sort((a, b) => a[1] - b[1])
+      .map(([id]) => label.get(id) as string);
+  const firsts = Object.keys(users).map((user) => `${user[0]}1`);
+  const order = await eventually(
+    "every user's first download started",
+    () => {
+      const seen = startOrder();
+      return firsts.every((first) => seen.includes(first)) ? seen : undefined;
+    },
+    { timeoutMs: 300_000, intervalMs: 200 },
+  );
+  jobWatch.stop();
+  const lastFirst = Math.max(...firsts.map((first) => order.indexOf(first)));
+  const firstThird = order.findIndex((l) => l.endsWith('3') && l.length === 2);
+  const fair = firstThird === -1 || lastFirst < firstThird;
+
+  const s = (x: number) => x.toFixed(2);
+  const figures: BenchFigure[] = [
+    {
+      id: '3',
+      measure: 'progress patches per second per download',
+      vdl: s(progressPerSecond),
+      baseline: '1 per second',
+      ratio: s(progressPerSecond),
+      goal: '≤ 1',
+      met: progressPerSecond <= 1,
+    },
+    {
+      id: '3',
+      measure: 'other vdl writes per download',
+      vdl: s(otherPerDownload),
+      baseline: '10 per download',
+      ratio: s(otherPerDownload / 10),
+      goal: '< 10',
+      met: otherPerDownload < 10,
+    },
+    {
+      id: '5',
+      measure: `${megabytes} MiB video, POST → DONE (median of ${rounds})`,
+      vdl: `${s(median(system))} s`,
+      baseline: `${s(median(plain))} s (plain yt-dlp to disk)`,
+      ratio: s(median(system) / median(plain)),
+      goal: '≤ 1.15',
+      met: median(system) / median(plain) <= 1.15,
+    },
+    {
+      id: '6',
+      measure: "fair queue: each user's first starts before any user's third",
+      vdl: lastFirst < firstThird || firstThird === -1 ? 'PASS' : 'FAIL',
+      baseline: `starts: ${order.slice(0, Math.max(lastFirst + 2, 8)).join(' ')}`,
+      ratio: '',
+      goal: 'PASS',
+      met: fair,
+    },
+  ];
+  reportBench('whole system', startedAt, figures, [
+    [
+      'completed downloads in the write window',
+      `${n} (${rounds} × ${megabytes} MiB, ${smallDownloads} small)`,
+    ],
+    ['running seconds summed over them (status times, ≥ 1 s each)', s(runningSeconds)],
+    ['progress patches (status patches not by the operator)', String(progressPatches)],
+    ...Object.entries(vdlWrites).map(([what, c]): [string, string] => [`${what} per download`, s(c / n)]),
+    [
+      'every write in the window, per download (incl. kube components)',
+      [...writes]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${s(v / n)}`)
+        .join(', '),
+    ],
+    ['plain yt-dlp rounds (s)', plain.map(s).join(', ')],
+    ['POST → DONE rounds (s)', system.map(s).join(', ')],
+    [
+      'fair queue users (downloads)',
+      Object.entries(users)
+        .map(([u, c]) => `${u} ${c}`)
+        .join(', '),
+    ],
+    ['fair queue start order', order.join(' ')],
+  ]);
+} finally {
+  await env.stop();
+}
