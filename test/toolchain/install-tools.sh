@@ -111,23 +111,19 @@ install_helm() {
   finish "$dest" "helm $HELM_VERSION" "$start"
 }
 
-# ffmpeg from Debian; yt-dlp's newest release from PyPI into a venv of ours
-# (Debian's 2023 yt-dlp only when PyPI is out of reach).
+# ffmpeg from Debian; yt-dlp at the version the downloader image pins (versions.env)
+# from PyPI into a venv of ours, cached by version.
 install_media() {
-  local dest="$TOOLS_DIR/media" start=$SECONDS
+  local dest="$TOOLS_DIR/yt-dlp-$YT_DLP_VERSION" start=$SECONDS
   if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
     log "installing ffmpeg from Debian"
     apt_install ffmpeg
   fi
-  if [[ ! -x "$dest/venv/bin/yt-dlp" ]] || [[ -n "$(find "$dest/.complete" -mtime +7 2>/dev/null)" ]]; then
-    log "installing yt-dlp from PyPI into $dest/venv"
-    mkdir -p "$dest"
+  if ! done_stamp "$dest"; then
+    log "installing yt-dlp $YT_DLP_VERSION from PyPI into $dest/venv"
+    rm -rf "$dest" && mkdir -p "$dest"
     python3 -m venv "$dest/venv"
-    if ! "$dest/venv/bin/pip" install --quiet --upgrade "yt-dlp[default]"; then
-      log "PyPI failed; falling back to Debian's yt-dlp"
-      apt_install yt-dlp
-      ln -sf "$(command -v yt-dlp)" "$dest/venv/bin/yt-dlp"
-    fi
+    "$dest/venv/bin/pip" install --quiet "yt-dlp[default]==$YT_DLP_VERSION"
     touch "$dest/.complete"
   fi
   log "yt-dlp $("$dest/venv/bin/yt-dlp" --version), $(ffmpeg -version | head -1) ($(( SECONDS - start ))s)"

@@ -31,7 +31,7 @@ kind_bin() {
 images() {
   need_docker "make images"
   for name in operator api downloader; do
-    docker build -f "$root/images/$name/Dockerfile" -t "$REGISTRY/$name:$TAG" "$root"
+    docker build --build-arg "YT_DLP_VERSION=$YT_DLP_VERSION" -f "$root/images/$name/Dockerfile" -t "$REGISTRY/$name:$TAG" "$root"
   done
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,9 +20,19 @@ describe('parseVersionsEnv', () => {
       'MINIO_VERSION',
       'HELM_VERSION',
       'SCHEMATHESIS_VERSION',
+      'YT_DLP_VERSION',
     ]) {
       expect(versions[key], key).toMatch(/^v?\d/);
     }
+  });
+});
+
+describe('the downloader image', () => {
+  it('pins the yt-dlp version the tests install', () => {
+    const dockerfile = readFileSync(new URL('../../images/downloader/Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toMatch(
+      new RegExp(`^ARG YT_DLP_VERSION=${versions.YT_DLP_VERSION.replaceAll('.', '\\.')}$`, 'm'),
+    );
   });
 });
 

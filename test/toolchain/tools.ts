@@ -73,7 +73,10 @@ function toolLocation(tool: Tool, dir: string): { path: string; installTarget: s
     case 'helm':
       return { path: join(dir, `helm-${version('HELM_VERSION')}`, 'bin', 'helm'), installTarget: 'helm' };
     case 'yt-dlp':
-      return { path: join(dir, 'media', 'venv', 'bin', 'yt-dlp'), installTarget: 'media' };
+      return {
+        path: join(dir, `yt-dlp-${version('YT_DLP_VERSION')}`, 'venv', 'bin', 'yt-dlp'),
+        installTarget: 'media',
+      };
     case 'ffmpeg':
       return { path: onPath('ffmpeg'), installTarget: 'media' };
     case 'schemathesis':

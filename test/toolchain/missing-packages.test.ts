@@ -1,0 +1,62 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const script = new URL('./missing-packages.sh', import.meta.url).pathname;
+const bash = execFileSync('bash', ['-c', 'command -v bash'], { encoding: 'utf8' }).trim();
+
+/** A PATH holding only the given commands (stubs that succeed), plus what the script itself runs. */
+function pathWith(commands: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vdl-path-'));
+  for (const tool of ['sort']) {
+    symlinkSync(
+      execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(),
+      join(dir, tool),
+    );
+  }
+  for (const command of commands) {
+    writeFileSync(join(dir, command), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(dir, command), 0o755);
+  }
+  return dir;
+}
+
+function run(commands: string[]) {
+  const result = spawnSync(bash, [script], { env: { PATH: pathWith(commands) }, encoding: 'utf8' });
+  return {
+    status: result.status,
+    packages: result.stdout.split('\n').filter(Boolean),
+    stderr: result.stderr,
+  };
+}
+
+const everything = ['openssl', 'setpriv', 'ffmpeg', 'ffprobe', 'make', 'python3', 'chromium', 'node', 'npm'];
+
+describe('missing-packages.sh (what .ci/run installs)', () => {
+  it('names nothing on a machine that has every command', () => {
+    expect(run(everything)).toMatchObject({ status: 0, packages: [] });
+  });
+
+  it("names only the missing commands' packages, never npm beside an existing Node", () => {
+    const fresh = run(everything.filter((c) => !['chromium', 'ffmpeg', 'ffprobe'].includes(c)));
+    expect(fresh.status).toBe(0);
+    expect(fresh.packages).toEqual(['chromium', 'ffmpeg']);
+  });
+
+  it('names python3-venv when venv or ensurepip cannot be imported', () => {
+    const dir = pathWith(everything.filter((c) => c !== 'python3'));
+    writeFileSync(join(dir, 'python3'), '#!/bin/sh\nexit 1\n');
+    chmodSync(join(dir, 'python3'), 0o755);
+    const result = spawnSync(bash, [script], { env: { PATH: dir }, encoding: 'utf8' });
+    expect(result.stdout.trim()).toBe('python3-venv');
+  });
+
+  it("installs Debian's nodejs with its npm only where there is no Node at all", () => {
+    expect(run(everything.filter((c) => c !== 'node' && c !== 'npm')).packages).toEqual(['nodejs', 'npm']);
+    const noNpm = run(everything.filter((c) => c !== 'npm'));
+    expect(noNpm.status).toBe(3);
+    expect(noNpm.stderr).toMatch(/without npm/);
+  });
+});
