@@ -31,7 +31,7 @@ describe('the downloader image', () => {
   it('pins the yt-dlp version the tests install', () => {
     const dockerfile = readFileSync(new URL('../../images/downloader/Dockerfile', import.meta.url), 'utf8');
     expect(dockerfile).toMatch(
-      new RegExp(`^ARG YT_DLP_VERSION=${versions.YT_DLP_VERSION.replaceAll('.', '\\.')}$`, 'm'),
+      new RegExp(`^ARG YT_DLP_VERSION=${(versions.YT_DLP_VERSION ?? '').replaceAll('.', '\\.')}$`, 'm'),
     );
   });
 });
