@@ -2,6 +2,7 @@
 // API's request validation, the OpenAPI document and every TypeScript type
 // of the operator, API and downloader come from these zod schemas.
 import { z } from 'zod';
+import { quantityPattern } from './quantity.ts';
 
 export const group = 'vdl.dev';
 export const version = 'v1alpha1';
@@ -17,7 +18,14 @@ export const permanentFailureExitCode = 42;
 const formatSelectorPattern = '^[A-Za-z0-9+/\\[\\]<>=!*?:.,_()|^$~][A-Za-z0-9+/\\[\\]<>=!*?:.,_()|^$~-]*$';
 const languagePattern = '^[A-Za-z0-9_.*-]{1,20}$';
 const filenameTemplatePattern = '^[A-Za-z0-9 %()._,+\\[\\]-]+$';
-const quantityPattern = '^[0-9]+(\\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$';
+// What yt-dlp (Python) and the API (WHATWG) would parse apart: a backslash
+// (a path separator to one, userinfo to the other) and control characters
+// (which the WHATWG parser drops in silence). Refused in every URL.
+const urlCharactersPattern = '^[^\\\\\\x00-\\x1f\\x7f-\\x9f]*$';
+// Key prefix segments never start with a dot: no "." or ".." to climb out of the download's folder.
+const keyPrefixPattern = "^([A-Za-z0-9!_*'()-][A-Za-z0-9!_.*'()-]*/)*$";
+/** The longest ttlSecondsAfterFinished: 30 days. */
+export const maxTtlSeconds = 30 * 86_400;
 
 export const formatPresets = ['best', '2160p', '1080p', '720p', '480p', 'audio'] as const;
 export const audioFormats = ['best', 'mp3', 'm4a', 'opus', 'vorbis', 'flac', 'wav', 'aac'] as const;
@@ -96,10 +104,12 @@ export const LimitsSpec = z
   .strictObject({
     maxFileSize: z
       .string()
-      .regex(new RegExp(quantityPattern))
+      .regex(new RegExp(quantityPattern), {
+        error: 'maxFileSize must be a quantity below 1Pi, such as 500Mi',
+      })
       .optional()
       .describe(
-        "Refuse files larger than this, as a quantity such as 500Mi or 2G. Unset: the operator's default.",
+        "Refuse files larger than this, as a quantity such as 500Mi or 2G, at most the operator's limit (VDL_DEFAULT_MAX_FILE_SIZE). Unset: that limit.",
       ),
     deadlineSeconds: z
       .int()
@@ -109,10 +119,10 @@ export const LimitsSpec = z
       .describe('Fail the download when it has not finished this many seconds after it started.'),
     rateLimit: z
       .string()
-      .regex(new RegExp(quantityPattern))
+      .regex(new RegExp(quantityPattern), { error: 'rateLimit must be a quantity below 1Pi, such as 2Mi' })
       .optional()
       .describe(
-        "Download at most this many bytes per second, as a quantity such as 2Mi or 500K. Unset: the operator's default (none unless configured).",
+        "Download at most this many bytes per second, as a quantity such as 2Mi or 500K, at most the operator's limit (VDL_DEFAULT_RATE_LIMIT, none unless configured). Unset: that limit.",
       ),
   })
   .describe('Limits on one download.');
@@ -150,9 +160,13 @@ export const StorageSpec = z
     keyPrefix: z
       .string()
       .max(200)
-      .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/)
+      .regex(new RegExp(keyPrefixPattern), {
+        error: 'keyPrefix must be segments ending in /, none starting with a dot and none empty',
+      })
       .optional()
-      .describe("Key prefix (ending in /) under which this download's own folder is made."),
+      .describe(
+        "Key prefix (ending in /) under which this download's own folder is made; no segment starts with a dot.",
+      ),
     deletionPolicy: z
       .enum(deletionPolicies)
       .default('Delete')
@@ -162,11 +176,18 @@ export const StorageSpec = z
 
 export const VideoDownloadSpec = z
   .strictObject({
+    // Checked as written, then replaced by the WHATWG parser's canonical form
+    // (href), so what the API checks is what it stores and yt-dlp is given.
     url: z
-      .url({ protocol: /^https?$/ })
+      .string()
+      .regex(new RegExp(urlCharactersPattern), {
+        error: 'url must not contain backslashes or control characters',
+      })
+      .url({ protocol: /^https?$/, normalize: true, error: 'url must be an http or https URL' })
       .max(2048)
       .meta({
-        description: 'The page or media URL to download, http or https.',
+        description:
+          'The page or media URL to download, http or https, without backslashes or control characters.',
         'x-kubernetes-validations': [
           {
             rule: "self.startsWith('http://') || self.startsWith('https://')",
@@ -188,9 +209,10 @@ export const VideoDownloadSpec = z
     ttlSecondsAfterFinished: z
       .int()
       .min(0)
+      .max(maxTtlSeconds, { error: `ttlSecondsAfterFinished must be at most ${maxTtlSeconds} (30 days)` })
       .optional()
       .describe(
-        'Delete this VideoDownload (and, per the deletion policy, its file) this long after it finished.',
+        'Delete this VideoDownload (and, per the deletion policy, its file) this long after it finished; at most 30 days.',
       ),
     storage: StorageSpec.prefault({}),
     cookies: CookiesSpec.optional(),
