@@ -29,7 +29,7 @@ describe('desiredJob caps', () => {
     ['asks for more than the caps', { maxFileSize: '100Ti', rateLimit: '999Ti' }, '1Gi', '5Mi'],
     ['asks for less', { maxFileSize: '10Mi', rateLimit: '500K' }, '10Mi', '500K'],
     ['asks nothing', undefined, '1Gi', '5Mi'],
-  ])('a spec that %s gets --max-filesize %s and --limit-rate %s', (_what, limits, size, rate) => {
+  ])('a spec that %s (%j) gets VDL_MAX_FILE_SIZE %s and VDL_RATE_LIMIT %s', (_what, limits, size, rate) => {
     const env = envOf(desiredJob(download('c', limits ? { limits } : {}), capped));
     expect(env.VDL_MAX_FILE_SIZE).toBe(size);
     expect(env.VDL_RATE_LIMIT).toBe(rate);

@@ -233,7 +233,7 @@ describe('what the door lets in', () => {
     ['a maxFileSize of 400 digits', { limits: { maxFileSize: '9'.repeat(400) } }, 'maxFileSize'],
     ['a rateLimit of 1000Ti', { limits: { rateLimit: '1000Ti' } }, 'rateLimit'],
     ['a TTL of 3,000,000 s', { ttlSecondsAfterFinished: 3_000_000 }, 'ttlSecondsAfterFinished'],
-  ])('refuses %s with a 422 that names %s and nothing of the API server', async (_what, body, field) => {
+  ])('refuses %s (%j) with a 422 naming %s and nothing of the API server', async (_what, body, field) => {
     const before = await countDownloads();
     const response = await new ApiClient(roomy.url, keys.alice).call<{ detail: string }>(
       'POST',
