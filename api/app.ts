@@ -13,7 +13,14 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { hostList } from '../crds/host-list.ts';
-import { group, labels, plural, type VideoDownload, version } from '../crds/video-download.ts';
+import {
+  group,
+  labels,
+  maxCanonicalUrlLength,
+  plural,
+  type VideoDownload,
+  version,
+} from '../crds/video-download.ts';
 import type { Informer } from '../operator/informer.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import type { ApiKeyStore, Caller } from './api-keys.ts';
@@ -26,7 +33,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { readinessOf } from './readiness.ts';
 import { requestDigest, requestDigestAnnotation } from './request-digest.ts';
 import {
-  DownloadRequest,
+  downloadRequest,
   IdempotencyKey,
   JobId,
   kubectlOnlyRefusal,
@@ -73,13 +80,15 @@ export function createApp(deps: ApiDependencies) {
   const limiter = new RateLimiter(config.submitPerMinute, config.submitBurst);
   const policy: UrlPolicy = {
     allowed: new Set(hostList(config.egressAllow)),
-    maxLength: config.maxUrlLength,
+    // The URL as written is bounded by the request schema; this bounds its canonical form.
+    maxLength: maxCanonicalUrlLength,
     allowHosts: hostList(config.allowHosts),
     denyHosts: hostList(config.denyHosts),
     resolve: deps.resolve,
   };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const requestSchema = downloadRequest(config.maxUrlLength);
   const requests = new Histogram({
     name: 'vdl_api_request_duration_seconds',
     help: 'HTTP requests by route, method and status.',
@@ -179,7 +188,7 @@ export function createApp(deps: ApiDependencies) {
       const kubectlOnly = kubectlOnlyRefusal(req.body);
       if (kubectlOnly) throw problems.unprocessable(kubectlOnly);
       // The spec as parsed carries the URL's canonical form: what is checked below is what is stored.
-      const parsed = DownloadRequest.safeParse(req.body);
+      const parsed = requestSchema.safeParse(req.body);
       if (!parsed.success) throw problems.unprocessable(z.prettifyError(parsed.error));
       const refusal = await urlRefusal(parsed.data.url, policy);
       if (refusal) {

@@ -3,7 +3,7 @@
 // accept what the API server would refuse. The OpenAPI document is built
 // from these.
 import { z } from 'zod';
-import { type phases, stages, VideoDownloadSpec } from '../crds/video-download.ts';
+import { maxUrlLength, type phases, stages, urlField, VideoDownloadSpec } from '../crds/video-download.ts';
 
 export const states = ['PENDING', 'QUEUED', 'IN_PROGRESS', 'DONE', 'FAILED'] as const;
 export type State = (typeof states)[number];
@@ -25,9 +25,16 @@ export const stateOfPhase: Record<(typeof phases)[number] | 'None', State> = {
 // operator's layout, or a deletion policy that lets a file outlive DELETE.
 export const kubectlOnlyFields = ['cookies', 'storage'] as const;
 
-export const DownloadRequest = VideoDownloadSpec.omit({ cookies: true, storage: true }).describe(
-  'What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set.',
-);
+/** The request body, with URLs of at most maxUrlLength characters as written (the API's VDL_API_MAX_URL_LENGTH). */
+export function downloadRequest(urlLength: number = maxUrlLength) {
+  return VideoDownloadSpec.omit({ cookies: true, storage: true })
+    .extend({ url: urlField(urlLength) })
+    .describe(
+      'What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set.',
+    );
+}
+
+export const DownloadRequest = downloadRequest();
 
 /** The 422 detail for a body that sets a field only kubectl users may set, if it does. */
 export function kubectlOnlyRefusal(body: unknown): string | undefined {

@@ -174,27 +174,46 @@ export const StorageSpec = z
   })
   .describe('Where the file is stored.');
 
+/** The longest URL a client may write through the API. */
+export const maxUrlLength = 2048;
+/**
+ * The longest URL a spec keeps: the canonical form of one of maxUrlLength
+ * characters is longer (a trailing /, percent-encoding: three times at most
+ * for the ASCII URLs RFC 3986 allows).
+ */
+export const maxCanonicalUrlLength = 8192;
+
+/**
+ * A URL checked as written (at most maxLength characters), then replaced by
+ * the WHATWG parser's canonical form (href), so what the API checks is what
+ * it stores and yt-dlp is given.
+ */
+export function urlField(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength)
+    .regex(new RegExp(urlCharactersPattern), {
+      error: 'url must not contain backslashes or control characters',
+    })
+    .url({ protocol: /^https?$/, normalize: true, error: 'url must be an http or https URL' })
+    .max(maxCanonicalUrlLength, {
+      error: `url is longer than ${maxCanonicalUrlLength} characters once encoded`,
+    })
+    .meta({
+      description:
+        'The page or media URL to download, http or https, without backslashes or control characters.',
+      'x-kubernetes-validations': [
+        {
+          rule: "self.startsWith('http://') || self.startsWith('https://')",
+          message: 'url must be an http or https URL',
+        },
+      ],
+    });
+}
+
 export const VideoDownloadSpec = z
   .strictObject({
-    // Checked as written, then replaced by the WHATWG parser's canonical form
-    // (href), so what the API checks is what it stores and yt-dlp is given.
-    url: z
-      .string()
-      .regex(new RegExp(urlCharactersPattern), {
-        error: 'url must not contain backslashes or control characters',
-      })
-      .url({ protocol: /^https?$/, normalize: true, error: 'url must be an http or https URL' })
-      .max(2048)
-      .meta({
-        description:
-          'The page or media URL to download, http or https, without backslashes or control characters.',
-        'x-kubernetes-validations': [
-          {
-            rule: "self.startsWith('http://') || self.startsWith('https://')",
-            message: 'url must be an http or https URL',
-          },
-        ],
-      }),
+    url: urlField(maxCanonicalUrlLength),
     format: FormatSpec.prefault({}),
     audio: AudioSpec.prefault({}),
     subtitles: SubtitlesSpec.prefault({}),
