@@ -12,19 +12,36 @@ import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { group, labels, plural, type VideoDownload, version } from '../crds/video-download.ts';
+import { hostList } from '../crds/host-list.ts';
+import {
+  group,
+  labels,
+  maxCanonicalUrlLength,
+  plural,
+  type VideoDownload,
+  version,
+} from '../crds/video-download.ts';
 import type { Informer } from '../operator/informer.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import type { ApiKeyStore, Caller } from './api-keys.ts';
+import { apiServerRefusal } from './api-server-refusal.ts';
 import type { ApiConfig } from './config.ts';
 import type { DownloadHub } from './download-hub.ts';
 import { openApiDocument } from './openapi.ts';
 import { ProblemError, problemBody, problems } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { readinessOf } from './readiness.ts';
-import { DownloadRequest, IdempotencyKey, JobId, ListQuery, type State } from './schemas.ts';
+import { requestDigest, requestDigestAnnotation } from './request-digest.ts';
+import {
+  downloadRequest,
+  IdempotencyKey,
+  JobId,
+  kubectlOnlyRefusal,
+  ListQuery,
+  type State,
+} from './schemas.ts';
 import { isFinished, stateOf, statusView } from './status-view.ts';
-import { hostList, type UrlPolicy, urlRefusal } from './url-policy.ts';
+import { type UrlPolicy, urlRefusal } from './url-policy.ts';
 
 export interface ApiDependencies {
   config: ApiConfig;
@@ -63,13 +80,15 @@ export function createApp(deps: ApiDependencies) {
   const limiter = new RateLimiter(config.submitPerMinute, config.submitBurst);
   const policy: UrlPolicy = {
     allowed: new Set(hostList(config.egressAllow)),
-    maxLength: config.maxUrlLength,
+    // The URL as written is bounded by the request schema; this bounds its canonical form.
+    maxLength: maxCanonicalUrlLength,
     allowHosts: hostList(config.allowHosts),
     denyHosts: hostList(config.denyHosts),
     resolve: deps.resolve,
   };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const requestSchema = downloadRequest(config.maxUrlLength);
   const requests = new Histogram({
     name: 'vdl_api_request_duration_seconds',
     help: 'HTTP requests by route, method and status.',
@@ -166,7 +185,10 @@ export function createApp(deps: ApiDependencies) {
     }),
     async (req, res) => {
       const caller = callerOf(req);
-      const parsed = DownloadRequest.safeParse(req.body);
+      const kubectlOnly = kubectlOnlyRefusal(req.body);
+      if (kubectlOnly) throw problems.unprocessable(kubectlOnly);
+      // The spec as parsed carries the URL's canonical form: what is checked below is what is stored.
+      const parsed = requestSchema.safeParse(req.body);
       if (!parsed.success) throw problems.unprocessable(z.prettifyError(parsed.error));
       const refusal = await urlRefusal(parsed.data.url, policy);
       if (refusal) {
@@ -181,6 +203,14 @@ export function createApp(deps: ApiDependencies) {
       const name = idempotencyKey
         ? `dl-${createHash('sha256').update(`${caller.user}\0${idempotencyKey}`).digest('hex').slice(0, 20)}`
         : `dl-${randomBytes(10).toString('hex')}`;
+      const digest = requestDigest(parsed.data);
+      // A key names one request (the IETF Idempotency-Key draft): the same key with another body is refused.
+      const sameRequest = (download: VideoDownload) => {
+        if (download.metadata.annotations?.[requestDigestAnnotation] === digest) return download;
+        throw problems.unprocessable(
+          'Idempotency-Key was already used with a different request body; use a new key for a new request',
+        );
+      };
       const respond = (download: VideoDownload) => {
         res
           .status(202)
@@ -194,7 +224,7 @@ export function createApp(deps: ApiDependencies) {
       };
       if (idempotencyKey) {
         const existing = downloads.get(`${config.namespace}/${name}`);
-        if (existing && visibleTo(existing, caller)) return respond(existing);
+        if (existing && visibleTo(existing, caller)) return respond(sameRequest(existing));
       }
       const rate = limiter.take(caller.user);
       res.set(
@@ -226,7 +256,11 @@ export function createApp(deps: ApiDependencies) {
           body: {
             apiVersion: `${group}/${version}`,
             kind: 'VideoDownload',
-            metadata: { name, labels: { [labels.owner]: caller.user } },
+            metadata: {
+              name,
+              labels: { [labels.owner]: caller.user },
+              annotations: { [requestDigestAnnotation]: digest },
+            },
             spec: parsed.data,
           },
         })) as VideoDownload;
@@ -243,12 +277,10 @@ export function createApp(deps: ApiDependencies) {
             namespace: config.namespace,
             name,
           })) as VideoDownload;
-          if (visibleTo(existing, caller)) return respond(existing);
+          if (visibleTo(existing, caller)) return respond(sameRequest(existing));
         }
-        if (code === 422)
-          throw problems.unprocessable(
-            `the API server refused the download: ${(error as { body?: string }).body ?? ''}`.slice(0, 1000),
-          );
+        // Never the API server's own words: its Status quotes values and schema internals.
+        if (code === 422) throw problems.unprocessable(apiServerRefusal((error as { body?: unknown }).body));
         throw error;
       }
     },

@@ -84,7 +84,9 @@ export function openApiDocument(): Record<string, unknown> {
             '401': common['401'],
             '413': problem('Body too large.'),
             '415': problem('Body is not application/json.'),
-            '422': problem('Invalid options, or a URL that is not allowed.'),
+            '422': problem(
+              'Invalid options (naming the field), a field only kubectl users may set (storage, cookies), a URL that is not allowed, or an Idempotency-Key already used with a different body.',
+            ),
             '429': problem('Rate limit or unfinished-download quota reached; see Retry-After.'),
           },
         },

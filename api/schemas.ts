@@ -3,7 +3,7 @@
 // accept what the API server would refuse. The OpenAPI document is built
 // from these.
 import { z } from 'zod';
-import { type phases, stages, VideoDownloadSpec } from '../crds/video-download.ts';
+import { maxUrlLength, type phases, stages, urlField, VideoDownloadSpec } from '../crds/video-download.ts';
 
 export const states = ['PENDING', 'QUEUED', 'IN_PROGRESS', 'DONE', 'FAILED'] as const;
 export type State = (typeof states)[number];
@@ -18,11 +18,30 @@ export const stateOfPhase: Record<(typeof phases)[number] | 'None', State> = {
   Failed: 'FAILED',
 };
 
-// Cookies come from a Secret in the shared namespace, which API users cannot
-// create and must not read each other's of: only kubectl users may set them.
-export const DownloadRequest = VideoDownloadSpec.omit({ cookies: true }).describe(
-  'What to download: the VideoDownload spec (without cookies, which need a Secret: use kubectl).',
-);
+// Only kubectl users, who hold RBAC on the resource, may set these. Cookies
+// come from a Secret in the shared namespace, which API users cannot create
+// and must not read each other's of. Storage would name someone else's
+// bucket (the downloader creates missing ones), a prefix outside the
+// operator's layout, or a deletion policy that lets a file outlive DELETE.
+export const kubectlOnlyFields = ['cookies', 'storage'] as const;
+
+/** The request body, with URLs of at most maxUrlLength characters as written (the API's VDL_API_MAX_URL_LENGTH). */
+export function downloadRequest(urlLength: number = maxUrlLength) {
+  return VideoDownloadSpec.omit({ cookies: true, storage: true })
+    .extend({ url: urlField(urlLength) })
+    .describe(
+      'What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set.',
+    );
+}
+
+export const DownloadRequest = downloadRequest();
+
+/** The 422 detail for a body that sets a field only kubectl users may set, if it does. */
+export function kubectlOnlyRefusal(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const field = kubectlOnlyFields.find((name) => Object.hasOwn(body, name));
+  return field && `${field}: only kubectl users may set ${field}; leave it out and the operator chooses`;
+}
 
 export const JobId = z
   .string()
@@ -34,7 +53,9 @@ export const IdempotencyKey = z
   .min(1)
   .max(255)
   .regex(/^[\x21-\x7e]+$/)
-  .describe('Repeat a request without a second download: 1 to 255 visible ASCII characters.');
+  .describe(
+    'Repeat a request without a second download: 1 to 255 visible ASCII characters. The same key with a different body is refused with 422.',
+  );
 
 export const Accepted = z
   .object({

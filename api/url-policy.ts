@@ -5,25 +5,13 @@
 // pod checks again at connect time, after every redirect.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { type HostLists, hostRefusal, normalizedHost } from '../crds/host-list.ts';
 import { type AddressPolicy, refusal } from '../images/downloader/address-policy.ts';
 
-export interface UrlPolicy extends AddressPolicy {
+export interface UrlPolicy extends AddressPolicy, HostLists {
   maxLength: number;
-  allowHosts: string[];
-  denyHosts: string[];
   /** Resolves a host name; tests and offline machines may answer nothing. */
   resolve?: (host: string) => Promise<string[]>;
-}
-
-export function hostList(text: string): string[] {
-  return text
-    .split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
-}
-
-function matches(host: string, suffixes: string[]): boolean {
-  return suffixes.some((suffix) => host === suffix || host.endsWith(`.${suffix}`));
 }
 
 async function systemResolve(host: string): Promise<string[]> {
@@ -47,14 +35,10 @@ export async function urlRefusal(raw: string, policy: UrlPolicy): Promise<string
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return `url scheme ${url.protocol} is not allowed; use http or https`;
   if (url.username || url.password) return 'url must not contain credentials';
-  // A trailing dot names the same host ("localhost." is localhost): drop it before any list or lookup.
-  const host = url.hostname
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '');
-  if (matches(host, policy.denyHosts)) return `host ${host} is not allowed`;
-  if (policy.allowHosts.length > 0 && !matches(host, policy.allowHosts))
-    return `host ${host} is not in the allowed list`;
+  // A trailing dot names the same host ("localhost." is localhost): dropped before any list or lookup.
+  const host = normalizedHost(url.hostname);
+  const byName = hostRefusal(host, policy);
+  if (byName) return `url: ${byName}`;
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const addresses = isIP(host) ? [host] : await (policy.resolve ?? systemResolve)(host);
   for (const address of addresses) {

@@ -2,6 +2,7 @@
 // API's request validation, the OpenAPI document and every TypeScript type
 // of the operator, API and downloader come from these zod schemas.
 import { z } from 'zod';
+import { quantityPattern } from './quantity.ts';
 
 export const group = 'vdl.dev';
 export const version = 'v1alpha1';
@@ -17,7 +18,14 @@ export const permanentFailureExitCode = 42;
 const formatSelectorPattern = '^[A-Za-z0-9+/\\[\\]<>=!*?:.,_()|^$~][A-Za-z0-9+/\\[\\]<>=!*?:.,_()|^$~-]*$';
 const languagePattern = '^[A-Za-z0-9_.*-]{1,20}$';
 const filenameTemplatePattern = '^[A-Za-z0-9 %()._,+\\[\\]-]+$';
-const quantityPattern = '^[0-9]+(\\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$';
+// What yt-dlp (Python) and the API (WHATWG) would parse apart: a backslash
+// (a path separator to one, userinfo to the other) and control characters
+// (which the WHATWG parser drops in silence). Refused in every URL.
+const urlCharactersPattern = '^[^\\\\\\x00-\\x1f\\x7f-\\x9f]*$';
+// Key prefix segments never start with a dot: no "." or ".." to climb out of the download's folder.
+const keyPrefixPattern = "^([A-Za-z0-9!_*'()-][A-Za-z0-9!_.*'()-]*/)*$";
+/** The longest ttlSecondsAfterFinished: 30 days. */
+export const maxTtlSeconds = 30 * 86_400;
 
 export const formatPresets = ['best', '2160p', '1080p', '720p', '480p', 'audio'] as const;
 export const audioFormats = ['best', 'mp3', 'm4a', 'opus', 'vorbis', 'flac', 'wav', 'aac'] as const;
@@ -96,10 +104,12 @@ export const LimitsSpec = z
   .strictObject({
     maxFileSize: z
       .string()
-      .regex(new RegExp(quantityPattern))
+      .regex(new RegExp(quantityPattern), {
+        error: 'maxFileSize must be a quantity below 1Pi, such as 500Mi',
+      })
       .optional()
       .describe(
-        "Refuse files larger than this, as a quantity such as 500Mi or 2G. Unset: the operator's default.",
+        "Refuse files larger than this, as a quantity such as 500Mi or 2G, at most the operator's limit (VDL_DEFAULT_MAX_FILE_SIZE). Unset: that limit.",
       ),
     deadlineSeconds: z
       .int()
@@ -109,10 +119,10 @@ export const LimitsSpec = z
       .describe('Fail the download when it has not finished this many seconds after it started.'),
     rateLimit: z
       .string()
-      .regex(new RegExp(quantityPattern))
+      .regex(new RegExp(quantityPattern), { error: 'rateLimit must be a quantity below 1Pi, such as 2Mi' })
       .optional()
       .describe(
-        "Download at most this many bytes per second, as a quantity such as 2Mi or 500K. Unset: the operator's default (none unless configured).",
+        "Download at most this many bytes per second, as a quantity such as 2Mi or 500K, at most the operator's limit (VDL_DEFAULT_RATE_LIMIT, none unless configured). Unset: that limit.",
       ),
   })
   .describe('Limits on one download.');
@@ -150,9 +160,13 @@ export const StorageSpec = z
     keyPrefix: z
       .string()
       .max(200)
-      .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/)
+      .regex(new RegExp(keyPrefixPattern), {
+        error: 'keyPrefix must be segments ending in /, none starting with a dot and none empty',
+      })
       .optional()
-      .describe("Key prefix (ending in /) under which this download's own folder is made."),
+      .describe(
+        "Key prefix (ending in /) under which this download's own folder is made; no segment starts with a dot.",
+      ),
     deletionPolicy: z
       .enum(deletionPolicies)
       .default('Delete')
@@ -160,20 +174,46 @@ export const StorageSpec = z
   })
   .describe('Where the file is stored.');
 
+/** The longest URL a client may write through the API. */
+export const maxUrlLength = 2048;
+/**
+ * The longest URL a spec keeps: the canonical form of one of maxUrlLength
+ * characters is longer (a trailing /, percent-encoding: three times at most
+ * for the ASCII URLs RFC 3986 allows).
+ */
+export const maxCanonicalUrlLength = 8192;
+
+/**
+ * A URL checked as written (at most maxLength characters), then replaced by
+ * the WHATWG parser's canonical form (href), so what the API checks is what
+ * it stores and yt-dlp is given.
+ */
+export function urlField(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength)
+    .regex(new RegExp(urlCharactersPattern), {
+      error: 'url must not contain backslashes or control characters',
+    })
+    .url({ protocol: /^https?$/, normalize: true, error: 'url must be an http or https URL' })
+    .max(maxCanonicalUrlLength, {
+      error: `url is longer than ${maxCanonicalUrlLength} characters once encoded`,
+    })
+    .meta({
+      description:
+        'The page or media URL to download, http or https, without backslashes or control characters.',
+      'x-kubernetes-validations': [
+        {
+          rule: "self.startsWith('http://') || self.startsWith('https://')",
+          message: 'url must be an http or https URL',
+        },
+      ],
+    });
+}
+
 export const VideoDownloadSpec = z
   .strictObject({
-    url: z
-      .url({ protocol: /^https?$/ })
-      .max(2048)
-      .meta({
-        description: 'The page or media URL to download, http or https.',
-        'x-kubernetes-validations': [
-          {
-            rule: "self.startsWith('http://') || self.startsWith('https://')",
-            message: 'url must be an http or https URL',
-          },
-        ],
-      }),
+    url: urlField(maxCanonicalUrlLength),
     format: FormatSpec.prefault({}),
     audio: AudioSpec.prefault({}),
     subtitles: SubtitlesSpec.prefault({}),
@@ -188,9 +228,10 @@ export const VideoDownloadSpec = z
     ttlSecondsAfterFinished: z
       .int()
       .min(0)
+      .max(maxTtlSeconds, { error: `ttlSecondsAfterFinished must be at most ${maxTtlSeconds} (30 days)` })
       .optional()
       .describe(
-        'Delete this VideoDownload (and, per the deletion policy, its file) this long after it finished.',
+        'Delete this VideoDownload (and, per the deletion policy, its file) this long after it finished; at most 30 days.',
       ),
     storage: StorageSpec.prefault({}),
     cookies: CookiesSpec.optional(),

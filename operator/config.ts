@@ -1,6 +1,7 @@
 // The operator's configuration: one validated object, read once from the
 // environment, with defaults that work in `make dev`.
 import { z } from 'zod';
+import { quantityPattern } from '../crds/quantity.ts';
 
 const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|K|Ki|M|Mi|G|Gi|T|Ti)?$/);
 
@@ -24,13 +25,15 @@ export const OperatorConfig = z.object({
   s3Endpoint: z.string().default('http://127.0.0.1:9000'),
   s3Region: z.string().default('us-east-1'),
   defaultBucket: z.string().default('vdl'),
-  defaultMaxFileSize: quantity.default('4Gi'),
+  /** The largest file a download may store: the default, and the cap of every spec's maxFileSize. */
+  defaultMaxFileSize: z.string().regex(new RegExp(quantityPattern)).default('4Gi'),
   defaultDeadlineSeconds: z.int().min(30).default(3600),
-  /** Bytes per second a download may use when its spec sets no rate limit; unset: no limit. */
-  defaultRateLimit: z
-    .string()
-    .regex(/^[0-9]+(\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$/)
-    .optional(),
+  /** Bytes per second a download may use: the default, and the cap of every spec's rateLimit; unset: no limit. */
+  defaultRateLimit: z.string().regex(new RegExp(quantityPattern)).optional(),
+  /** Host suffixes (comma-separated) download pods may reach, as the API's VDL_API_ALLOW_HOSTS; empty: any. */
+  allowHosts: z.string().default(''),
+  /** Host suffixes download pods may not reach, as the API's VDL_API_DENY_HOSTS. */
+  denyHosts: z.string().default(''),
   /** Work dir size limit of a download pod (emptyDir). */
   workDirSizeLimit: quantity.default('8Gi'),
   requests: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '250m', memory: '256Mi' }),
@@ -63,6 +66,8 @@ const envNames: Record<string, keyof OperatorConfig> = {
   VDL_DEFAULT_MAX_FILE_SIZE: 'defaultMaxFileSize',
   VDL_DEFAULT_DEADLINE_SECONDS: 'defaultDeadlineSeconds',
   VDL_DEFAULT_RATE_LIMIT: 'defaultRateLimit',
+  VDL_ALLOW_HOSTS: 'allowHosts',
+  VDL_DENY_HOSTS: 'denyHosts',
   VDL_WORK_DIR_SIZE_LIMIT: 'workDirSizeLimit',
   VDL_JOB_TTL_SECONDS_AFTER_RECORDED: 'jobTtlSecondsAfterRecorded',
   VDL_FINALIZER_TIMEOUT_SECONDS: 'finalizerTimeoutSeconds',

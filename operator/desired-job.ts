@@ -1,7 +1,9 @@
 // Which Job should exist for a VideoDownload: a pure function of the resource
 // and the operator's configuration, so it is tested without a cluster.
 import { createHash } from 'node:crypto';
-import type { V1Job, V1PodSpec } from '@kubernetes/client-node';
+import type { V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
+import { hostList, hostListEnv } from '../crds/host-list.ts';
+import { isQuantity, quantityBytes } from '../crds/quantity.ts';
 import {
   apiVersion,
   kind,
@@ -55,6 +57,25 @@ function rateLimitEnv(rateLimit: string | undefined) {
   return rateLimit ? [{ name: 'VDL_RATE_LIMIT', value: rateLimit }] : [];
 }
 
+/**
+ * The operator's limits are caps, not only defaults: the smaller of what the
+ * spec asks and the cap wins; the cap alone when the spec asks nothing (or
+ * something that is no quantity, as a resource stored before the bound could).
+ */
+export function cappedQuantity(wanted: string | undefined, cap: string | undefined): string | undefined {
+  if (wanted === undefined || !isQuantity(wanted)) return cap;
+  if (cap === undefined) return wanted;
+  return quantityBytes(wanted) <= quantityBytes(cap) ? wanted : cap;
+}
+
+/** The operator's host lists, for the pod's egress proxy to enforce as the API does. */
+function hostListsEnv(config: OperatorConfig): V1EnvVar[] {
+  return [
+    { name: hostListEnv.allow, value: hostList(config.allowHosts).join(',') },
+    { name: hostListEnv.deny, value: hostList(config.denyHosts).join(',') },
+  ].filter((variable) => variable.value !== '');
+}
+
 export function desiredJob(download: VideoDownload, config: OperatorConfig): V1Job {
   const { name, namespace, uid } = download.metadata;
   const { spec } = download;
@@ -88,7 +109,10 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'VDL_SPEC', value: JSON.stringify(spec) },
           { name: 'VDL_BUCKET', value: bucketFor(download, config) },
           { name: 'VDL_KEY_PREFIX', value: keyPrefixFor(download) },
-          { name: 'VDL_MAX_FILE_SIZE', value: spec.limits?.maxFileSize ?? config.defaultMaxFileSize },
+          {
+            name: 'VDL_MAX_FILE_SIZE',
+            value: cappedQuantity(spec.limits?.maxFileSize, config.defaultMaxFileSize),
+          },
           { name: 'VDL_S3_ENDPOINT', value: config.s3Endpoint },
           { name: 'VDL_S3_REGION', value: config.s3Region },
           {
@@ -99,7 +123,8 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
             name: 'VDL_S3_SECRET_KEY',
             valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'secretKey' } },
           },
-          ...rateLimitEnv(spec.limits?.rateLimit ?? config.defaultRateLimit),
+          ...rateLimitEnv(cappedQuantity(spec.limits?.rateLimit, config.defaultRateLimit)),
+          ...hostListsEnv(config),
           ...(spec.cookies ? [{ name: 'VDL_COOKIES_FILE', value: `${cookiesDir}/${cookiesFile}` }] : []),
           { name: 'VDL_TOKEN_FILE', value: `${tokenDir}/token` },
           { name: 'VDL_CA_FILE', value: `${tokenDir}/ca.crt` },

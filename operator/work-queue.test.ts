@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ExponentialBackoff, TokenBucket, WorkQueue } from './work-queue.ts';
+import {
+  ExponentialBackoff,
+  maxTimerDelayMs,
+  type Timers,
+  TokenBucket,
+  timerDelayMs,
+  WorkQueue,
+} from './work-queue.ts';
 
 describe('WorkQueue', () => {
   it('queues a key once however many times it is added', async () => {
@@ -67,5 +74,37 @@ describe('TokenBucket', () => {
     expect(bucket.reserve()).toBeCloseTo(100);
     now = 1_000;
     expect(bucket.reserve()).toBe(0);
+  });
+});
+
+describe('requeue delays', () => {
+  it.each([
+    [30, 30],
+    [0, 0],
+    [-5, 0],
+    [Number.NaN, 0],
+    [2 ** 31 - 1, 2 ** 31 - 1],
+    [2 ** 31, 2 ** 31 - 1],
+    [3_000_000 * 1000, 2 ** 31 - 1],
+    [Number.POSITIVE_INFINITY, 2 ** 31 - 1],
+  ])('a wanted delay of %d ms waits %d ms', (wanted, waited) => {
+    expect(timerDelayMs(wanted)).toBe(waited);
+  });
+
+  it('never hands Node a timer it would fire after 1 ms (a TTL of 3,000,000 s)', () => {
+    const asked: number[] = [];
+    const timers: Timers = {
+      setTimeout: (callback, delayMs) => {
+        asked.push(delayMs);
+        return setTimeout(callback, 60_000).unref();
+      },
+      clearTimeout: (timer) => clearTimeout(timer),
+    };
+    const queue = new WorkQueue(undefined, timers);
+    queue.addAfter('ttl', 3_000_000 * 1000);
+    queue.addAfter('backoff', Number.POSITIVE_INFINITY);
+    expect(asked).toEqual([maxTimerDelayMs, maxTimerDelayMs]);
+    expect(queue.length).toBe(0);
+    queue.shutdown();
   });
 });

@@ -19,6 +19,29 @@ export const defaultRateLimiter: RateLimiterOptions = {
   burst: 100,
 };
 
+/** Node fires a setTimeout of more than 2^31-1 ms after 1 ms instead: no timer may be longer. */
+export const maxTimerDelayMs = 2 ** 31 - 1;
+
+/**
+ * The delay a timer can really wait: at most maxTimerDelayMs (whoever wanted
+ * longer is woken early and asks again), never negative or NaN.
+ */
+export function timerDelayMs(delayMs: number): number {
+  if (Number.isNaN(delayMs) || delayMs <= 0) return 0;
+  return Math.min(delayMs, maxTimerDelayMs);
+}
+
+/** The timer functions the queue uses; tests pass their own to see the delays asked for. */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout): void;
+}
+
+const nodeTimers: Timers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (timer) => clearTimeout(timer),
+};
+
 /** Per-key exponential backoff; pure apart from the failure counts it keeps. */
 export class ExponentialBackoff {
   private readonly failures = new Map<string, number>();
@@ -74,11 +97,13 @@ export class WorkQueue {
   private readonly waiters: Array<(key: string | undefined) => void> = [];
   private readonly backoff: ExponentialBackoff;
   private readonly bucket: TokenBucket;
+  private readonly timerFunctions: Timers;
   private shuttingDown = false;
 
-  constructor(options: RateLimiterOptions = defaultRateLimiter) {
+  constructor(options: RateLimiterOptions = defaultRateLimiter, timers: Timers = nodeTimers) {
     this.backoff = new ExponentialBackoff(options);
     this.bucket = new TokenBucket(options.qps, options.burst);
+    this.timerFunctions = timers;
   }
 
   add(key: string): void {
@@ -95,21 +120,25 @@ export class WorkQueue {
     }
   }
 
-  /** Adds the key after delayMs; an earlier pending add for the same key wins. */
+  /**
+   * Adds the key after delayMs, or after maxTimerDelayMs when that is sooner
+   * (its reconcile then asks for the rest); an earlier pending add for the same key wins.
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) {
+    const delay = timerDelayMs(delayMs);
+    if (delay === 0) {
       this.add(key);
       return;
     }
-    const at = Date.now() + delayMs;
+    const at = Date.now() + delay;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
+    if (pending) this.timerFunctions.clearTimeout(pending.timer);
+    const timer = this.timerFunctions.setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
-    }, delayMs);
+    }, delay);
     timer.unref();
     this.timers.set(key, { at, timer });
   }
@@ -152,7 +181,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.shuttingDown = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) this.timerFunctions.clearTimeout(timer);
     this.timers.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }

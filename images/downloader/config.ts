@@ -1,8 +1,9 @@
 // The downloader's configuration: environment variables rendered by the
 // operator into the Job (see operator/desired-job.ts), validated once.
 import { z } from 'zod';
+import { hostList, hostListEnv } from '../../crds/host-list.ts';
+import { quantityBytes, quantityPattern } from '../../crds/quantity.ts';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
-import { parseQuantity } from './yt-dlp-args.ts';
 
 const DownloaderEnv = z.object({
   VDL_DOWNLOAD_NAME: z.string().min(1),
@@ -10,7 +11,7 @@ const DownloaderEnv = z.object({
   VDL_SPEC: z.string().min(2),
   VDL_BUCKET: z.string().min(1),
   VDL_KEY_PREFIX: z.string().min(1),
-  VDL_MAX_FILE_SIZE: z.string().default('4Gi'),
+  VDL_MAX_FILE_SIZE: z.string().regex(new RegExp(quantityPattern)).default('4Gi'),
   VDL_S3_ENDPOINT: z.url(),
   VDL_S3_REGION: z.string().default('us-east-1'),
   VDL_S3_ACCESS_KEY: z.string().min(1),
@@ -27,11 +28,11 @@ const DownloaderEnv = z.object({
   /** ip:port pairs that may be reached although internal (tests, local development). */
   VDL_EGRESS_ALLOW: z.string().optional(),
   /** Bytes per second, as a quantity (2Mi, 500K); yt-dlp gets plain bytes so K means 1000 as in the spec. */
-  VDL_RATE_LIMIT: z
-    .string()
-    .regex(/^[0-9]+(\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$/)
-    .optional(),
+  VDL_RATE_LIMIT: z.string().regex(new RegExp(quantityPattern)).optional(),
   VDL_COOKIES_FILE: z.string().optional(),
+  /** The operator's host lists (comma-separated suffixes), enforced by the egress proxy. */
+  [hostListEnv.allow]: z.string().optional(),
+  [hostListEnv.deny]: z.string().optional(),
   VDL_UPLOAD_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
 });
 
@@ -52,7 +53,7 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
     spec: spec.data,
     bucket: e.VDL_BUCKET,
     keyPrefix: e.VDL_KEY_PREFIX,
-    maxFileSize: parseQuantity(e.VDL_MAX_FILE_SIZE),
+    maxFileSize: quantityBytes(e.VDL_MAX_FILE_SIZE),
     s3: {
       endpoint: e.VDL_S3_ENDPOINT,
       region: e.VDL_S3_REGION,
@@ -66,7 +67,8 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
     terminationLog: e.VDL_TERMINATION_LOG,
     ytDlp: e.VDL_YT_DLP,
     egressAllow: e.VDL_EGRESS_ALLOW,
-    rateLimit: e.VDL_RATE_LIMIT !== undefined ? parseQuantity(e.VDL_RATE_LIMIT) : undefined,
+    hosts: { allowHosts: hostList(e[hostListEnv.allow]), denyHosts: hostList(e[hostListEnv.deny]) },
+    rateLimit: e.VDL_RATE_LIMIT !== undefined ? quantityBytes(e.VDL_RATE_LIMIT) : undefined,
     cookiesFile: e.VDL_COOKIES_FILE,
     uploadRetries: e.VDL_UPLOAD_RETRIES,
   };

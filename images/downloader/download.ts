@@ -60,7 +60,7 @@ export async function runDownload(
   // yt-dlp writes its cookie jar back when it ends; the mounted Secret is read-only.
   const cookiesFile = config.cookiesFile ? join(config.workDir, 'cookies.txt') : undefined;
   if (config.cookiesFile && cookiesFile) await copyFile(config.cookiesFile, cookiesFile);
-  const proxy = await startEgressProxy({ allowed: parseAllowList(config.egressAllow) });
+  const proxy = await startEgressProxy({ allowed: parseAllowList(config.egressAllow) }, config.hosts);
   let state: ProgressState = initialProgress();
   const report = (next: ProgressState, force = false) => {
     const stageChanged = next.stage !== state.stage;

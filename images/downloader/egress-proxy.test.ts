@@ -12,6 +12,8 @@ let web: ReturnType<typeof createHttpServer>;
 let webPort: number;
 let open: EgressProxy;
 let strict: EgressProxy;
+let listed: EgressProxy;
+let denied: EgressProxy;
 
 const listen = (server: Server) =>
   new Promise<number>((resolve) =>
@@ -28,10 +30,16 @@ beforeAll(async () => {
   webPort = await listen(web);
   open = await startEgressProxy({ allowed: new Set([`127.0.0.1:${targetPort}`, `127.0.0.1:${webPort}`]) });
   strict = await startEgressProxy({ allowed: new Set() });
+  // The addresses are allowed; only the operator's host lists stand in the way.
+  const reachable = { allowed: new Set([`127.0.0.1:${targetPort}`, `127.0.0.1:${webPort}`]) };
+  listed = await startEgressProxy(reachable, { allowHosts: ['example.com'], denyHosts: [] });
+  denied = await startEgressProxy(reachable, { allowHosts: ['127.0.0.1'], denyHosts: ['127.0.0.1'] });
 });
 afterAll(async () => {
   await open.close();
   await strict.close();
+  await listed.close();
+  await denied.close();
   target.close();
   web.close();
 });
@@ -92,5 +100,49 @@ describe('egress proxy', () => {
     expect(await viaProxy(open, `http://127.0.0.1:${webPort}/x`)).toEqual({ status: 200, body: 'web ok' });
     const refused = await viaProxy(strict, `http://127.0.0.1:${webPort}/x`);
     expect(refused.status).toBe(403);
+  });
+});
+
+describe('egress proxy host lists', () => {
+  it('refuses CONNECT and plain http to a host outside the allow-list, without touching it', async () => {
+    const before = connections;
+    expect(await tunnel(listed, `127.0.0.1:${targetPort}`)).toMatch(/^HTTP\/1.1 403 Forbidden/);
+    expect(connections).toBe(before);
+    expect(listed.refusals.at(-1)).toBe(
+      `127.0.0.1:${targetPort} refused: host 127.0.0.1 is not in the allowed list`,
+    );
+    expect((await viaProxy(listed, `http://127.0.0.1:${webPort}/x`)).status).toBe(403);
+  });
+
+  it('lets a listed host through, and the deny list wins over the allow list', async () => {
+    const allowedOnly = await startEgressProxy(
+      { allowed: new Set([`127.0.0.1:${targetPort}`]) },
+      { allowHosts: ['127.0.0.1'], denyHosts: [] },
+    );
+    try {
+      expect(await tunnel(allowedOnly, `127.0.0.1:${targetPort}`)).toMatch(/^HTTP\/1.1 200 /);
+    } finally {
+      await allowedOnly.close();
+    }
+    expect(await tunnel(denied, `127.0.0.1:${targetPort}`)).toMatch(/^HTTP\/1.1 403 Forbidden/);
+    expect(denied.refusals.at(-1)).toMatch(/host 127\.0\.0\.1 is not allowed$/);
+  });
+});
+
+describe('egress proxy ports', () => {
+  const badPorts = ['70000', '0', '65536', '99999999999999999999'];
+  let anyPort: EgressProxy;
+  // Every address here passes the address policy, as a public host would: only the port is wrong.
+  beforeAll(async () => {
+    const endpoints = [...badPorts.map((port) => Number(port)), targetPort].map(
+      (port) => `127.0.0.1:${port}`,
+    );
+    anyPort = await startEgressProxy({ allowed: new Set(endpoints) });
+  });
+  afterAll(() => anyPort.close());
+
+  it.each(badPorts)('answers CONNECT to port %s with 400 and keeps serving', async (port) => {
+    expect(await tunnel(anyPort, `127.0.0.1:${port}`)).toMatch(/^HTTP\/1.1 400 Bad Request/);
+    expect(await tunnel(anyPort, `127.0.0.1:${targetPort}`)).toMatch(/^HTTP\/1.1 200 Connection Established/);
   });
 });

@@ -2,7 +2,9 @@
 // request. It resolves each host itself, refuses internal addresses (see
 // address-policy.ts) and connects to the address it checked, so neither a
 // redirect (a new request through the proxy) nor a DNS answer that changes
-// between check and connect (rebinding) reaches an internal service.
+// between check and connect (rebinding) reaches an internal service. It
+// also enforces the operator's host lists on the host yt-dlp asks for, which
+// is how Python read the URL, whatever the API read.
 import { lookup } from 'node:dns/promises';
 import {
   createServer,
@@ -12,6 +14,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connect, isIP, type Socket } from 'node:net';
+import { type HostLists, hostRefusal } from '../../crds/host-list.ts';
 import { type AddressPolicy, refusal } from './address-policy.ts';
 
 export interface EgressProxy {
@@ -21,7 +24,21 @@ export interface EgressProxy {
   close(): Promise<void>;
 }
 
-async function resolveAllowed(host: string, port: number, policy: AddressPolicy): Promise<string> {
+const noHostLists: HostLists = { allowHosts: [], denyHosts: [] };
+
+/** A TCP port a connection can go to; anything else (0, 70000, 1.5) is the client's error. */
+export function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65_535;
+}
+
+async function resolveAllowed(
+  host: string,
+  port: number,
+  policy: AddressPolicy,
+  hosts: HostLists,
+): Promise<string> {
+  const byName = hostRefusal(host, hosts);
+  if (byName) throw new ForbiddenDestination(`${host}:${port} refused: ${byName}`);
   const bare = host.replace(/^\[|\]$/g, '');
   const addresses = isIP(bare)
     ? [bare]
@@ -39,7 +56,10 @@ class ForbiddenDestination extends Error {
   override name = 'ForbiddenDestination';
 }
 
-export function startEgressProxy(policy: AddressPolicy): Promise<EgressProxy> {
+export function startEgressProxy(
+  policy: AddressPolicy,
+  hosts: HostLists = noHostLists,
+): Promise<EgressProxy> {
   const refusals: string[] = [];
   const refuse = (error: unknown) => {
     if (error instanceof ForbiddenDestination) refusals.push(error.message);
@@ -55,7 +75,11 @@ export function startEgressProxy(policy: AddressPolicy): Promise<EgressProxy> {
       return;
     }
     const port = Number(target.port || 80);
-    resolveAllowed(target.hostname, port, policy).then(
+    if (!isPort(port)) {
+      res.writeHead(400).end('port out of range\n');
+      return;
+    }
+    resolveAllowed(target.hostname, port, policy, hosts).then(
       (address) => {
         const upstream = httpRequest(
           {
@@ -90,22 +114,31 @@ export function startEgressProxy(policy: AddressPolicy): Promise<EgressProxy> {
     }
     const [, host, portText] = match;
     const port = Number(portText);
-    resolveAllowed(host as string, port, policy).then(
-      (address) => {
-        const upstream = connect(port, address, () => {
-          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          if (head.length > 0) upstream.write(head);
-          upstream.pipe(client);
-          client.pipe(upstream);
-        });
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
-      },
-      (error: unknown) => {
-        refuse(error);
-        client.end(`HTTP/1.1 403 Forbidden\r\nx-vdl-egress: refused\r\n\r\n${String(error)}\n`);
-      },
-    );
+    // net.connect throws on a port out of range; thrown in a callback, that would end the process.
+    if (!isPort(port)) {
+      client.end('HTTP/1.1 400 Bad Request\r\n\r\nport out of range\n');
+      return;
+    }
+    client.on('error', () => client.destroy());
+    resolveAllowed(host as string, port, policy, hosts)
+      .then(
+        (address) => {
+          const upstream = connect(port, address, () => {
+            client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+            if (head.length > 0) upstream.write(head);
+            upstream.pipe(client);
+            client.pipe(upstream);
+          });
+          upstream.on('error', () => client.destroy());
+          client.on('error', () => upstream.destroy());
+        },
+        (error: unknown) => {
+          refuse(error);
+          client.end(`HTTP/1.1 403 Forbidden\r\nx-vdl-egress: refused\r\n\r\n${String(error)}\n`);
+        },
+      )
+      // Whatever else goes wrong is this one tunnel's failure, never the process's.
+      .catch(() => client.destroy());
   });
 
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
-import { formatSelector, parseQuantity, ytDlpArgs } from './yt-dlp-args.ts';
+import { formatSelector, ytDlpArgs } from './yt-dlp-args.ts';
 
 const base = {
   workDir: '/work/out',
@@ -70,19 +70,5 @@ describe('ytDlpArgs', () => {
     expect(flagValue(argsFor({}), '--postprocessor-args')).toBe(
       "ffmpeg:-progress '/work/ffmpeg-progress' -stats_period 0.5",
     );
-  });
-});
-
-describe('parseQuantity', () => {
-  it.each([
-    ['1000', 1000],
-    ['10Ki', 10_240],
-    ['1.5G', 1_500_000_000],
-    ['2Gi', 2 * 2 ** 30],
-  ])('%s is %d bytes', (text, bytes) => {
-    expect(parseQuantity(text)).toBe(bytes);
-  });
-  it('refuses what is not a size', () => {
-    expect(() => parseQuantity('1 GB')).toThrow(/not a size/);
   });
 });

@@ -20,6 +20,8 @@ let client: ApiClient;
 let harness: DownloaderHarness;
 let redirector: HttpServer;
 let redirectorPort: number;
+/** Requests the redirector answered: an egress proxy that refuses by host list lets none through. */
+let redirectorRequests = 0;
 /** The port every canary listens on, one per loopback address. */
 let port: number;
 const canaries: Array<{ address: string; server: Server; connections: number }> = [];
@@ -133,6 +135,7 @@ beforeAll(async () => {
   for (const address of ['127.0.0.1', '127.0.0.2', '::1']) await listen(address);
   redirectorPort = await freePort();
   redirector = createHttpServer((req, res) => {
+    redirectorRequests += 1;
     const index = Number(/^\/to\/(\d+)/.exec(req.url ?? '')?.[1]);
     const target = redirectTargets[index];
     if (target === undefined) return void res.writeHead(404).end();
@@ -199,6 +202,32 @@ describe('the downloader', () => {
       });
       expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
       expect(run.message, run.output).toMatchObject({ error: { reason: 'ForbiddenAddress' } });
+      expect(connections()).toBe(0);
+    },
+  );
+
+  // The issue's case: the API guarded by an allow-list, the download pod reaching a local file
+  // server it may reach by address. Applied past the API, the host lists still hold in the pod.
+  it.each([
+    [
+      'outside the allow-list',
+      { VDL_ALLOW_HOSTS: 'example.com' },
+      /host 127\.0\.0\.1 is not in the allowed list/,
+    ],
+    ['on the deny list', { VDL_DENY_HOSTS: '127.0.0.1' }, /host 127\.0\.0\.1 is not allowed/],
+  ])(
+    'fails with ForbiddenAddress for a host %s, though its address may be reached',
+    async (_what, lists, message) => {
+      const before = redirectorRequests;
+      const run = await harness.run(
+        `listed-${Object.keys(lists)[0]?.toLowerCase().replaceAll('_', '-')}`,
+        { url: `http://127.0.0.1:${redirectorPort}/to/0` },
+        lists,
+      );
+      expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+      expect(run.message, run.output).toMatchObject({ error: { reason: 'ForbiddenAddress' } });
+      expect(JSON.stringify(run.message)).toMatch(message);
+      expect(redirectorRequests).toBe(before);
       expect(connections()).toBe(0);
     },
   );

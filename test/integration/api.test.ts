@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hashKey } from '../../api/api-keys.ts';
+import { apiServerRefusal } from '../../api/api-server-refusal.ts';
 import { loadApiConfig } from '../../api/config.ts';
 import { type RunningApi, startApi } from '../../api/server.ts';
 import {
@@ -205,6 +206,135 @@ describe('POST /download', () => {
     expect(response.status).toBe(422);
     expect(response.body.detail.length).toBeGreaterThan(5);
     expect(await countDownloads()).toBe(before);
+  });
+});
+
+describe('what the door lets in', () => {
+  let roomy: RunningApi;
+  let allowListed: RunningApi;
+  const objects = () => config.makeApiClient(k8s.CustomObjectsApi);
+  const stored = async (name: string) =>
+    (await objects().getNamespacedCustomObject({ group, version, plural, namespace, name })) as VideoDownload;
+  beforeAll(async () => {
+    roomy = await startTestApi({ submitBurst: 100 });
+    allowListed = await startTestApi({ submitBurst: 100, allowHosts: 'example.com' });
+  });
+  afterAll(async () => {
+    await roomy?.close();
+    await allowListed?.close();
+  });
+
+  it.each([
+    ['storage naming another bucket', { storage: { bucket: 'someone-elses' } }, 'storage'],
+    ['a Retain deletion policy', { storage: { deletionPolicy: 'Retain' } }, 'storage'],
+    ['a key prefix climbing out', { storage: { keyPrefix: '../' } }, 'storage'],
+    ['a NUL byte in the URL', { url: 'https://videos.example/a\u0000b' }, 'url'],
+    ['a backslash in the URL', { url: 'https://videos.example\\@127.0.0.1/' }, 'url'],
+    ['a maxFileSize of 400 digits', { limits: { maxFileSize: '9'.repeat(400) } }, 'maxFileSize'],
+    ['a rateLimit of 1000Ti', { limits: { rateLimit: '1000Ti' } }, 'rateLimit'],
+    ['a TTL of 3,000,000 s', { ttlSecondsAfterFinished: 3_000_000 }, 'ttlSecondsAfterFinished'],
+  ])('refuses %s (%j) with a 422 naming %s and nothing of the API server', async (_what, body, field) => {
+    const before = await countDownloads();
+    const response = await new ApiClient(roomy.url, keys.alice).call<{ detail: string }>(
+      'POST',
+      '/download',
+      {
+        body: { url: 'https://videos.example/watch?v=1', ...body },
+      },
+    );
+    expect(response.status, response.text).toBe(422);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.body.detail).toContain(field);
+    expect(response.text).not.toMatch(/"kind"|Status|apiVersion/);
+    expect(await countDownloads()).toBe(before);
+  });
+
+  it('stores the canonical URL it checked, so an upper-case scheme is no API server refusal', async () => {
+    const response = await new ApiClient(roomy.url, keys.alice).call<{ job_id: string }>(
+      'POST',
+      '/download',
+      {
+        body: { url: 'HTTP://Videos.Example/a b?x=1' },
+      },
+    );
+    expect(response.status, response.text).toBe(202);
+    expect((await stored(response.body.job_id)).spec.url).toBe('http://videos.example/a%20b?x=1');
+  });
+
+  it('maps a real API server refusal to the fields, in its own words', async () => {
+    const refused = await objects()
+      .createNamespacedCustomObject({
+        group,
+        version,
+        plural,
+        namespace,
+        body: {
+          apiVersion: `${group}/${version}`,
+          kind: 'VideoDownload',
+          metadata: { name: 'refused' },
+          spec: { url: 'file:///etc/passwd', retries: 99 },
+        },
+      })
+      .then(
+        () => undefined,
+        (error: { code?: number; body?: unknown }) => error,
+      );
+    expect(refused?.code).toBe(422);
+    expect(apiServerRefusal(refused?.body)).toBe(
+      'the cluster refused the download: retries is invalid; url is invalid',
+    );
+  });
+
+  it('with an allow-list of example.com, refuses the backslash form that Python reads as 127.0.0.1', async () => {
+    const allowListedClient = new ApiClient(allowListed.url, keys.alice);
+    const before = await countDownloads();
+    for (const url of ['http://example.com\\@127.0.0.1:18777/clip.mp4', 'http://127.0.0.1:18777/clip.mp4']) {
+      const response = await allowListedClient.call<{ detail: string }>('POST', '/download', {
+        body: { url },
+      });
+      expect(response.status, `${url}: ${response.text}`).toBe(422);
+      expect(response.body.detail, url).toMatch(/url/);
+    }
+    expect(await countDownloads()).toBe(before);
+    const listed = await allowListedClient.call('POST', '/download', {
+      body: { url: 'https://example.com/clip.mp4' },
+    });
+    expect(listed.status, listed.text).toBe(202);
+  });
+
+  it('refuses an Idempotency-Key reused with another body, per user, on every replica', async () => {
+    const headers = { 'idempotency-key': 'door-7' };
+    const alice = new ApiClient(roomy.url, keys.alice);
+    const body = { url: 'https://videos.example/first', format: { preset: '720p' } };
+    const first = await alice.call<{ job_id: string }>('POST', '/download', { body, headers });
+    expect(first.status, first.text).toBe(202);
+    await eventually('both replicas to cache it', () =>
+      roomy.downloads.get(`${namespace}/${first.body.job_id}`) &&
+      api.downloads.get(`${namespace}/${first.body.job_id}`)
+        ? true
+        : undefined,
+    );
+    // The same request in other words (key order, a default written out, the URL's scheme) is the same request.
+    const same = { format: { preset: '720p' }, retries: 2, url: 'HTTPS://videos.example/first' };
+    for (const replica of [roomy, api]) {
+      const as = new ApiClient(replica.url, keys.alice);
+      const again = await as.call<{ job_id: string }>('POST', '/download', { body: same, headers });
+      expect(again.status, again.text).toBe(202);
+      expect(again.body.job_id).toBe(first.body.job_id);
+      const other = await as.call<{ detail: string }>('POST', '/download', {
+        body: { url: 'https://videos.example/second' },
+        headers,
+      });
+      expect(other.status, other.text).toBe(422);
+      expect(other.body.detail).toMatch(/Idempotency-Key/);
+    }
+    // Bob's key of the same spelling is another key.
+    const bobs = await new ApiClient(roomy.url, keys.bob).call<{ job_id: string }>('POST', '/download', {
+      body: { url: 'https://videos.example/second' },
+      headers,
+    });
+    expect(bobs.status, bobs.text).toBe(202);
+    expect(bobs.body.job_id).not.toBe(first.body.job_id);
   });
 });
 

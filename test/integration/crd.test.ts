@@ -54,6 +54,30 @@ describe('VideoDownload CRD on the API server', () => {
     await attempt.catch((error: { body?: string }) => expect(String(error.body)).toMatch(message));
   });
 
+  it.each([
+    ['a backslash in the URL', { url: 'http://example.com\\@127.0.0.1:18777/clip.mp4' }, /spec.url/],
+    ['a NUL byte in the URL', { url: 'https://e.com/a\u0000b' }, /spec.url/],
+    [
+      'a TTL over 30 days',
+      { url: 'https://e.com/v', ttlSecondsAfterFinished: 3_000_000 },
+      /spec.ttlSecondsAfterFinished/,
+    ],
+    [
+      'a maxFileSize of 400 digits',
+      { url: 'https://e.com/v', limits: { maxFileSize: '9'.repeat(400) } },
+      /spec.limits.maxFileSize/,
+    ],
+    [
+      'a keyPrefix of ../',
+      { url: 'https://e.com/v', storage: { keyPrefix: '../' } },
+      /spec.storage.keyPrefix/,
+    ],
+  ])('rejects %s applied past the API, naming the field', async (_name, spec, message) => {
+    const attempt = downloads.create(`bad-${Math.random().toString(36).slice(2, 8)}`, spec as never);
+    await expect(attempt).rejects.toMatchObject({ code: 422 });
+    await attempt.catch((error: { body?: string }) => expect(String(error.body)).toMatch(message));
+  });
+
   it('keeps spec immutable once created', async () => {
     const objects = config.makeApiClient(k8s.CustomObjectsApi);
     const patch = objects.patchNamespacedCustomObject(
