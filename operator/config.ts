@@ -31,8 +31,11 @@ export const OperatorConfig = z.object({
     .string()
     .regex(/^[0-9]+(\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$/)
     .optional(),
-  /** Work dir size limit of a download pod (emptyDir). */
-  workDirSizeLimit: quantity.default('8Gi'),
+  /**
+   * The most a download pod's work dir (emptyDir) may be given; it is sized
+   * from the download's maximum file size (twice it, for a merge) up to this.
+   */
+  workDirSizeLimit: quantity.default('9Gi'),
   requests: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '250m', memory: '256Mi' }),
   limits: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '2', memory: '1Gi' }),
   /** How long a finished Job stays after its result is recorded. */

@@ -111,21 +111,5 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
   return args;
 }
 
-const units: Record<string, number> = {
-  '': 1,
-  K: 1e3,
-  Ki: 2 ** 10,
-  M: 1e6,
-  Mi: 2 ** 20,
-  G: 1e9,
-  Gi: 2 ** 30,
-  T: 1e12,
-  Ti: 2 ** 40,
-};
-
-/** Bytes in a quantity such as 500Mi or 1.5G. */
-export function parseQuantity(quantity: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(K|Ki|M|Mi|G|Gi|T|Ti)?$/.exec(quantity);
-  if (!match) throw new Error(`not a size: ${quantity}`);
-  return Math.floor(Number(match[1]) * (units[match[2] ?? ''] as number));
-}
+// Kept here for the downloader's existing imports; the contract owns it.
+export { parseQuantity } from '../../crds/quantity.ts';
