@@ -61,6 +61,11 @@ async function ffprobe(data: Buffer, name: string) {
   };
 }
 
+async function processesMentioning(text: string): Promise<string[]> {
+  const { stdout } = await run('ps', ['-eo', 'args']);
+  return stdout.split('\n').filter((line) => line.includes(text) && !line.startsWith('ps '));
+}
+
 async function download(name: string, spec: VideoDownloadSpecInput, env: Record<string, string> = {}) {
   return harness.run(name, spec, { VDL_MAX_FILE_SIZE: '50Mi', ...env });
 }
@@ -295,6 +300,20 @@ describe('downloader', () => {
       error: { reason: 'LiveStream', message: expect.stringMatching(/spec\.live/) },
     });
     expect(segments()).toBe(before);
+  });
+
+  it('records a live stream when asked, and stops it with its ffmpeg at the disk bound', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'vdl-live-'));
+    const run = await download(
+      'recorded',
+      { url: `${media.url}/live.m3u8`, live: true },
+      { VDL_MAX_FILE_SIZE: '256Ki', VDL_WORK_DIR_LIMIT: '1Mi', VDL_WORK_DIR: work },
+    );
+    expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+    expect(run.message).toMatchObject({ error: { reason: 'FileTooLarge' } });
+    expect(existsSync(join(work, 'out'))).toBe(false);
+    // yt-dlp records live HLS with ffmpeg: stopped with it, nothing writes there any more.
+    expect(await processesMentioning(work)).toEqual([]);
   });
 
   it('refuses a redirect to an internal address; nothing reaches it', async () => {

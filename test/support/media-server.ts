@@ -183,9 +183,12 @@ export async function startMediaServer({
       return void res.end();
     }
     if (path === '/live.m3u8') {
-      // A live HLS playlist: a window that moves on with every request, and no end.
-      liveSequence += 1;
-      const segments = [0, 1, 2].map((i) => `#EXTINF:1.0,\nv00${(liveSequence + i) % 4}.ts`);
+      // A live HLS playlist without an end: each request moves the window on by
+      // six one-second segments (the VOD's four, over and over).
+      liveSequence += 6;
+      const segments = [0, 1, 2, 3, 4, 5].map(
+        (i) => `#EXT-X-DISCONTINUITY\n#EXTINF:1.0,\nv00${(liveSequence + i) % 4}.ts`,
+      );
       res.writeHead(200, { 'content-type': types['.m3u8'] as string });
       return void res.end(
         [
@@ -193,6 +196,7 @@ export async function startMediaServer({
           '#EXT-X-VERSION:3',
           '#EXT-X-TARGETDURATION:1',
           `#EXT-X-MEDIA-SEQUENCE:${liveSequence}`,
+          `#EXT-X-DISCONTINUITY-SEQUENCE:${liveSequence}`,
           ...segments,
           '',
         ].join('\n'),
