@@ -14,7 +14,7 @@ import { contentTypeOf } from './content-type.ts';
 import { startEgressProxy } from './egress-proxy.ts';
 import { type ClassifiedFailure, classifyFailure, exitCodeFor } from './failure.ts';
 import { withoutCookies } from './info-json.ts';
-import { killProcessGroup } from './process-group.ts';
+import { killTree } from './process-tree.ts';
 import {
   advance,
   initialProgress,
@@ -106,8 +106,6 @@ export async function runDownload(
         buffer: false,
         reject: false,
         stdin: 'ignore',
-        // Its own process group: the work-dir guard stops ffmpeg with it.
-        detached: true,
         // yt-dlp parses untrusted pages: it gets no credentials, only what it needs to run.
         extendEnv: false,
         env: { PATH: process.env.PATH, HOME: config.workDir, LANG: 'C.UTF-8', TMPDIR: config.workDir },
@@ -118,7 +116,7 @@ export async function runDownload(
       eventsFile,
       maxFileSize: config.maxFileSize,
       allowed: () => allowedBytes(state.stage, config.maxFileSize, config.workDirLimit),
-      onViolation: () => killProcessGroup(child.pid),
+      onViolation: () => void killTree(child.pid),
     });
     for await (const line of child.iterable({ from: 'all' })) {
       const text = String(line);
