@@ -143,6 +143,15 @@ describe('the NetworkPolicies of the chart (default values)', () => {
     const download = pods.download as Pod;
     expect(may(download, dns, 53, 'UDP')).toBe(true);
     expect(may(download, dns, 53, 'TCP')).toBe(true);
+    // A pod that only calls itself DNS, outside the cluster DNS's namespace.
+    expect(
+      may(
+        download,
+        { ...dns, namespace: 'team', namespaceLabels: { 'kubernetes.io/metadata.name': 'team' } },
+        53,
+        'UDP',
+      ),
+    ).toBe(false);
     for (const address of [publicV4, publicV6]) {
       expect(may(download, address, 443)).toBe(true);
       expect(may(download, address, 80)).toBe(true);
@@ -258,13 +267,17 @@ describe('the NetworkPolicies of the chart (default values)', () => {
 });
 
 describe('the NetworkPolicies of the chart (other values)', () => {
-  it('opens the API server only at the configured addresses', async () => {
-    const manifests = await render(['networkPolicy.apiServerCIDRs={172.18.0.2/32}']);
+  it('opens the API server only at the configured addresses and ports', async () => {
+    const manifests = await render([
+      'networkPolicy.apiServerCIDRs={172.18.0.2/32}',
+      'networkPolicy.apiServerPorts={6443}',
+    ]);
     const policies = policiesOf(manifests);
     const pods = podsOf(manifests);
     for (const component of ['download', 'api', 'operator']) {
       const pod = pods[component] as Pod;
       expect(allowed(policies, { from: pod, to: apiServer, port: 6443 }), component).toBe(true);
+      expect(allowed(policies, { from: pod, to: apiServer, port: 443 }), component).toBe(false);
       expect(allowed(policies, { from: pod, to: { ip: '172.18.0.3' }, port: 6443 }), component).toBe(false);
       expect(allowed(policies, { from: pod, to: publicV4, port: 6443 }), component).toBe(false);
     }

@@ -112,9 +112,9 @@ where nothing is known (helm template without a cluster).
 {{- toJson (uniq $cidrs) -}}
 {{- end -}}
 
-{{/* The API server's ports: 443 (its Service), 6443, and what its endpoints say. */}}
+{{/* The API server's ports: networkPolicy.apiServerPorts (443 for its Service, 6443), and what its endpoints say. */}}
 {{- define "vdl.apiServerPorts" -}}
-{{- $ports := list 443 6443 -}}
+{{- $ports := .Values.networkPolicy.apiServerPorts -}}
 {{- if not .Values.networkPolicy.apiServerCIDRs -}}
 {{- $slice := lookup "discovery.k8s.io/v1" "EndpointSlice" "default" "kubernetes" | default dict -}}
 {{- range ($slice.ports | default list) -}}
@@ -126,12 +126,14 @@ where nothing is known (helm template without a cluster).
 {{- end -}}
 {{- end -}}
 
-{{/* DNS, for every vdl pod that makes connections. */}}
+{{/* DNS, for every vdl pod that makes connections: the cluster's DNS pods only, in their own namespace. */}}
 {{- define "vdl.dnsEgress" -}}
 - to:
-    - namespaceSelector: {}
+    - namespaceSelector:
+        matchLabels: { kubernetes.io/metadata.name: {{ .Values.networkPolicy.dns.namespace | quote }} }
       podSelector:
-        matchLabels: { k8s-app: kube-dns }
+        matchLabels:
+          {{- toYaml .Values.networkPolicy.dns.podLabels | nindent 10 }}
   ports:
     - { protocol: UDP, port: 53 }
     - { protocol: TCP, port: 53 }
