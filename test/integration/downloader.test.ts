@@ -272,13 +272,15 @@ describe('downloader', () => {
     );
     expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
     expect(run.message).toMatchObject({ error: { reason: 'FileTooLarge' } });
-    // What the guard measured when it stopped yt-dlp: the bound plus what
-    // arrives between two of its looks (bounded by the route's pace, not by time).
+    // What the guard measured when it stopped yt-dlp: the 3 MiB bound plus
+    // what the route sends between two of its looks, 200 ms apart (0.5 MiB at
+    // its pace). The margin allows the guard 3.5 s of lateness on a loaded
+    // machine; without the guard the whole 32 MiB arrives.
     const reached = Number(/work dir reached (\d+) bytes/.exec(run.output)?.[1]);
     expect(reached).toBeGreaterThan(3 * 2 ** 20);
-    expect(reached).toBeLessThan(8 * 2 ** 20);
-    // The route never had to send the rest, and the work dir was emptied.
-    expect(media.sent('/chunked/video.mp4')).toBeLessThan(16 * 2 ** 20);
+    expect(reached).toBeLessThan(12 * 2 ** 20);
+    // The route never had to send the rest (less what socket buffers held), and the work dir was emptied.
+    expect(media.sent('/chunked/video.mp4')).toBeLessThan(20 * 2 ** 20);
     expect(existsSync(join(work, 'out'))).toBe(false);
   });
 
