@@ -43,3 +43,8 @@ export function quantityBytes(quantity: string): number {
   if (!match || !isQuantity(quantity)) throw new Error(`not a size: ${quantity}`);
   return Math.floor(Number(match[1]) * units[(match[2] ?? '') as keyof typeof units]);
 }
+
+/** A Kubernetes quantity of at least this many bytes, in whole mebibytes. */
+export function mebibytes(bytes: number): string {
+  return `${Math.ceil(bytes / 2 ** 20)}Mi`;
+}

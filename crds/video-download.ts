@@ -235,6 +235,12 @@ export const VideoDownloadSpec = z
       ),
     storage: StorageSpec.prefault({}),
     cookies: CookiesSpec.optional(),
+    live: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Record a live stream, until it ends, the deadline or the size limit. False refuses live streams (reason LiveStream): they have no end to wait for.',
+      ),
   })
   .describe('What to download and how. Immutable once the download started.');
 

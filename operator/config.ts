@@ -34,8 +34,11 @@ export const OperatorConfig = z.object({
   allowHosts: z.string().default(''),
   /** Host suffixes download pods may not reach, as the API's VDL_API_DENY_HOSTS. */
   denyHosts: z.string().default(''),
-  /** Work dir size limit of a download pod (emptyDir). */
-  workDirSizeLimit: quantity.default('8Gi'),
+  /**
+   * The most a download pod's work dir (emptyDir) may be given; it is sized
+   * from the download's maximum file size (twice it, for a merge) up to this.
+   */
+  workDirSizeLimit: z.string().regex(new RegExp(quantityPattern)).default('9Gi'),
   requests: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '250m', memory: '256Mi' }),
   limits: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '2', memory: '1Gi' }),
   /** How long a finished Job stays after its result is recorded. */

@@ -69,9 +69,7 @@ describe('desiredJob', () => {
     expect(pod?.volumes?.every((v) => v.emptyDir || v.projected)).toBe(true);
     expect(env.VDL_COOKIES_FILE).toBeUndefined();
     expect(env.VDL_RATE_LIMIT).toBeUndefined();
-    expect(pod?.volumes?.find((v) => v.name === 'work')?.emptyDir?.sizeLimit).toBe(
-      testConfig.workDirSizeLimit,
-    );
+    expect(pod?.volumes?.find((v) => v.name === 'work')?.emptyDir?.sizeLimit).toBe('8576Mi');
   });
 
   it('mounts no default token; only the projected one for progress', () => {
@@ -85,7 +83,7 @@ describe('desiredJob', () => {
     expect(JSON.parse(env.VDL_SPEC as string)).toMatchObject({ url: 'https://example.com/v', retries: 4 });
     expect(env.VDL_KEY_PREFIX).toBe('team/clip/uid-clip/');
     expect(env.VDL_S3_SECRET_KEY).toEqual({ secretKeyRef: { name: testConfig.s3Secret, key: 'secretKey' } });
-    expect(container?.resources).toEqual({ requests: testConfig.requests, limits: testConfig.limits });
+    expect(container?.resources).toMatchObject({ requests: testConfig.requests, limits: testConfig.limits });
   });
 
   it("labels Job and pods for the operator's label-selected caches", () => {
@@ -124,5 +122,49 @@ describe('desiredJob', () => {
 
   it('puts every download under its own prefix, inside a configured one', () => {
     expect(keyPrefixFor(download('a', { storage: { keyPrefix: 'videos/' } }))).toBe('videos/team/a/uid-a/');
+  });
+
+  it("sizes the disk from the operator's file-size cap when the spec asks for more", () => {
+    const asked = desiredJob(download('d', { limits: { maxFileSize: '100Gi' } }), {
+      ...testConfig,
+      defaultMaxFileSize: '1Gi',
+    });
+    const capped = desiredJob(download('d', { limits: { maxFileSize: '1Gi' } }), testConfig);
+    const limitOf = (job: typeof asked) =>
+      job.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'VDL_WORK_DIR_LIMIT')?.value;
+    expect(limitOf(asked)).toBe(limitOf(capped));
+    expect(limitOf(asked)).toBe(String(2304 * 2 ** 20));
+  });
+
+  // maxFileSize, the operator's cap → the guard's bound, the work emptyDir, the container's ephemeral-storage.
+  it.each([
+    ['1Gi', '9Gi', 2304, '2432Mi', '2752Mi'],
+    ['4Gi', '9Gi', 8448, '8576Mi', '8896Mi'],
+    ['100Mi', '9Gi', 456, '584Mi', '904Mi'],
+    // A limit above what the cap allows: the cap wins, less the guard's headroom.
+    ['100Gi', '9Gi', 9088, '9216Mi', '9536Mi'],
+  ])(
+    'gives a download of at most %s (cap %s) disk for the file twice over',
+    (max, cap, guardMi, workDir, ephemeral) => {
+      // The operator's file-size cap is raised out of the way: this is about the disk cap.
+      const sized = desiredJob(download('d', { limits: { maxFileSize: max } }), {
+        ...testConfig,
+        defaultMaxFileSize: '1Ti',
+        workDirSizeLimit: cap,
+      });
+      const spec = sized.spec?.template.spec;
+      const downloader = spec?.containers[0];
+      expect(downloader?.env?.find((e) => e.name === 'VDL_WORK_DIR_LIMIT')?.value).toBe(
+        String(guardMi * 2 ** 20),
+      );
+      expect(spec?.volumes?.find((v) => v.name === 'work')?.emptyDir?.sizeLimit).toBe(workDir);
+      expect(downloader?.resources?.requests?.['ephemeral-storage']).toBe(ephemeral);
+      expect(downloader?.resources?.limits?.['ephemeral-storage']).toBe(ephemeral);
+    },
+  );
+
+  it("sizes the disk from the operator's default maximum when the spec sets none", () => {
+    const sized = desiredJob(download('d'), { ...testConfig, defaultMaxFileSize: '1Gi' });
+    expect(sized.spec?.template.spec?.containers[0]?.resources?.limits?.['ephemeral-storage']).toBe('2752Mi');
   });
 });

@@ -12,6 +12,7 @@ import {
   type VideoDownload,
 } from '../crds/video-download.ts';
 import type { OperatorConfig } from './config.ts';
+import { podDisk } from './pod-disk.ts';
 
 export const downloaderContainerName = 'downloader';
 export const managedBy = 'vdl-operator';
@@ -83,6 +84,9 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
   const owner = download.metadata.labels?.[labels.owner];
   if (owner) jobLabels[labels.owner] = owner;
 
+  const maxFileSize =
+    cappedQuantity(spec.limits?.maxFileSize, config.defaultMaxFileSize) ?? config.defaultMaxFileSize;
+  const disk = podDisk(maxFileSize, config.workDirSizeLimit);
   const podSpec: V1PodSpec = {
     restartPolicy: 'Never',
     serviceAccountName: config.downloaderServiceAccount,
@@ -109,10 +113,8 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'VDL_SPEC', value: JSON.stringify(spec) },
           { name: 'VDL_BUCKET', value: bucketFor(download, config) },
           { name: 'VDL_KEY_PREFIX', value: keyPrefixFor(download) },
-          {
-            name: 'VDL_MAX_FILE_SIZE',
-            value: cappedQuantity(spec.limits?.maxFileSize, config.defaultMaxFileSize),
-          },
+          { name: 'VDL_MAX_FILE_SIZE', value: maxFileSize },
+          { name: 'VDL_WORK_DIR_LIMIT', value: String(disk.workDirLimitBytes) },
           { name: 'VDL_S3_ENDPOINT', value: config.s3Endpoint },
           { name: 'VDL_S3_REGION', value: config.s3Region },
           {
@@ -131,7 +133,10 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'VDL_WORK_DIR', value: '/work' },
           { name: 'HOME', value: '/tmp' },
         ],
-        resources: { requests: { ...config.requests }, limits: { ...config.limits } },
+        resources: {
+          requests: { ...config.requests, 'ephemeral-storage': disk.ephemeralStorage },
+          limits: { ...config.limits, 'ephemeral-storage': disk.ephemeralStorage },
+        },
         securityContext: {
           allowPrivilegeEscalation: false,
           readOnlyRootFilesystem: true,
@@ -149,8 +154,8 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
       },
     ],
     volumes: [
-      { name: 'work', emptyDir: { sizeLimit: config.workDirSizeLimit } },
-      { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+      { name: 'work', emptyDir: { sizeLimit: disk.workDirSizeLimit } },
+      { name: 'tmp', emptyDir: { sizeLimit: disk.tmpSizeLimit } },
       {
         name: 'vdl-token',
         projected: {

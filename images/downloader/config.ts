@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { hostList, hostListEnv } from '../../crds/host-list.ts';
 import { quantityBytes, quantityPattern } from '../../crds/quantity.ts';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
+import { workDirLimit } from '../../crds/work-dir.ts';
 
 const DownloaderEnv = z.object({
   VDL_DOWNLOAD_NAME: z.string().min(1),
@@ -12,6 +13,8 @@ const DownloaderEnv = z.object({
   VDL_BUCKET: z.string().min(1),
   VDL_KEY_PREFIX: z.string().min(1),
   VDL_MAX_FILE_SIZE: z.string().regex(new RegExp(quantityPattern)).default('4Gi'),
+  /** Bytes the work dir may hold (the operator sizes it with the pod's disk); unset: from the max file size. */
+  VDL_WORK_DIR_LIMIT: z.string().regex(new RegExp(quantityPattern)).optional(),
   VDL_S3_ENDPOINT: z.url(),
   VDL_S3_REGION: z.string().default('us-east-1'),
   VDL_S3_ACCESS_KEY: z.string().min(1),
@@ -48,12 +51,15 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
       ? `https://${e.KUBERNETES_SERVICE_HOST}:${e.KUBERNETES_SERVICE_PORT ?? 443}`
       : undefined);
   if (!apiServer) throw new Error('no API server: set VDL_KUBERNETES_URL or run in a pod');
+  const maxFileSize = quantityBytes(e.VDL_MAX_FILE_SIZE);
   return {
     download: { name: e.VDL_DOWNLOAD_NAME, namespace: e.VDL_DOWNLOAD_NAMESPACE },
     spec: spec.data,
     bucket: e.VDL_BUCKET,
     keyPrefix: e.VDL_KEY_PREFIX,
-    maxFileSize: quantityBytes(e.VDL_MAX_FILE_SIZE),
+    maxFileSize,
+    workDirLimit:
+      e.VDL_WORK_DIR_LIMIT !== undefined ? quantityBytes(e.VDL_WORK_DIR_LIMIT) : workDirLimit(maxFileSize),
     s3: {
       endpoint: e.VDL_S3_ENDPOINT,
       region: e.VDL_S3_REGION,

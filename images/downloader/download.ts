@@ -2,7 +2,7 @@
 // progress, upload of the file and its info JSON, and the termination
 // message the operator reads. Returns the exit code; never throws for a
 // failed download, only reports it.
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import type { Client } from 'minio';
@@ -14,6 +14,7 @@ import { contentTypeOf } from './content-type.ts';
 import { startEgressProxy } from './egress-proxy.ts';
 import { type ClassifiedFailure, classifyFailure, exitCodeFor } from './failure.ts';
 import { withoutCookies } from './info-json.ts';
+import { killTree } from './process-tree.ts';
 import {
   advance,
   initialProgress,
@@ -26,6 +27,7 @@ import {
 } from './progress.ts';
 import type { ProgressSink } from './progress-reporter.ts';
 import { ensureBucket, uploadFile } from './uploader.ts';
+import { allowedBytes, guardWorkDir, type WorkDirGuard } from './work-dir-guard.ts';
 import { ytDlpArgs } from './yt-dlp-args.ts';
 
 export interface DownloadOutcome {
@@ -84,6 +86,7 @@ export async function runDownload(
       polling = false;
     });
   }, 500);
+  let guard: WorkDirGuard | undefined;
   try {
     report(state, true);
     const child = execa(
@@ -108,6 +111,13 @@ export async function runDownload(
         env: { PATH: process.env.PATH, HOME: config.workDir, LANG: 'C.UTF-8', TMPDIR: config.workDir },
       },
     );
+    guard = guardWorkDir({
+      workDir: config.workDir,
+      eventsFile,
+      maxFileSize: config.maxFileSize,
+      allowed: () => allowedBytes(state.stage, config.maxFileSize, config.workDirLimit),
+      onViolation: () => void killTree(child.pid),
+    });
     for await (const line of child.iterable({ from: 'all' })) {
       const text = String(line);
       const parsed = parseLine(text);
@@ -130,6 +140,13 @@ export async function runDownload(
     }
     const { exitCode } = await child;
     clearInterval(ffmpegPoller);
+    guard.stop();
+    if (guard.violation) {
+      // Free the disk before the kubelet measures it: the failure is the guard's to report.
+      await rm(outDir, { recursive: true, force: true });
+      log(`stopped yt-dlp: ${guard.violation.message} (work dir reached ${guard.largestBytes} bytes)`);
+      return failed({ ...guard.violation, permanent: true });
+    }
     for (const event of (await readFile(eventsFile, 'utf8').catch(() => '')).split('\n')) {
       const done = parseLine(event);
       if (done?.kind === 'done') state = advance(state, done);
@@ -208,6 +225,7 @@ export async function runDownload(
     log(`download failed: ${message}`);
     return failed({ reason: 'UploadFailed', message: message.slice(0, 500), permanent: false });
   } finally {
+    guard?.stop();
     clearInterval(ffmpegPoller);
     await progress.flush();
     await proxy.close();

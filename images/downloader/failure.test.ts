@@ -17,6 +17,7 @@ describe('classifyFailure', () => {
     ["ERROR: '/work/cookies.txt' does not look like a Netscape format cookies file", 'InvalidCookies', true],
     ['ERROR: Unable to download webpage: HTTP Error 503: Service Unavailable', 'DownloadFailed', false],
     ['ERROR: something nobody has seen before', 'DownloadFailed', false],
+    ['[download] live does not pass filter (!is_live), skipping ..', 'LiveStream', true],
   ])('%s → %s', (output, reason, permanent) => {
     expect(classifyFailure(`WARNING: noise\n${output}\n`, [])).toMatchObject({ reason, permanent });
   });
@@ -27,6 +28,12 @@ describe('classifyFailure', () => {
       message: '127.0.0.1:22 refused: loopback',
       permanent: true,
     });
+  });
+
+  it('says how to record a refused live stream', () => {
+    expect(classifyFailure('[download] x does not pass filter (!is_live), skipping ..', []).message).toMatch(
+      /spec\.live/,
+    );
   });
 
   it('exits so that the Job fails at once only for permanent failures', () => {

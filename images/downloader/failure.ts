@@ -15,7 +15,14 @@ export function exitCodeFor(failure: ClassifiedFailure): number {
   return failure.permanent ? permanentFailureExitCode : transientExitCode;
 }
 
-const rules: Array<{ pattern: RegExp; reason: string; permanent: boolean }> = [
+const rules: Array<{ pattern: RegExp; reason: string; permanent: boolean; message?: string }> = [
+  // yt-dlp skips what --match-filter refuses and exits 0 without a file.
+  {
+    pattern: /does not pass filter \(!is_live\)/,
+    reason: 'LiveStream',
+    permanent: true,
+    message: 'the URL is a live stream; set spec.live to true to record it',
+  },
   { pattern: /Unsupported URL/i, reason: 'UnsupportedURL', permanent: true },
   { pattern: /HTTP Error (404|410)/i, reason: 'NotFound', permanent: true },
   {
@@ -64,7 +71,8 @@ export function classifyFailure(output: string, refusals: string[]): ClassifiedF
   }
   const message = errorLine(output);
   for (const rule of rules) {
-    if (rule.pattern.test(output)) return { reason: rule.reason, message, permanent: rule.permanent };
+    if (rule.pattern.test(output))
+      return { reason: rule.reason, message: rule.message ?? message, permanent: rule.permanent };
   }
   return { reason: 'DownloadFailed', message, permanent: false };
 }

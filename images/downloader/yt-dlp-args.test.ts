@@ -66,6 +66,17 @@ describe('ytDlpArgs', () => {
     expect(argsFor({})).not.toContain('--cookies');
   });
 
+  it('takes one entry of a playlist, never the whole list', () => {
+    const args = argsFor({});
+    expect(args).toContain('--no-playlist');
+    expect(flagValue(args, '--playlist-items')).toBe('1');
+  });
+
+  it('refuses live streams unless the spec asks for one', () => {
+    expect(flagValue(argsFor({}), '--match-filter')).toBe('!is_live');
+    expect(argsFor({ live: true })).not.toContain('--match-filter');
+  });
+
   it('has every ffmpeg post-processor write its progress to the file the downloader reads', () => {
     expect(flagValue(argsFor({}), '--postprocessor-args')).toBe(
       "ffmpeg:-progress '/work/ffmpeg-progress' -stats_period 0.5",

@@ -51,7 +51,12 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
   const args = [
     '--ignore-config',
     '--no-update',
+    // One video per download: --no-playlist picks the video of a video-in-a-
+    // playlist URL, --playlist-items the first entry of a pure playlist (the
+    // work-dir guard stops a second one).
     '--no-playlist',
+    '--playlist-items',
+    '1',
     '--no-cache-dir',
     '--no-mtime',
     '--restrict-filenames',
@@ -104,6 +109,8 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
     if (autoCaptions) args.push('--write-auto-subs');
     if (embed) args.push('--embed-subs');
   }
+  // A live stream has no end and no size to check in advance: only when asked.
+  if (!spec.live) args.push('--match-filter', '!is_live');
   if (options.rateLimit) args.push('--limit-rate', String(options.rateLimit));
   if (options.cookiesFile) args.push('--cookies', options.cookiesFile);
   // "--" ends the options: the URL can never be read as one.

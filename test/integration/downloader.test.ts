@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,11 @@ async function ffprobe(data: Buffer, name: string) {
     streams: Array<{ codec_type: string; codec_name: string }>;
     format: { duration: string };
   };
+}
+
+async function processesMentioning(text: string): Promise<string[]> {
+  const { stdout } = await run('ps', ['-eo', 'args']);
+  return stdout.split('\n').filter((line) => line.includes(text) && !line.startsWith('ps '));
 }
 
 async function download(name: string, spec: VideoDownloadSpecInput, env: Record<string, string> = {}) {
@@ -254,6 +259,63 @@ describe('downloader', () => {
     const run = await download(name, { url: spec.url.replace('MEDIA', media.url) }, env);
     expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
     expect(run.message).toMatchObject({ error: { reason } });
+  });
+
+  it('stops a body without Content-Length at the disk bound, and fails it as too large', async () => {
+    // The route sends 32 MiB chunked at about 2.5 MiB/s: yt-dlp's --max-filesize
+    // cannot see its size, so only the work-dir guard (3 MiB here) stops it.
+    const work = mkdtempSync(join(tmpdir(), 'vdl-guarded-'));
+    const run = await download(
+      'chunked',
+      { url: `${media.url}/chunked/video.mp4` },
+      { VDL_MAX_FILE_SIZE: '1Mi', VDL_WORK_DIR_LIMIT: '3Mi', VDL_WORK_DIR: work },
+    );
+    expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+    expect(run.message).toMatchObject({ error: { reason: 'FileTooLarge' } });
+    // What the guard measured when it stopped yt-dlp: the 3 MiB bound plus
+    // what the route sends between two of its looks, 200 ms apart (0.5 MiB at
+    // its pace). The margin allows the guard 3.5 s of lateness on a loaded
+    // machine; without the guard the whole 32 MiB arrives.
+    const reached = Number(/work dir reached (\d+) bytes/.exec(run.output)?.[1]);
+    expect(reached).toBeGreaterThan(3 * 2 ** 20);
+    expect(reached).toBeLessThan(12 * 2 ** 20);
+    // The route never had to send the rest (less what socket buffers held), and the work dir was emptied.
+    expect(media.sent('/chunked/video.mp4')).toBeLessThan(20 * 2 ** 20);
+    expect(existsSync(join(work, 'out'))).toBe(false);
+  });
+
+  it('downloads only the first entry of a playlist', async () => {
+    const run = await download('playlist', { url: `${media.url}/two-videos.html` });
+    expect(run.exitCode, run.output).toBe(0);
+    const result = run.message && 'result' in run.message ? run.message.result : undefined;
+    expect(result?.sha256).toBe(sha256(readFileSync(media.file('progressive.mp4'))));
+    expect(media.requests('/first.mp4')).toBeGreaterThan(0);
+    expect(media.requests('/second.mp4')).toBe(0);
+  });
+
+  it('refuses a live stream unless the spec asks for one, and says how to ask', async () => {
+    const segments = () => [0, 1, 2, 3].reduce((sum, i) => sum + media.requests(`/v00${i}.ts`), 0);
+    const before = segments();
+    const run = await download('live', { url: `${media.url}/live.m3u8` });
+    expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+    expect(run.message).toMatchObject({
+      error: { reason: 'LiveStream', message: expect.stringMatching(/spec\.live/) },
+    });
+    expect(segments()).toBe(before);
+  });
+
+  it('records a live stream when asked, and stops it with its ffmpeg at the disk bound', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'vdl-live-'));
+    const run = await download(
+      'recorded',
+      { url: `${media.url}/live.m3u8`, live: true },
+      { VDL_MAX_FILE_SIZE: '256Ki', VDL_WORK_DIR_LIMIT: '1Mi', VDL_WORK_DIR: work },
+    );
+    expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+    expect(run.message).toMatchObject({ error: { reason: 'FileTooLarge' } });
+    expect(existsSync(join(work, 'out'))).toBe(false);
+    // yt-dlp records live HLS with ffmpeg: stopped with it, nothing writes there any more.
+    expect(await processesMentioning(work)).toEqual([]);
   });
 
   it('refuses a redirect to an internal address; nothing reaches it', async () => {

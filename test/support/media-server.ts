@@ -17,6 +17,10 @@ export interface MediaServer {
   dir: string;
   /** Path of a generated file, to compare bytes with. */
   file(name: string): string;
+  /** How many requests a path has had. */
+  requests(path: string): number;
+  /** Body bytes written for a path (over all its requests) before they ended or the client left. */
+  sent(path: string): number;
   close(): Promise<void>;
 }
 
@@ -121,6 +125,11 @@ async function generate(dir: string, seconds: number): Promise<void> {
     join(dir, 'subs.en.vtt'),
     'WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello from vdl\n\n00:00:01.500 --> 00:00:03.000\nSecond line\n',
   );
+  // Two videos on one page: yt-dlp's generic extractor makes it a playlist of two entries.
+  await writeFile(
+    join(dir, 'two-videos.html'),
+    '<!doctype html><html><head><title>Two videos</title></head><body><video src="/first.mp4"></video><video src="/second.mp4"></video></body></html>',
+  );
   await writeFile(
     join(dir, 'page.html'),
     '<!doctype html><html><head><title>A test page</title></head><body><video controls src="/progressive.mp4"><track kind="subtitles" src="/subs.en.vtt" srclang="en" label="English"></video></body></html>',
@@ -148,9 +157,51 @@ export async function startMediaServer({
   const dir = await mkdtemp(join(tmpdir(), 'vdl-media-'));
   await generate(dir, seconds);
   const requestCounts = new Map<string, number>();
+  const allRequests = new Map<string, number>();
+  const sentBytes = new Map<string, number>();
+  let liveSequence = 0;
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    allRequests.set(path, (allRequests.get(path) ?? 0) + 1);
+    if (path === '/first.mp4' || path === '/second.mp4')
+      return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
+    if (path.startsWith('/chunked/')) {
+      // A body without Content-Length (chunked), 32 MiB, far larger than any
+      // test's limit, at about 2.5 MiB/s: --max-filesize cannot see its size in advance.
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      const chunk = Buffer.alloc(128 * 1024, 0x47);
+      let gone = false;
+      res.on('close', () => {
+        gone = true;
+      });
+      for (let sent = 0; sent < 32 * 2 ** 20 && !gone; sent += chunk.length) {
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r).once('close', r));
+        sentBytes.set(path, (sentBytes.get(path) ?? 0) + chunk.length);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return void res.end();
+    }
+    if (path === '/live.m3u8') {
+      // A live HLS playlist without an end: each request moves the window on by
+      // six one-second segments (the VOD's four, over and over).
+      liveSequence += 6;
+      const segments = [0, 1, 2, 3, 4, 5].map(
+        (i) => `#EXT-X-DISCONTINUITY\n#EXTINF:1.0,\nv00${(liveSequence + i) % 4}.ts`,
+      );
+      res.writeHead(200, { 'content-type': types['.m3u8'] as string });
+      return void res.end(
+        [
+          '#EXTM3U',
+          '#EXT-X-VERSION:3',
+          '#EXT-X-TARGETDURATION:1',
+          `#EXT-X-MEDIA-SEQUENCE:${liveSequence}`,
+          `#EXT-X-DISCONTINUITY-SEQUENCE:${liveSequence}`,
+          ...segments,
+          '',
+        ].join('\n'),
+      );
+    }
     if (path === '/missing.mp4') return void res.writeHead(404).end('not found');
     if (path.startsWith('/members/')) {
       const cookies = (req.headers.cookie ?? '').split(/;\s*/);
@@ -223,6 +274,8 @@ export async function startMediaServer({
     port,
     dir,
     file: (name) => join(dir, name),
+    requests: (path) => allRequests.get(path) ?? 0,
+    sent: (path) => sentBytes.get(path) ?? 0,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -2,7 +2,7 @@
 # Builds or installs every upstream program the local environment runs, once per
 # version, into a cache outside the work tree (default ~/.cache/vdl/tools), so
 # a fresh clone on the same machine reuses it. Idempotent: a tool whose stamp
-# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|minio|helm|media|fuzzer|all]...
+# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|minio|helm|kube-score|media|fuzzer|all]...
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -111,6 +111,15 @@ install_helm() {
   finish "$dest" "helm $HELM_VERSION" "$start"
 }
 
+install_kube_score() {
+  local dest="$TOOLS_DIR/kube-score-$KUBE_SCORE_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  log "building kube-score $KUBE_SCORE_VERSION from the Go module proxy"
+  mkdir -p "$dest/bin"
+  GOBIN="$dest/bin" go install -trimpath -ldflags "-s -w" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
+  finish "$dest" "kube-score $KUBE_SCORE_VERSION" "$start"
+}
+
 # ffmpeg from Debian; yt-dlp at the version the downloader image pins (versions.env)
 # from PyPI into a venv of ours, cached by version.
 install_media() {
@@ -152,8 +161,9 @@ apt_install() {
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kubernetes; install_fuzzer ;;
+    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_kubernetes; install_fuzzer ;;
     node|etcd|kubernetes|minio|helm|media|fuzzer) "install_$t" ;;
+    kube-score) install_kube_score ;;
     *) echo "unknown tool: $t" >&2; exit 2 ;;
   esac
 done

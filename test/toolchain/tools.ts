@@ -50,6 +50,7 @@ export type Tool =
   | 'kubectl'
   | 'minio'
   | 'helm'
+  | 'kube-score'
   | 'yt-dlp'
   | 'ffmpeg'
   | 'schemathesis';
@@ -72,6 +73,11 @@ function toolLocation(tool: Tool, dir: string): { path: string; installTarget: s
       return { path: join(dir, `minio-${version('MINIO_VERSION')}`, 'bin', 'minio'), installTarget: 'minio' };
     case 'helm':
       return { path: join(dir, `helm-${version('HELM_VERSION')}`, 'bin', 'helm'), installTarget: 'helm' };
+    case 'kube-score':
+      return {
+        path: join(dir, `kube-score-${version('KUBE_SCORE_VERSION')}`, 'bin', 'kube-score'),
+        installTarget: 'kube-score',
+      };
     case 'yt-dlp':
       return {
         path: join(dir, `yt-dlp-${version('YT_DLP_VERSION')}`, 'venv', 'bin', 'yt-dlp'),
