@@ -206,7 +206,10 @@ export function kubernetesTime(value: Date | string | number): string {
 
 export const Condition = z
   .object({
-    type: z.string().max(316).describe('Type of the condition: Complete or Failed.'),
+    type: z
+      .string()
+      .max(316)
+      .describe('Type of the condition: Ready, Reconciling, Stalled, Complete or Failed.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
     observedGeneration: z
       .int()
@@ -276,7 +279,8 @@ export const VideoDownloadStatus = z
       .max(8)
       .optional()
       .meta({
-        description: "Complete and Failed, like a Job's; kubectl wait --for=condition=Complete works.",
+        description:
+          "Ready (the file is stored), Reconciling (queued or running) and Stalled (failed for good), as kstatus and GitOps tools read them; Complete and Failed like a Job's, so kubectl wait --for=condition=Complete works.",
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),
