@@ -10,6 +10,14 @@ export function downloadKeyPrefix(download: { metadata: ObjectMeta; spec: VideoD
   return `${download.spec.storage?.keyPrefix ?? ''}${namespace}/${name}/${uid}/`;
 }
 
+/** The download's bucket (its spec's, else the operator's default) and its own key prefix. */
+export function downloadLocation(
+  download: { metadata: ObjectMeta; spec: VideoDownloadSpec },
+  defaultBucket: string,
+): { bucket: string; prefix: string } {
+  return { bucket: download.spec.storage?.bucket ?? defaultBucket, prefix: downloadKeyPrefix(download) };
+}
+
 /** Why a result lies outside the download's own bucket and prefix; undefined when it lies inside. */
 export function resultOutside(
   result: Pick<Result, 'bucket' | 'key' | 'infoKey'>,

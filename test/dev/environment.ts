@@ -263,6 +263,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       KUBECONFIG: join(accounts, 'api.kubeconfig'),
       VDL_API_PORT: String(apiPort),
       VDL_API_NAMESPACE: namespace,
+      VDL_API_BUCKET: bucket,
       VDL_API_S3_ENDPOINT: minio.url,
       VDL_API_S3_ACCESS_KEY: minio.accessKey,
       VDL_API_S3_SECRET_KEY: minio.secretKey,
