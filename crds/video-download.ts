@@ -19,6 +19,23 @@ const languagePattern = '^[A-Za-z0-9_.*-]{1,20}$';
 const filenameTemplatePattern = '^[A-Za-z0-9 %()._,+\\[\\]-]+$';
 const quantityPattern = '^[0-9]+(\\.[0-9]+)?(K|Ki|M|Mi|G|Gi|T|Ti)?$';
 
+// Templates yt-dlp reads as something other than a file in its work dir:
+// "-" is stdout, an absolute path or a ".." segment leaves the work dir.
+// Refused by name as well as by the pattern above, in the schema and in CEL,
+// so the API and the API server both say why.
+const filenameTemplateRefusal =
+  'filenameTemplate must not be "-" (stdout), "." or an absolute path, nor contain ".." segments';
+const filenameTemplateRule =
+  "self != '-' && self != '.' && !self.startsWith('/') && !self.split('/').exists(s, s == '..')";
+function specialFilenameTemplate(template: string): boolean {
+  return (
+    template === '-' ||
+    template === '.' ||
+    template.startsWith('/') ||
+    template.split(/[/\\]/).some((segment) => segment === '..')
+  );
+}
+
 export const formatPresets = ['best', '2160p', '1080p', '720p', '480p', 'audio'] as const;
 export const audioFormats = ['best', 'mp3', 'm4a', 'opus', 'vorbis', 'flac', 'wav', 'aac'] as const;
 export const containers = ['mp4', 'mkv', 'webm', 'mov'] as const;
@@ -87,6 +104,10 @@ export const OutputSpec = z
       .min(1)
       .max(200)
       .regex(new RegExp(filenameTemplatePattern))
+      .refine((template) => !specialFilenameTemplate(template), { message: filenameTemplateRefusal })
+      .meta({
+        'x-kubernetes-validations': [{ rule: filenameTemplateRule, message: filenameTemplateRefusal }],
+      })
       .default('%(title)s [%(id)s].%(ext)s')
       .describe('yt-dlp output template for the stored file name, without directories.'),
   })

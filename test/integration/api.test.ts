@@ -206,6 +206,22 @@ describe('POST /download', () => {
     expect(response.body.detail.length).toBeGreaterThan(5);
     expect(await countDownloads()).toBe(before);
   });
+
+  it.each([
+    ['-', /must not be "-" \(stdout\)/],
+    ['..', /must not be/],
+    ['.', /must not be/],
+    ['/etc/x', /Invalid string/],
+  ])('refuses the filename template %s with 422 naming the field', async (filenameTemplate, message) => {
+    const before = await countDownloads();
+    const response = await client.as(keys.alice).call<{ detail: string }>('POST', '/download', {
+      body: { url: 'https://videos.example/watch?v=1', output: { filenameTemplate } },
+    });
+    expect(response.status).toBe(422);
+    expect(response.body.detail).toContain('output.filenameTemplate');
+    expect(response.body.detail).toMatch(message);
+    expect(await countDownloads()).toBe(before);
+  });
 });
 
 describe('reading and following downloads', () => {

@@ -121,6 +121,11 @@ async function generate(dir: string, seconds: number): Promise<void> {
     join(dir, 'subs.en.vtt'),
     'WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello from vdl\n\n00:00:01.500 --> 00:00:03.000\nSecond line\n',
   );
+  // A title far beyond what status holds (1024), with a dot early, as a page may send.
+  await writeFile(
+    join(dir, 'long-title.html'),
+    `<!doctype html><html><head><title>${longPageTitle}</title></head><body><video controls src="/progressive.mp4"></video></body></html>`,
+  );
   await writeFile(
     join(dir, 'page.html'),
     '<!doctype html><html><head><title>A test page</title></head><body><video controls src="/progressive.mp4"><track kind="subtitles" src="/subs.en.vtt" srclang="en" label="English"></video></body></html>',
@@ -134,6 +139,9 @@ const types: Record<string, string> = {
   '.vtt': 'text/vtt',
   '.html': 'text/html; charset=utf-8',
 };
+
+/** The title of /long-title.html: 1,515 characters. */
+export const longPageTitle = `Episode 1. ${'very long title '.repeat(94)}`.trim();
 
 /** The cookie /members/ routes require, as a site behind a login would. */
 export const memberCookie = { name: 'vdl_session', value: 'members-only-7f3a' };
