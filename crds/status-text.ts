@@ -32,7 +32,8 @@ export function printableText(text: string, maxLength: number): string {
 
 /** A message for status: printable, bounded, each absolute file path cut to its last segment. */
 export function statusMessage(text: string, maxLength = maxMessageLength): string {
-  const printable = printableText(text, Math.max(maxLength, 4 * maxLength));
+  // Bounded before the path regex runs over it; cutting paths only shortens it.
+  const printable = printableText(text, 4 * maxLength);
   const withoutPaths = printable.replace(
     absolutePath,
     (path, before: string) => `${before}${path.slice(before.length).split('/').filter(Boolean).pop() ?? ''}`,
