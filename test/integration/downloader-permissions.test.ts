@@ -105,6 +105,24 @@ afterAll(async () => {
 });
 
 describe("a download pod's token", () => {
+  it('carries the pod it is bound to, which the policy reads', async () => {
+    const cluster = admin.getCurrentCluster() as k8s.Cluster;
+    const config = new k8s.KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'c', server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
+      users: [{ name: 'downloader', token: ownToken }],
+      contexts: [{ name: 'd', cluster: 'c', user: 'downloader' }],
+      currentContext: 'd',
+    });
+    const review = await config
+      .makeApiClient(k8s.AuthenticationV1Api)
+      .createSelfSubjectReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      });
+    expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${namespace}:vdl-downloader`);
+    expect(review.status?.userInfo?.extra?.['authentication.kubernetes.io/pod-name']).toEqual([ownPod]);
+  });
+
   it('may write the progress of its own download', async () => {
     expect(await patchStatus(clientWithToken(ownToken), 'alpha', progress)).toEqual({
       code: 200,

@@ -147,6 +147,38 @@ describe('operator', () => {
     });
   });
 
+  it('does not keep a phase or result it did not derive: a forged Succeeded is put back to Running', async () => {
+    await env.downloads.create('forged', { url: 'https://example.com/forged' });
+    const pod = await env.kubelet.livePod('forged');
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor('forged', 'Running', isPhase('Running'));
+    const victim = {
+      bucket: env.bucket,
+      key: `${env.namespace}/victim/uid-v/private.mp4`,
+      size: 1,
+      sha256: 'd'.repeat(64),
+      contentType: 'video/mp4',
+    };
+    // As a download pod could before the admission policy: written through the status subresource.
+    await env.config.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObjectStatus(
+      {
+        group: 'vdl.dev',
+        version: 'v1alpha1',
+        plural: 'videodownloads',
+        namespace: env.namespace,
+        name: 'forged',
+        body: { status: { phase: 'Succeeded', result: victim } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    const restored = await env.downloads.waitFor(
+      'forged',
+      'Running again, without the forged result',
+      (d) => d.status?.phase === 'Running' && d.status.result === undefined,
+    );
+    expect(restored.status?.conditions?.find((c) => c.type === 'Reconciling')?.status).toBe('True');
+  });
+
   it('fails at once, without retries, on the permanent-failure exit code', async () => {
     await env.downloads.create('gone', { url: 'https://example.com/gone', retries: 5 });
     const pod = await env.kubelet.livePod('gone');
