@@ -114,11 +114,9 @@ describe("a download pod's token", () => {
       contexts: [{ name: 'd', cluster: 'c', user: 'downloader' }],
       currentContext: 'd',
     });
-    const review = await config
-      .makeApiClient(k8s.AuthenticationV1Api)
-      .createSelfSubjectReview({
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-      });
+    const review = await config.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
     expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${namespace}:vdl-downloader`);
     expect(review.status?.userInfo?.extra?.['authentication.kubernetes.io/pod-name']).toEqual([ownPod]);
   });
