@@ -32,6 +32,7 @@ import { ProblemError, problemBody, problems } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { readinessOf } from './readiness.ts';
 import { requestDigest, requestDigestAnnotation } from './request-digest.ts';
+import { resultRefusal } from './result-access.ts';
 import {
   downloadRequest,
   IdempotencyKey,
@@ -298,6 +299,11 @@ export function createApp(deps: ApiDependencies) {
     const result = download.status?.result;
     if (state !== 'DONE' || !result)
       throw problems.conflict(`job ${download.metadata.name} is ${state}, not DONE`);
+    // Signed only inside the download's own bucket and prefix, whatever its status says.
+    if (resultRefusal(download, config.bucket) !== undefined)
+      throw problems.conflict(
+        `the recorded result of job ${download.metadata.name} lies outside its own storage; no link is signed`,
+      );
     if (!deps.storage) throw problems.unavailable('object storage is not configured');
     try {
       await deps.storage.statObject(result.bucket, result.key);

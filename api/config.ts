@@ -27,6 +27,8 @@ export const ApiConfig = z.object({
   denyHosts: z.string().default(''),
   /** ip:port pairs that may be reached although internal (tests, local development). */
   egressAllow: z.string().default(''),
+  /** The bucket downloads store into unless their spec names one: the operator's VDL_DEFAULT_BUCKET. */
+  bucket: z.string().default('vdl'),
   s3Endpoint: z.string().default('http://127.0.0.1:9000'),
   s3Region: z.string().default('us-east-1'),
   /** The S3 endpoint as clients outside the cluster reach it, for presigned URLs; empty: s3Endpoint. */

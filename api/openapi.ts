@@ -141,7 +141,7 @@ export function openApiDocument(): Record<string, unknown> {
             '200': { description: 'Where to fetch the file.', content: json('Result') },
             '302': { description: 'Redirect to the file (redirect=true).' },
             ...common,
-            '409': problem('Not done yet, or failed.'),
+            '409': problem('Not done yet, failed, or its recorded file lies outside its own storage.'),
             '410': problem('The file is no longer stored.'),
           },
         },

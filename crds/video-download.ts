@@ -27,6 +27,23 @@ const keyPrefixPattern = "^([A-Za-z0-9!_*'()-][A-Za-z0-9!_.*'()-]*/)*$";
 /** The longest ttlSecondsAfterFinished: 30 days. */
 export const maxTtlSeconds = 30 * 86_400;
 
+// Templates yt-dlp reads as something other than a file in its work dir:
+// "-" is stdout, an absolute path or a ".." segment leaves the work dir.
+// Refused by name as well as by the pattern above, in the schema and in CEL,
+// so the API and the API server both say why.
+const filenameTemplateRefusal =
+  'filenameTemplate must not be "-" (stdout), "." or an absolute path, nor contain ".." segments';
+const filenameTemplateRule =
+  "self != '-' && self != '.' && !self.startsWith('/') && !self.split('/').exists(s, s == '..')";
+function specialFilenameTemplate(template: string): boolean {
+  return (
+    template === '-' ||
+    template === '.' ||
+    template.startsWith('/') ||
+    template.split(/[/\\]/).some((segment) => segment === '..')
+  );
+}
+
 export const formatPresets = ['best', '2160p', '1080p', '720p', '480p', 'audio'] as const;
 export const audioFormats = ['best', 'mp3', 'm4a', 'opus', 'vorbis', 'flac', 'wav', 'aac'] as const;
 export const containers = ['mp4', 'mkv', 'webm', 'mov'] as const;
@@ -95,6 +112,10 @@ export const OutputSpec = z
       .min(1)
       .max(200)
       .regex(new RegExp(filenameTemplatePattern))
+      .refine((template) => !specialFilenameTemplate(template), { message: filenameTemplateRefusal })
+      .meta({
+        'x-kubernetes-validations': [{ rule: filenameTemplateRule, message: filenameTemplateRefusal }],
+      })
       .default('%(title)s [%(id)s].%(ext)s')
       .describe('yt-dlp output template for the stored file name, without directories.'),
   })
@@ -253,7 +274,10 @@ export function kubernetesTime(value: Date | string | number): string {
 
 export const Condition = z
   .object({
-    type: z.string().max(316).describe('Type of the condition: Complete or Failed.'),
+    type: z
+      .string()
+      .max(316)
+      .describe('Type of the condition: Ready, Reconciling, Stalled, Complete or Failed.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
     observedGeneration: z
       .int()
@@ -323,7 +347,8 @@ export const VideoDownloadStatus = z
       .max(8)
       .optional()
       .meta({
-        description: "Complete and Failed, like a Job's; kubectl wait --for=condition=Complete works.",
+        description:
+          "Ready (the file is stored), Reconciling (queued or running) and Stalled (failed for good), as kstatus and GitOps tools read them; Complete and Failed like a Job's, so kubectl wait --for=condition=Complete works.",
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),

@@ -1,18 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { permanentFailureExitCode } from '../crds/video-download.ts';
-import { desiredJob, jobNameFor, keyPrefixFor } from './desired-job.ts';
+import { desiredJob, downloadLabelValue, downloadNameOf, jobNameFor, keyPrefixFor } from './desired-job.ts';
 import { download, testConfig } from './test-fixtures.ts';
 
 describe('jobNameFor', () => {
   it('keeps short names, so the Job is easy to find', () => {
     expect(jobNameFor('my-video')).toBe('my-video');
   });
-  it('shortens long names deterministically to fit the 63-character job-name label', () => {
+  it("shortens long names deterministically, so the Job controller never cuts its pods' names", () => {
     const long = `${'a'.repeat(60)}.b-c-d-e-f`;
-    expect(jobNameFor(long)).toHaveLength(63);
+    expect(jobNameFor(long)).toHaveLength(52);
     expect(jobNameFor(long)).toBe(jobNameFor(long));
     expect(jobNameFor(long)).not.toBe(jobNameFor(`${long}x`));
-    expect(jobNameFor(`${'a'.repeat(53)}--------------`)).toMatch(/^a{53}-[0-9a-f]{8}$/);
+    expect(jobNameFor('a'.repeat(52))).toBe('a'.repeat(52));
+    expect(jobNameFor(`${'a'.repeat(42)}--------------`)).toMatch(/^a{42}-[0-9a-f]{8}$/);
+    // "<job>-" plus the 5 random characters fits the 63 of a pod name uncut (generateName keeps 58).
+    expect(`${jobNameFor('b'.repeat(253))}-`.length).toBeLessThanOrEqual(58);
+  });
+});
+
+describe('downloadLabelValue and downloadNameOf', () => {
+  it('keep a name of up to 63 characters as the label, and a hash of a longer one', () => {
+    expect(downloadLabelValue('a'.repeat(63))).toBe('a'.repeat(63));
+    const long = `${'x'.repeat(100)}-long`;
+    expect(downloadLabelValue(long)).toMatch(/^x{54}-[0-9a-f]{8}$/);
+    expect(downloadLabelValue(long)).not.toBe(downloadLabelValue(`${long}er`));
+  });
+
+  it("find a long-named download's Job by its annotation, and a label-only one by its label", () => {
+    const long = `${'x'.repeat(100)}-long`;
+    const job = desiredJob(download(long), testConfig);
+    expect(job.metadata?.labels?.['vdl.dev/download']).toHaveLength(63);
+    expect(downloadNameOf(job)).toBe(long);
+    expect(downloadNameOf(job.spec?.template ?? {})).toBe(long);
+    expect(downloadNameOf({ metadata: { labels: { 'vdl.dev/download': 'old' } } })).toBe('old');
   });
 });
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
 import { hostList, hostListEnv } from '../crds/host-list.ts';
 import { isQuantity, quantityBytes } from '../crds/quantity.ts';
+import { downloadKeyPrefix } from '../crds/storage-location.ts';
 import {
   apiVersion,
   kind,
@@ -22,21 +23,42 @@ const cookiesFile = 'cookies.txt';
 // Non-root ids of the downloader image's user (distroless "nonroot").
 const downloaderUid = 65532;
 
+/** A name cut to max characters with a hash of the whole, so distinct names stay distinct. */
+function shortened(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, max - 9).replace(/[^a-z0-9]+$/, '')}-${hash}`;
+}
+
 /**
  * The Job's name, derived from the resource so a create after a crash finds
- * the Job already there. The job-name label limits it to 63 characters.
+ * the Job already there. At most 52 characters: the Job controller names
+ * pods "<job>-<5 random>" and cuts longer names, and a download pod's right
+ * to write status rests on its name showing which Job made it (charts/vdl
+ * downloader-status policy).
  */
 export function jobNameFor(downloadName: string): string {
-  if (downloadName.length <= 63) return downloadName;
-  const hash = createHash('sha256').update(downloadName).digest('hex').slice(0, 8);
-  return `${downloadName.slice(0, 54).replace(/[^a-z0-9]+$/, '')}-${hash}`;
+  return shortened(downloadName, maxJobNameLength);
+}
+export const maxJobNameLength = 52;
+
+/** The vdl.dev/download label: a label value holds 63 characters, a name up to 253. */
+export function downloadLabelValue(downloadName: string): string {
+  return shortened(downloadName, 63);
+}
+
+/** The download's whole name, on its Job and pods beside the label, which may hold only a hash of it. */
+export const downloadNameAnnotation = 'vdl.dev/download-name';
+
+/** Which download a Job or pod of the operator's belongs to (its name), if any. */
+export function downloadNameOf(object: {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+}): string | undefined {
+  return object.metadata?.annotations?.[downloadNameAnnotation] ?? object.metadata?.labels?.[labels.download];
 }
 
 /** Every key the download may write starts with this; a result outside it is refused. */
-export function keyPrefixFor(download: VideoDownload): string {
-  const { namespace, name, uid } = download.metadata;
-  return `${download.spec.storage?.keyPrefix ?? ''}${namespace}/${name}/${uid}/`;
-}
+export const keyPrefixFor = downloadKeyPrefix;
 
 export function bucketFor(download: VideoDownload, config: OperatorConfig): string {
   return download.spec.storage?.bucket ?? config.defaultBucket;
@@ -48,7 +70,7 @@ export function ownerOf(download: VideoDownload): string {
 
 export function selectorLabels(download: VideoDownload): Record<string, string> {
   return {
-    [labels.download]: download.metadata.name as string,
+    [labels.download]: downloadLabelValue(download.metadata.name as string),
     [labels.managedBy]: managedBy,
     [labels.component]: 'downloader',
   };
@@ -81,6 +103,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
   const { name, namespace, uid } = download.metadata;
   const { spec } = download;
   const jobLabels = { ...selectorLabels(download) };
+  const jobAnnotations = { [downloadNameAnnotation]: name as string };
   const owner = download.metadata.labels?.[labels.owner];
   if (owner) jobLabels[labels.owner] = owner;
 
@@ -189,6 +212,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
       name: jobNameFor(name as string),
       namespace,
       labels: jobLabels,
+      annotations: jobAnnotations,
       ownerReferences: [
         {
           apiVersion,
@@ -220,7 +244,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
-      template: { metadata: { labels: jobLabels }, spec: podSpec },
+      template: { metadata: { labels: jobLabels, annotations: jobAnnotations }, spec: podSpec },
     },
   };
 }

@@ -3,8 +3,8 @@
 // FIFO within one owner). Pure: its only state is the resources themselves,
 // so the queue survives operator restarts.
 import type { V1Job } from '@kubernetes/client-node';
-import { labels, type VideoDownload } from '../crds/video-download.ts';
-import { jobNameFor, ownerOf } from './desired-job.ts';
+import type { VideoDownload } from '../crds/video-download.ts';
+import { downloadNameOf, jobNameFor, ownerOf } from './desired-job.ts';
 import { isTerminal, jobFinished } from './status.ts';
 
 export interface QueueLimits {
@@ -96,7 +96,7 @@ export function queueSnapshot(
   const countActive = (owner: string) => active.set(owner, (active.get(owner) ?? 0) + 1);
   for (const job of jobs) {
     if (jobFinished(job)) continue;
-    const download = byKey.get(`${job.metadata?.namespace}/${job.metadata?.labels?.[labels.download]}`);
+    const download = byKey.get(`${job.metadata?.namespace}/${downloadNameOf(job)}`);
     // A Job whose download is already recorded as finished no longer holds a slot.
     if (download && isTerminal(download)) continue;
     countActive(download ? ownerOf(download) : `namespace:${job.metadata?.namespace}`);

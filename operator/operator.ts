@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
 import { statusCodeOf } from './api-errors.ts';
 import type { OperatorConfig } from './config.ts';
-import { managedBy } from './desired-job.ts';
+import { downloadNameAnnotation, downloadNameOf, managedBy } from './desired-job.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { Informer, type InformerHealth } from './informer.ts';
 import { LeaderElector } from './leader-election.ts';
@@ -26,9 +26,17 @@ export interface OperatorOptions {
 
 const ownedSelector = `${labels.managedBy}=${managedBy}`;
 
-function downloadKeyOf(object: { metadata?: { namespace?: string; labels?: Record<string, string> } }) {
-  const name = object.metadata?.labels?.[labels.download];
+function downloadKeyOf(object: {
+  metadata?: { namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}) {
+  const name = downloadNameOf(object);
   return name ? `${object.metadata?.namespace}/${name}` : undefined;
+}
+
+/** Only the annotation the operator reads: the download's whole name. */
+function slimAnnotations(annotations: Record<string, string> | undefined) {
+  const name = annotations?.[downloadNameAnnotation];
+  return name === undefined ? undefined : { [downloadNameAnnotation]: name };
 }
 
 /** Drops what the operator never reads of a pod, to keep the cache small. */
@@ -38,6 +46,9 @@ function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
       name: pod.metadata?.name,
       namespace: pod.metadata?.namespace,
       labels: pod.metadata?.labels,
+      annotations: slimAnnotations(pod.metadata?.annotations),
+      // Which Job made the pod: a pod of an older Job of the same name is not this download's.
+      ownerReferences: pod.metadata?.ownerReferences,
       resourceVersion: pod.metadata?.resourceVersion,
       creationTimestamp: pod.metadata?.creationTimestamp,
       deletionTimestamp: pod.metadata?.deletionTimestamp,
@@ -52,7 +63,9 @@ function slimJob(job: k8s.V1Job): k8s.V1Job {
     metadata: {
       name: job.metadata?.name,
       namespace: job.metadata?.namespace,
+      uid: job.metadata?.uid,
       labels: job.metadata?.labels,
+      annotations: slimAnnotations(job.metadata?.annotations),
       resourceVersion: job.metadata?.resourceVersion,
       ownerReferences: job.metadata?.ownerReferences,
       creationTimestamp: job.metadata?.creationTimestamp,

@@ -121,7 +121,8 @@ export class Reconciler {
     }
 
     const pods = this.deps.caches.pods.byIndex(key);
-    const status = desiredStatus({ download, job, pods, admitted, now: new Date() });
+    const bucket = bucketFor(download, this.deps.config);
+    const status = desiredStatus({ download, job, pods, admitted, bucket, now: new Date() });
     await this.writeStatus(download, status);
 
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { VideoDownloadStatus } from '../crds/video-download.ts';
 import { statusPatch } from './reconciler.ts';
-import { desiredStatus, transitionEvent, withCondition } from './status.ts';
+import { conditionsFor, desiredStatus, podsOfJob, transitionEvent } from './status.ts';
 import { download, job, pod } from './test-fixtures.ts';
 
 const now = new Date('2026-01-01T00:02:00Z');
+const bucket = 'vdl';
+
+/** Which of the conditions are True, by type. */
+function trueConditions(status: VideoDownloadStatus): string[] {
+  return (status.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type);
+}
 const prefix = 'team/clip/uid-clip/';
 const result = {
   bucket: 'vdl',
@@ -36,10 +43,19 @@ describe('desiredStatus', () => {
       'Running',
     ],
   ] as const)('%s → %s', (_name, theJob, pods, admitted, phase) => {
-    const status = desiredStatus({ download: download(), job: theJob, pods: [...pods], admitted, now });
+    const status = desiredStatus({
+      download: download(),
+      job: theJob,
+      pods: [...pods],
+      admitted,
+      bucket,
+      now,
+    });
     expect(status.phase).toBe(phase);
     expect(status.observedGeneration).toBe(1);
-    expect(status.conditions).toBeUndefined();
+    // kstatus reads Reconciling=True as InProgress.
+    expect(trueConditions(status)).toEqual(['Reconciling']);
+    expect(status.conditions?.every((c) => c.observedGeneration === 1)).toBe(true);
   });
 
   it('records the result and a Complete condition when the Job completes', () => {
@@ -48,6 +64,7 @@ describe('desiredStatus', () => {
       job: job([{ type: 'Complete' }], { succeeded: 1 }),
       pods: [succeededPod],
       admitted: false,
+      bucket,
       now,
     });
     expect(status).toMatchObject({
@@ -59,24 +76,35 @@ describe('desiredStatus', () => {
       completionTime: '2026-01-01T00:01:00Z',
       progress: { stage: 'done', percent: 100, title: 'A clip' },
     });
-    expect(status.conditions).toEqual([
-      expect.objectContaining({
-        type: 'Complete',
-        status: 'True',
-        reason: 'Downloaded',
-        lastTransitionTime: '2026-01-01T00:02:00Z',
-      }),
-    ]);
+    expect(status.conditions).toEqual(
+      ['Ready', 'Reconciling', 'Stalled', 'Complete', 'Failed'].map((type) =>
+        expect.objectContaining({
+          type,
+          status: type === 'Ready' || type === 'Complete' ? 'True' : 'False',
+          reason: 'Downloaded',
+          observedGeneration: 1,
+          lastTransitionTime: '2026-01-01T00:02:00Z',
+        }),
+      ),
+    );
   });
 
-  it("refuses a result that points outside the download's own prefix", () => {
-    for (const key of ['team/other/uid-other/x.mp4', `${prefix}../../other/x.mp4`]) {
-      const bad = pod('Succeeded', { exitCode: 0, message: JSON.stringify({ result: { ...result, key } }) });
+  it("refuses a result that points outside the download's own bucket and prefix", () => {
+    for (const bad of [
+      { key: 'team/other/uid-other/x.mp4' },
+      { key: `${prefix}../../other/x.mp4` },
+      { bucket: 'someone-elses' },
+    ]) {
+      const badPod = pod('Succeeded', {
+        exitCode: 0,
+        message: JSON.stringify({ result: { ...result, ...bad } }),
+      });
       const status = desiredStatus({
         download: download(),
         job: job([{ type: 'Complete' }]),
-        pods: [bad],
+        pods: [badPod],
         admitted: false,
+        bucket,
         now,
       });
       expect(status).toMatchObject({ phase: 'Failed', reason: 'InvalidResult' });
@@ -90,10 +118,14 @@ describe('desiredStatus', () => {
       job: job([{ type: 'Complete' }]),
       pods: [silent],
       admitted: false,
+      bucket,
       now,
     });
     expect(status).toMatchObject({ phase: 'Failed', reason: 'ResultMissing' });
-    expect(status.conditions?.[0]).toMatchObject({ type: 'Failed', status: 'True', reason: 'ResultMissing' });
+    expect(status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({
+      status: 'True',
+      reason: 'ResultMissing',
+    });
   });
 
   it.each([
@@ -130,67 +162,246 @@ describe('desiredStatus', () => {
       },
     ],
   ])('a failed Job reports %s', (_name, condition, pods, expected) => {
-    const status = desiredStatus({ download: download(), job: job([condition]), pods, admitted: false, now });
-    expect(status).toMatchObject({ phase: 'Failed', ...expected, completionTime: '2026-01-01T00:02:00Z' });
-    expect(status.conditions).toEqual([
-      expect.objectContaining({ type: 'Failed', status: 'True', reason: expected.reason }),
-    ]);
+    const status = desiredStatus({
+      download: download(),
+      job: job([condition]),
+      pods,
+      admitted: false,
+      bucket,
+      now,
+    });
+    // completionTime: when the Job failed, however late the operator looks.
+    expect(status).toMatchObject({ phase: 'Failed', ...expected, completionTime: '2026-01-01T00:01:00Z' });
+    // kstatus reads Stalled=True as Failed; kubectl wait reads Failed.
+    expect(trueConditions(status)).toEqual(['Stalled', 'Failed']);
+    expect(status.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({
+      reason: expected.reason,
+      message: expected.message,
+    });
   });
 
   it('fails a download whose Job disappeared before it finished', () => {
     const d = download('clip', {}, { status: { phase: 'Running', jobName: 'clip' } });
-    expect(desiredStatus({ download: d, job: undefined, pods: [], admitted: true, now })).toMatchObject({
+    expect(
+      desiredStatus({ download: d, job: undefined, pods: [], admitted: true, bucket, now }),
+    ).toMatchObject({
       phase: 'Failed',
       reason: 'JobDeleted',
     });
   });
 
-  it("never changes a finished download's record", () => {
-    const finished = download('clip', {}, { status: { phase: 'Succeeded', result } });
+  it("keeps a finished download's record once its Job is gone", () => {
+    const recorded = desiredStatus({
+      download: download(),
+      job: job([{ type: 'Complete' }], { succeeded: 1 }),
+      pods: [succeededPod],
+      admitted: false,
+      bucket,
+      now,
+    });
+    const finished = download('clip', {}, { status: recorded });
     expect(
-      desiredStatus({ download: finished, job: job([{ type: 'Failed' }]), pods: [], admitted: false, now }),
-    ).toBe(finished.status);
+      desiredStatus({
+        download: finished,
+        job: undefined,
+        pods: [],
+        admitted: false,
+        bucket,
+        now: new Date(),
+      }),
+    ).toEqual(recorded);
+  });
+
+  it.each([
+    [
+      'a Succeeded with a result in its own prefix, written while the Job runs',
+      { phase: 'Succeeded', jobName: 'clip', result },
+      job([], { active: 1 }),
+      [pod('Running')],
+      { phase: 'Running', result: undefined, completionTime: undefined },
+    ],
+    [
+      'a Failed written while the Job runs',
+      { phase: 'Failed', jobName: 'clip', reason: 'Forged', message: 'm' },
+      job([], { active: 1 }),
+      [pod('Running')],
+      { phase: 'Running', reason: undefined, message: undefined },
+    ],
+    [
+      "someone else's file as the result of a running download",
+      { phase: 'Running', jobName: 'clip', result: { ...result, key: 'team/victim/uid-v/secret.mp4' } },
+      job([], { active: 1 }),
+      [pod('Running')],
+      { phase: 'Running', result: undefined },
+    ],
+    [
+      'a result other than its termination message says, once the Job completed',
+      { phase: 'Succeeded', jobName: 'clip', result: { ...result, sha256: 'b'.repeat(64), size: 1 } },
+      job([{ type: 'Complete' }], { succeeded: 1 }),
+      [succeededPod],
+      { phase: 'Succeeded', result },
+    ],
+    [
+      'a Succeeded for a download that never had a Job',
+      { phase: 'Succeeded', result },
+      undefined,
+      [],
+      { phase: 'Queued', result: undefined },
+    ],
+    [
+      "a record naming another download's key, after the Job is gone",
+      { phase: 'Succeeded', jobName: 'clip', result: { ...result, key: 'team/victim/uid-v/secret.mp4' } },
+      undefined,
+      [],
+      { phase: 'Failed', reason: 'InvalidResult', result: undefined },
+    ],
+    [
+      'a record naming another bucket, after the Job is gone',
+      { phase: 'Succeeded', jobName: 'clip', result: { ...result, bucket: 'private' } },
+      undefined,
+      [],
+      { phase: 'Failed', reason: 'InvalidResult', result: undefined },
+    ],
+  ] as const)(
+    'does not keep a result it did not derive itself: %s',
+    (_name, written, theJob, pods, expected) => {
+      const status = desiredStatus({
+        download: download('clip', {}, { status: written as VideoDownloadStatus }),
+        job: theJob,
+        pods: [...pods],
+        admitted: false,
+        bucket,
+        now,
+      });
+      expect(status).toMatchObject(expected);
+      for (const [key, value] of Object.entries(expected)) {
+        if (value === undefined) expect(status[key as keyof VideoDownloadStatus]).toBeUndefined();
+      }
+    },
+  );
+
+  it("reads only the pods of the download's current Job, not a stale one of an older Job of the same name", () => {
+    const olderResult = { ...result, key: `${prefix}old.mp4`, sha256: 'c'.repeat(64) };
+    const stale = pod(
+      'Succeeded',
+      { exitCode: 0, message: JSON.stringify({ result: olderResult }) },
+      '2026-01-01T00:00:07Z',
+      'job-uid-1',
+    );
+    expect(podsOfJob(job(), [stale, succeededPod])).toEqual([succeededPod]);
+    const completed = desiredStatus({
+      download: download(),
+      job: job([{ type: 'Complete' }], { succeeded: 1 }),
+      pods: [stale, succeededPod],
+      admitted: false,
+      bucket,
+      now,
+    });
+    expect(completed.result).toEqual(result);
+    // A stale pod alone says nothing: neither a result nor that this download has started.
+    expect(
+      desiredStatus({
+        download: download(),
+        job: job([{ type: 'Complete' }], { succeeded: 1 }),
+        pods: [stale],
+        admitted: false,
+        bucket,
+        now,
+      }),
+    ).toMatchObject({ phase: 'Failed', reason: 'ResultMissing' });
+    expect(
+      desiredStatus({ download: download(), job: job(), pods: [stale], admitted: false, bucket, now }).phase,
+    ).toBe('Pending');
+  });
+
+  it("writes failure messages printable, bounded and without the pod's paths", () => {
+    const message = `bad\u0000\u001b[2J ${'x'.repeat(3000)}`;
+    const failing = pod('Failed', {
+      exitCode: 42,
+      message: JSON.stringify({
+        error: { reason: 'DownloadFailed', message: "File name too long: '/work/out/title.mp4.part'" },
+      }),
+    });
+    const status = desiredStatus({
+      download: download(),
+      job: job([{ type: 'Failed', reason: 'PodFailurePolicy' }]),
+      pods: [failing],
+      admitted: false,
+      bucket,
+      now,
+    });
+    expect(status.message).toBe("File name too long: 'title.mp4.part'");
+    const other = desiredStatus({
+      download: download(),
+      job: job([{ type: 'Failed', reason: 'Odd', message }]),
+      pods: [],
+      admitted: false,
+      bucket,
+      now,
+    });
+    expect(other.message?.length).toBeLessThanOrEqual(1024);
+    expect(other.message).toMatch(/^bad \[2J x+…$/);
+    expect(other.conditions?.every((c) => c.message === other.message)).toBe(true);
   });
 
   it('is idempotent: the status it produces yields itself again', () => {
-    const first = desiredStatus({
-      download: download(),
-      job: job([{ type: 'Complete' }]),
-      pods: [succeededPod],
-      admitted: false,
-      now,
-    });
-    const again = desiredStatus({
-      download: download('clip', {}, { status: first }),
-      job: job([{ type: 'Complete' }]),
-      pods: [succeededPod],
-      admitted: false,
-      now: new Date('2026-01-01T05:00:00Z'),
-    });
-    expect(again).toEqual(first);
+    for (const [theJob, pods] of [
+      [job([{ type: 'Complete' }]), [succeededPod]],
+      [job([{ type: 'Failed', reason: 'DeadlineExceeded' }]), []],
+      [job([], { active: 1 }), [pod('Running')]],
+      [undefined, []],
+    ] as const) {
+      const first = desiredStatus({
+        download: download(),
+        job: theJob,
+        pods: [...pods],
+        admitted: false,
+        bucket,
+        now,
+      });
+      const again = desiredStatus({
+        download: download('clip', {}, { status: first }),
+        job: theJob,
+        pods: [...pods],
+        admitted: false,
+        bucket,
+        now: new Date('2026-01-01T05:00:00Z'),
+      });
+      expect(again).toEqual(first);
+    }
   });
 });
 
-describe('withCondition', () => {
-  it('keeps lastTransitionTime while the status stays the same', () => {
-    const first = withCondition(
-      undefined,
-      { type: 'Complete', status: 'True', reason: 'A', message: 'm' },
-      now,
-    );
-    const later = withCondition(
-      first,
-      { type: 'Complete', status: 'True', reason: 'B', message: 'n' },
-      new Date('2026-02-01T00:00:00Z'),
-    );
-    expect(later).toEqual([
+describe('conditionsFor', () => {
+  it('keeps lastTransitionTime while a condition keeps its status', () => {
+    const queued = conditionsFor({ phase: 'Queued' }, 1, now);
+    const later = new Date('2026-02-01T00:00:00Z');
+    const running = conditionsFor({ phase: 'Running', conditions: queued }, 1, later);
+    const time = (type: string) => running.find((c) => c.type === type)?.lastTransitionTime;
+    expect(time('Reconciling')).toBe('2026-01-01T00:02:00Z');
+    const done = conditionsFor({ phase: 'Succeeded', conditions: running }, 1, later);
+    expect(done.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      lastTransitionTime: '2026-02-01T00:00:00Z',
+    });
+  });
+
+  it('drops conditions vdl does not set, so none written by someone else stands', () => {
+    const forged = [
       {
-        type: 'Complete',
-        status: 'True',
-        reason: 'B',
-        message: 'n',
-        lastTransitionTime: '2026-01-01T00:02:00Z',
+        type: 'Hacked',
+        status: 'True' as const,
+        reason: 'X',
+        message: '',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
       },
+    ];
+    expect(conditionsFor({ phase: 'Running', conditions: forged }, 1, now).map((c) => c.type)).toEqual([
+      'Ready',
+      'Reconciling',
+      'Stalled',
+      'Complete',
+      'Failed',
     ]);
   });
 });

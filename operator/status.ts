@@ -1,6 +1,8 @@
 // What status follows from what the operator observed: a pure function of
 // the resource, its Job and the Job's pods, so every path is a table test.
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import { statusMessage } from '../crds/status-text.ts';
+import { resultOutside } from '../crds/storage-location.ts';
 import { parseTerminationMessage } from '../crds/termination-message.ts';
 import {
   type Condition,
@@ -14,10 +16,12 @@ import { downloaderContainerName, keyPrefixFor } from './desired-job.ts';
 export interface Observed {
   download: VideoDownload;
   job: V1Job | undefined;
-  /** Pods of the Job, any order. */
+  /** Pods of the download, any order; only those the current Job made are read. */
   pods: V1Pod[];
   /** Whether the queue lets this download start now (only asked when it has no Job). */
   admitted: boolean;
+  /** The bucket the download stores into; a result naming another one is refused. */
+  bucket: string;
   now: Date;
 }
 
@@ -45,48 +49,102 @@ function newest(pods: V1Pod[]): V1Pod[] {
   return [...pods].sort((a, b) => created(b) - created(a));
 }
 
+/**
+ * The pods the Job made. The label names only the download, so a pod of an
+ * older Job of the same name (a download deleted and made again) carries it
+ * too; its termination message is not this download's result.
+ */
+export function podsOfJob(job: V1Job, pods: V1Pod[]): V1Pod[] {
+  const uid = job.metadata?.uid;
+  if (!uid) return [];
+  return pods.filter(
+    (pod) => pod.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid) ?? false,
+  );
+}
+
 function terminationOf(pod: V1Pod) {
   const container = pod.status?.containerStatuses?.find((status) => status.name === downloaderContainerName);
   return container?.state?.terminated ?? container?.lastState?.terminated;
 }
 
-/** Sets a condition, keeping lastTransitionTime when its status did not change (metav1 semantics). */
-export function withCondition(
-  conditions: Condition[] | undefined,
-  next: Omit<Condition, 'lastTransitionTime'>,
+/**
+ * The conditions vdl sets, all of them on every download. Ready, Reconciling
+ * and Stalled are what kstatus (Flux, kpt, Config Sync) and the API
+ * conventions read: queued and running are Reconciling, done is Ready, a
+ * failure for good is Stalled. Complete and Failed are a Job's, for kubectl wait.
+ */
+export const conditionTypes = ['Ready', 'Reconciling', 'Stalled', 'Complete', 'Failed'] as const;
+
+function phaseReason(status: VideoDownloadStatus): { reason: string; message: string } {
+  switch (status.phase) {
+    case 'Queued':
+      return { reason: 'Queued', message: 'waiting for a free download slot' };
+    case 'Running':
+      return { reason: 'Downloading', message: `download running (attempt ${status.attempts || 1})` };
+    case 'Succeeded':
+      return {
+        reason: 'Downloaded',
+        message: `stored ${status.result?.size} bytes as ${status.result?.bucket}/${status.result?.key}`,
+      };
+    case 'Failed':
+      return { reason: status.reason ?? 'Failed', message: status.message ?? 'the download failed' };
+    default:
+      return status.jobName
+        ? { reason: 'Starting', message: `Job ${status.jobName} created; waiting for its pod to start` }
+        : { reason: 'Starting', message: 'a download slot is free; starting' };
+  }
+}
+
+/** The conditions that follow from a status' phase; lastTransitionTime kept where a status stayed. */
+export function conditionsFor(
+  status: VideoDownloadStatus,
+  generation: number | undefined,
   now: Date,
 ): Condition[] {
-  const existing = conditions?.find((condition) => condition.type === next.type);
-  const lastTransitionTime =
-    existing && existing.status === next.status ? existing.lastTransitionTime : (iso(now) as string);
-  return [
-    ...(conditions ?? []).filter((condition) => condition.type !== next.type),
-    { ...next, lastTransitionTime },
-  ];
+  const { reason, message } = phaseReason(status);
+  const phase = status.phase ?? 'Pending';
+  const isTrue: Record<(typeof conditionTypes)[number], boolean> = {
+    Ready: phase === 'Succeeded',
+    Reconciling: !terminalPhases.has(phase),
+    Stalled: phase === 'Failed',
+    Complete: phase === 'Succeeded',
+    Failed: phase === 'Failed',
+  };
+  return conditionTypes.map((type) => {
+    const next = {
+      type,
+      status: isTrue[type] ? ('True' as const) : ('False' as const),
+      reason,
+      message: statusMessage(message),
+      observedGeneration: generation,
+    };
+    const existing = status.conditions?.find((condition) => condition.type === type);
+    const lastTransitionTime =
+      existing && existing.status === next.status ? existing.lastTransitionTime : (iso(now) as string);
+    return { ...next, lastTransitionTime };
+  });
 }
 
 type Failure = { reason: string; message: string };
 
-function failed(observed: Observed, base: VideoDownloadStatus, failure: Failure): VideoDownloadStatus {
-  const { now, download } = observed;
+function failed(
+  observed: Observed,
+  base: VideoDownloadStatus,
+  failure: Failure,
+  at?: Date | string,
+): VideoDownloadStatus {
   return {
     ...base,
     phase: 'Failed',
+    result: undefined,
     reason: failure.reason,
-    message: failure.message,
-    completionTime: base.completionTime ?? iso(now),
-    conditions: withCondition(
-      base.conditions,
-      {
-        type: 'Failed',
-        status: 'True',
-        reason: failure.reason,
-        message: failure.message,
-        observedGeneration: download.metadata.generation,
-      },
-      now,
-    ),
+    message: statusMessage(failure.message),
+    completionTime: recordedCompletion(observed) ?? iso(at ?? observed.now),
   };
+}
+
+function recordedCompletion(observed: Observed): string | undefined {
+  return isTerminal(observed.download) ? observed.download.status?.completionTime : undefined;
 }
 
 /** Why a failed Job failed: the downloader's own words first, then the Job controller's. */
@@ -118,14 +176,52 @@ function jobFailure(job: V1Job, pods: V1Pod[]): Failure {
   }
 }
 
+/** What only a finished download has: a download that is not finished carries none of it. */
+function withoutOutcome(status: VideoDownloadStatus): VideoDownloadStatus {
+  return { ...status, result: undefined, reason: undefined, message: undefined, completionTime: undefined };
+}
+
+/**
+ * A finished download whose Job is gone keeps its status as its record. The
+ * operator records an outcome only for a download it made a Job for, and a
+ * result only inside the download's own bucket and prefix; a record that is
+ * not like that was written by someone else and does not stand.
+ */
+function keptRecord(observed: Observed): VideoDownloadStatus | undefined {
+  const { download } = observed;
+  const current = download.status ?? {};
+  if (!current.jobName) return undefined;
+  const base = { ...current, observedGeneration: download.metadata.generation };
+  if (current.phase !== 'Succeeded') return base;
+  const outside = current.result
+    ? resultOutside(current.result, { bucket: observed.bucket, prefix: keyPrefixFor(download) })
+    : 'the record names no result';
+  return outside ? failed(observed, base, { reason: 'InvalidResult', message: outside }) : base;
+}
+
 /** The status the resource should have; equal to the current one when nothing changed. */
 export function desiredStatus(observed: Observed): VideoDownloadStatus {
-  const { download, job, pods, admitted, now } = observed;
-  const current = download.status ?? {};
-  // A finished download's status is its record; nothing observed later changes it.
-  if (isTerminal(download)) return current;
+  const status = phaseStatus(observed);
+  return {
+    ...status,
+    conditions: conditionsFor(status, observed.download.metadata.generation, observed.now),
+  };
+}
 
-  const base: VideoDownloadStatus = { ...current, observedGeneration: download.metadata.generation };
+function phaseStatus(observed: Observed): VideoDownloadStatus {
+  const { download, job, admitted, now } = observed;
+  const current = download.status ?? {};
+  // While the Job is there, status is derived from it every time: a phase
+  // or result written by anyone else is overwritten, not kept.
+  if (isTerminal(download) && !job) {
+    const kept = keptRecord(observed);
+    if (kept) return kept;
+  }
+
+  const base: VideoDownloadStatus = {
+    ...withoutOutcome(current),
+    observedGeneration: download.metadata.generation,
+  };
 
   if (!job) {
     if (current.jobName) {
@@ -141,6 +237,7 @@ export function desiredStatus(observed: Observed): VideoDownloadStatus {
     };
   }
 
+  const pods = podsOfJob(job, observed.pods);
   const withJob: VideoDownloadStatus = {
     ...base,
     jobName: job.metadata?.name,
@@ -151,53 +248,49 @@ export function desiredStatus(observed: Observed): VideoDownloadStatus {
     ),
   };
 
-  if (jobCondition(job, 'Complete')) {
+  const complete = jobCondition(job, 'Complete');
+  if (complete) {
     const succeededPod = newest(pods).find((pod) => pod.status?.phase === 'Succeeded');
     const message = succeededPod ? parseTerminationMessage(terminationOf(succeededPod)?.message) : undefined;
     if (!message || !('result' in message)) {
-      return failed(observed, withJob, {
-        reason: 'ResultMissing',
-        message: 'the download finished but reported no result in its termination message',
-      });
+      return failed(
+        observed,
+        withJob,
+        {
+          reason: 'ResultMissing',
+          message: 'the download finished but reported no result in its termination message',
+        },
+        complete.lastTransitionTime,
+      );
     }
-    const prefix = keyPrefixFor(download);
     const { result } = message;
-    const keys = [result.key, result.infoKey].filter((key): key is string => key !== undefined);
-    if (keys.some((key) => !key.startsWith(prefix) || key.split('/').includes('..'))) {
-      return failed(observed, withJob, {
-        reason: 'InvalidResult',
-        message: `the download reported a key outside its own prefix ${prefix}`,
-      });
+    const outside = resultOutside(result, { bucket: observed.bucket, prefix: keyPrefixFor(download) });
+    if (outside) {
+      return failed(
+        observed,
+        withJob,
+        { reason: 'InvalidResult', message: outside },
+        complete.lastTransitionTime,
+      );
     }
-    const done = `stored ${result.size} bytes as ${result.bucket}/${result.key}`;
     return {
       ...withJob,
       phase: 'Succeeded',
       result,
-      reason: undefined,
-      message: undefined,
-      completionTime: withJob.completionTime ?? iso(jobCondition(job, 'Complete')?.lastTransitionTime ?? now),
+      completionTime: recordedCompletion(observed) ?? iso(complete.lastTransitionTime ?? now),
       progress: {
         ...withJob.progress,
         stage: 'done',
         percent: 100,
         title: result.title ?? withJob.progress?.title,
       },
-      conditions: withCondition(
-        withJob.conditions,
-        {
-          type: 'Complete',
-          status: 'True',
-          reason: 'Downloaded',
-          message: done,
-          observedGeneration: download.metadata.generation,
-        },
-        now,
-      ),
     };
   }
 
-  if (jobCondition(job, 'Failed')) return failed(observed, withJob, jobFailure(job, pods));
+  const failedCondition = jobCondition(job, 'Failed');
+  if (failedCondition) {
+    return failed(observed, withJob, jobFailure(job, pods), failedCondition.lastTransitionTime);
+  }
 
   // Once a pod has started, the download stays Running until the Job finishes:
   // between a pod's exit and the Job's condition, or while a retry's pod waits.

@@ -29,12 +29,20 @@ export function download(
   };
 }
 
+/** The uid of job()'s Job, which pod() names as its controller unless told otherwise. */
+export const jobUid = 'job-uid-2';
+
 export function job(
   conditions: Array<{ type: string; reason?: string; message?: string }> = [],
   status: V1Job['status'] = {},
 ): V1Job {
   return {
-    metadata: { name: 'clip', namespace: 'team', creationTimestamp: new Date('2026-01-01T00:00:05Z') },
+    metadata: {
+      name: 'clip',
+      namespace: 'team',
+      uid: jobUid,
+      creationTimestamp: new Date('2026-01-01T00:00:05Z'),
+    },
     status: {
       ...status,
       conditions: conditions.map((c) => ({
@@ -50,9 +58,16 @@ export function pod(
   phase: string,
   terminated?: { exitCode: number; message?: string; reason?: string },
   created = '2026-01-01T00:00:06Z',
+  ownerUid = jobUid,
 ): V1Pod {
   return {
-    metadata: { name: `clip-${created}`, creationTimestamp: new Date(created) },
+    metadata: {
+      name: `clip-${created}`,
+      creationTimestamp: new Date(created),
+      ownerReferences: [
+        { apiVersion: 'batch/v1', kind: 'Job', name: 'clip', uid: ownerUid, controller: true },
+      ],
+    },
     status: {
       phase,
       containerStatuses: [

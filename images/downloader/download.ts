@@ -6,7 +6,8 @@ import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import type { Client } from 'minio';
-import type { TerminationMessage } from '../../crds/termination-message.ts';
+import { statusMessage } from '../../crds/status-text.ts';
+import { type TerminationMessage, terminationMessageText } from '../../crds/termination-message.ts';
 import type { Result } from '../../crds/video-download.ts';
 import { parseAllowList } from './address-policy.ts';
 import type { DownloaderConfig } from './config.ts';
@@ -38,9 +39,10 @@ export interface DownloadOutcome {
 }
 
 function failed(failure: ClassifiedFailure): DownloadOutcome {
+  // yt-dlp's words can carry a page's bytes and the pod's paths; status shows them to people.
   return {
     exitCode: exitCodeFor(failure),
-    message: { error: { reason: failure.reason, message: failure.message } },
+    message: { error: { reason: failure.reason, message: statusMessage(failure.message) } },
   };
 }
 
@@ -223,7 +225,7 @@ export async function runDownload(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(`download failed: ${message}`);
-    return failed({ reason: 'UploadFailed', message: message.slice(0, 500), permanent: false });
+    return failed({ reason: 'UploadFailed', message, permanent: false });
   } finally {
     guard?.stop();
     clearInterval(ffmpegPoller);
@@ -233,6 +235,5 @@ export async function runDownload(
 }
 
 export async function writeTerminationMessage(path: string, message: TerminationMessage): Promise<void> {
-  // The kubelet reads at most 4096 bytes of it.
-  await writeFile(path, JSON.stringify(message).slice(0, 4096));
+  await writeFile(path, terminationMessageText(message));
 }

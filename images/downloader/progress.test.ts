@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   advance,
   initialProgress,
+  maxTitleLength,
   type ProgressState,
   parseFfmpegProgress,
   parseLine,
@@ -88,6 +89,23 @@ describe('advance', () => {
       etaSeconds: 5,
     });
     expect(uploading(half, 100, 100).percent).toBe(100);
+  });
+
+  it("shortens a page's overlong title to what status holds, and keeps it printable", () => {
+    const long = `A\u0007${'very long title '.repeat(94)}`;
+    expect(long.length).toBeGreaterThan(1500);
+    const planned = advance(
+      initialProgress(),
+      line(`VDLPLAN {"format":"18","size":1,"title":${JSON.stringify(long)}}`),
+    );
+    expect(planned.title).toHaveLength(maxTitleLength);
+    expect(planned.title?.startsWith('A very long title')).toBe(true);
+    const done = advance(
+      planned,
+      line(`VDLDONE {"file":"/w/x.mp4","title":${JSON.stringify(long)},"ext":"mp4"}`),
+    );
+    expect(done.done?.title).toHaveLength(maxTitleLength);
+    expect(maxTitleLength).toBe(1024);
   });
 });
 

@@ -4,7 +4,8 @@
 // 100%); then post-processing (merging, converting) by ffmpeg's position in
 // the media, then uploading by bytes sent. The figure never goes backwards.
 // Pure: lines in, state out.
-import { kubernetesTime, type Progress } from '../../crds/video-download.ts';
+import { printableText } from '../../crds/status-text.ts';
+import { kubernetesTime, Progress } from '../../crds/video-download.ts';
 import { donePrefix, planPrefix, postprocessPrefix, progressPrefix } from './yt-dlp-args.ts';
 
 // Share of the bar for each stage: downloading fills most of it.
@@ -12,6 +13,12 @@ const downloadShare = 90;
 const postprocessShare = 5;
 
 export type Stage = NonNullable<Progress['stage']>;
+
+/** A page's title as status holds it: printable and no longer than the schema allows (a page may send any). */
+export const maxTitleLength = Progress.shape.title.unwrap().maxLength ?? 1024;
+function titleOf(title: string | undefined): string | undefined {
+  return title === undefined ? undefined : printableText(title, maxTitleLength) || undefined;
+}
 
 export interface ProgressState {
   stage: Stage;
@@ -135,7 +142,7 @@ export function advance(state: ProgressState, line: ProgressLine): ProgressState
   switch (line.kind) {
     case 'plan':
       next.plan = { streams: line.format.split('+'), size: line.size, duration: line.duration };
-      next.title = line.title ?? next.title;
+      next.title = titleOf(line.title) ?? next.title;
       break;
     case 'download': {
       const format = line.format ?? 'unknown';
@@ -169,8 +176,8 @@ export function advance(state: ProgressState, line: ProgressLine): ProgressState
       }
       break;
     case 'done':
-      next.done = { file: line.file, title: line.title, duration: line.duration, ext: line.ext };
-      next.title = line.title ?? next.title;
+      next.done = { file: line.file, title: titleOf(line.title), duration: line.duration, ext: line.ext };
+      next.title = titleOf(line.title) ?? next.title;
       next.percent = Math.max(state.percent, downloadShare + postprocessShare);
       break;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
-import { formatSelector, ytDlpArgs } from './yt-dlp-args.ts';
+import { boundedFilenameTemplate, formatSelector, ytDlpArgs } from './yt-dlp-args.ts';
 
 const base = {
   workDir: '/work/out',
@@ -25,6 +25,25 @@ describe('ytDlpArgs', () => {
     expect(flagValue(args, '--proxy')).toBe('http://127.0.0.1:1');
     expect(flagValue(args, '--max-filesize')).toBe('1000');
     expect(flagValue(args, '--paths')).toBe('/work/out');
+  });
+
+  it('keeps file names short enough for the file system, whatever the title', () => {
+    const args = argsFor({});
+    expect(args).toContain('--restrict-filenames');
+    expect(Number(flagValue(args, '--trim-filenames'))).toBeLessThanOrEqual(200);
+    expect(flagValue(args, '--output')).toBe('%(title).75B [%(id).75B].%(ext)s');
+  });
+
+  it.each([
+    ['%(title)s.%(ext)s', '%(title).150B.%(ext)s'],
+    ['%(title)s [%(id)s].%(ext)s', '%(title).75B [%(id).75B].%(ext)s'],
+    ['%(title).20s - %(uploader)s.%(ext)s', '%(title).20B - %(uploader).75B.%(ext)s'],
+    ['%(title)-10s', '%(title)-10.150B'],
+    ['%(upload_date)s %(title,id)s', '%(upload_date).75B %(title,id).75B'],
+    ['100%% %(autonumber)d', '100%% %(autonumber)d'],
+    ['plain name', 'plain name'],
+  ])('bounds every text field of %s', (template, bounded) => {
+    expect(boundedFilenameTemplate(template)).toBe(bounded);
   });
 
   it.each([

@@ -19,6 +19,36 @@ export interface YtDlpOptions {
   rateLimit?: number;
 }
 
+/** Characters of a stored file name before its extension. */
+export const maxFilenameLength = 160;
+
+/** Bytes the fields of a file name template may fill together. */
+const fieldBudget = 150;
+// yt-dlp's %(field)<flags><width>.<precision><type>, and %% for a literal %.
+const templateField = /%%|%\(([^)]*)\)([-#0+ ]*\d*)(?:\.(\d+))?([a-zA-Z])/g;
+
+/**
+ * The user's template with every text field bounded in bytes (%(title).75B),
+ * so the name fits the file system whatever a page sends. --trim-filenames
+ * alone is not enough: it keeps everything after the last two dots, and a
+ * title with a dot early keeps its whole length there.
+ */
+export function boundedFilenameTemplate(template: string): string {
+  const isText = (match: string, name: string | undefined, type: string | undefined) =>
+    match !== '%%' && type === 's' && name !== 'ext';
+  const fields = [...template.matchAll(templateField)].filter((m) => isText(m[0], m[1], m[4]));
+  if (fields.length === 0) return template;
+  const each = Math.max(16, Math.floor(fieldBudget / fields.length));
+  return template.replace(
+    templateField,
+    (match, name: string | undefined, flags: string | undefined, precision: string | undefined, type) => {
+      if (!isText(match, name, type)) return match;
+      const bytes = precision === undefined ? each : Math.min(Number(precision), each);
+      return `%(${name})${flags ?? ''}.${bytes}B`;
+    },
+  );
+}
+
 // Machine-readable lines on stdout; the parser in progress.ts reads them.
 export const progressPrefix = 'VDLPROGRESS ';
 export const postprocessPrefix = 'VDLPOSTPROCESS ';
@@ -60,6 +90,11 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
     '--no-cache-dir',
     '--no-mtime',
     '--restrict-filenames',
+    // A page's title can be any length; a file name holds 255 bytes. ASCII
+    // (--restrict-filenames) and this many characters leave room for the
+    // suffixes yt-dlp adds (.f137, .part, .info.json, .en.vtt).
+    '--trim-filenames',
+    String(maxFilenameLength),
     '--newline',
     '--progress',
     '--progress-template',
@@ -77,7 +112,7 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
     '--paths',
     options.workDir,
     '--output',
-    spec.output.filenameTemplate,
+    boundedFilenameTemplate(spec.output.filenameTemplate),
     '--format',
     formatSelector(spec),
     '--max-filesize',

@@ -4,19 +4,18 @@
 // a local media server with a sample video. `make dev` and the end-to-end
 // tests both start it.
 
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { hashKey } from '../../api/api-keys.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
+import { applyChartRbac } from '../support/chart-rbac.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { type MediaServer, startMediaServer } from '../support/media-server.ts';
 import { minioClient } from '../support/storage.ts';
@@ -25,7 +24,6 @@ import { toolPath } from '../toolchain/tools.ts';
 import { readableLine } from './log-lines.ts';
 import { ProcessNode } from './process-node.ts';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const release = 'vdl';
 
@@ -98,36 +96,6 @@ async function serviceAccountKubeconfig(
   );
 }
 
-/** The chart's ServiceAccounts, Roles and RoleBindings, applied for real: the programs run under them. */
-async function applyChartRbac(kubeconfig: string, namespace: string, values: string[]): Promise<void> {
-  const { stdout } = await run(toolPath('helm'), [
-    'template',
-    release,
-    join(root, 'charts/vdl'),
-    '--namespace',
-    namespace,
-    ...values.flatMap((value) => ['--set', value]),
-  ]);
-  const items = parseAllDocuments(stdout)
-    .map((document) => document.toJSON() as { kind?: string } | null)
-    .filter(
-      (item) =>
-        item &&
-        ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(
-          item.kind ?? '',
-        ),
-    );
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile(
-      toolPath('kubectl'),
-      ['--kubeconfig', kubeconfig, 'apply', '-n', namespace, '-f', '-'],
-      (error, _out, stderr) =>
-        error ? reject(new Error(`applying the chart's RBAC failed: ${stderr}`)) : resolve(),
-    );
-    child.stdin?.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-  });
-}
-
 /** Passes each new line of a child's log file to onLog, as the file grows. */
 function followLog(file: string, part: string, onLog: ((line: string) => void) | undefined): () => void {
   if (!onLog) return () => {};
@@ -184,7 +152,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       .catch((error: { code?: number }) => {
         if (error.code !== 409) throw error;
       });
-    await applyChartRbac(plane.adminKubeconfig, namespace, [
+    await applyChartRbac(config, namespace, [
       'minio.enabled=false',
       `s3.endpoint=${minio.url}`,
       's3.existingSecret=vdl-s3',
@@ -295,6 +263,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       KUBECONFIG: join(accounts, 'api.kubeconfig'),
       VDL_API_PORT: String(apiPort),
       VDL_API_NAMESPACE: namespace,
+      VDL_API_BUCKET: bucket,
       VDL_API_S3_ENDPOINT: minio.url,
       VDL_API_S3_ACCESS_KEY: minio.accessKey,
       VDL_API_S3_SECRET_KEY: minio.secretKey,

@@ -78,7 +78,7 @@ async function startTestApi(overrides: Parameters<typeof loadApiConfig>[1] = {})
   return startApi({
     config: loadApiConfig(
       {},
-      { namespace, port: 0, s3Endpoint: plane.minio?.url, logLevel: 'silent', ...overrides },
+      { namespace, port: 0, bucket, s3Endpoint: plane.minio?.url, logLevel: 'silent', ...overrides },
     ),
     kubeConfig: config,
     logger: pino({ level: 'silent' }),
@@ -205,6 +205,22 @@ describe('POST /download', () => {
       .call<{ detail: string }>('POST', '/download', { body: { url } });
     expect(response.status).toBe(422);
     expect(response.body.detail.length).toBeGreaterThan(5);
+    expect(await countDownloads()).toBe(before);
+  });
+
+  it.each([
+    ['-', /must not be "-" \(stdout\)/],
+    ['..', /must not be/],
+    ['.', /must not be/],
+    ['/etc/x', /Invalid string/],
+  ])('refuses the filename template %s with 422 naming the field', async (filenameTemplate, message) => {
+    const before = await countDownloads();
+    const response = await client.as(keys.alice).call<{ detail: string }>('POST', '/download', {
+      body: { url: 'https://videos.example/watch?v=1', output: { filenameTemplate } },
+    });
+    expect(response.status).toBe(422);
+    expect(response.body.detail).toContain('output.filenameTemplate');
+    expect(response.body.detail).toMatch(message);
     expect(await countDownloads()).toBe(before);
   });
 });
@@ -413,7 +429,8 @@ describe('reading and following downloads', () => {
     const id = await submit(client.as(keys.alice));
     expect((await client.as(keys.alice).call('GET', '/result/{id}', { params: { id } })).status).toBe(409);
     const bytes = randomBytes(50_000);
-    const key = `${namespace}/${id}/uid/clip.mp4`;
+    const uid = api.downloads.get(`${namespace}/${id}`)?.metadata.uid;
+    const key = `${namespace}/${id}/${uid}/clip.mp4`;
     const storage = minioClient(plane.minio as NonNullable<ControlPlane['minio']>);
     await storage.putObject(bucket, key, bytes, bytes.length, { 'Content-Type': 'video/mp4' });
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -454,6 +471,31 @@ describe('reading and following downloads', () => {
     expect(redirect.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/results\//);
     await storage.removeObject(bucket, key);
     expect((await client.as(keys.alice).call('GET', '/result/{id}', { params: { id } })).status).toBe(410);
+  });
+
+  it("signs no link to a file outside the download's own bucket and prefix, whatever its status says", async () => {
+    const storage = minioClient(plane.minio as NonNullable<ControlPlane['minio']>);
+    const victim = await submit(client.as(keys.bob));
+    const victimUid = api.downloads.get(`${namespace}/${victim}`)?.metadata.uid;
+    const victimKey = `${namespace}/${victim}/${victimUid}/private.mp4`;
+    await storage.putObject(bucket, victimKey, Buffer.from('bob only'), 8, { 'Content-Type': 'video/mp4' });
+    const id = await submit(client.as(keys.alice));
+    const forged = { size: 8, sha256: 'a'.repeat(64), contentType: 'video/mp4' };
+    for (const result of [
+      { bucket, key: victimKey },
+      { bucket: 'elsewhere', key: `${namespace}/${id}/x.mp4` },
+    ]) {
+      await setStatus(id, { phase: 'Succeeded', result: { ...result, ...forged } });
+      await eventually('the forged result in the cache', () =>
+        api.downloads.get(`${namespace}/${id}`)?.status?.result?.bucket === result.bucket ? true : undefined,
+      );
+      const refused = await client
+        .as(keys.alice)
+        .call<{ detail: string }>('GET', '/result/{id}', { params: { id } });
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toContain('outside its own storage');
+      expect(refused.text).not.toContain('X-Amz-Signature');
+    }
   });
 
   it('deletes a download for its owner', async () => {

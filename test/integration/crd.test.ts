@@ -47,6 +47,21 @@ describe('VideoDownload CRD on the API server', () => {
       /spec.format.selector/,
     ],
     ['negative retries', { url: 'https://e.com/v', retries: -1 }, /spec.retries/],
+    [
+      'the stdout template "-" (the CEL rule)',
+      { url: 'https://e.com/v', output: { filenameTemplate: '-' } },
+      /spec.output.filenameTemplate: Invalid value.*filenameTemplate must not be .*-.* \(stdout\)/,
+    ],
+    [
+      'the template ".."',
+      { url: 'https://e.com/v', output: { filenameTemplate: '..' } },
+      /spec.output.filenameTemplate: Invalid value.*filenameTemplate must not be/,
+    ],
+    [
+      'an absolute template',
+      { url: 'https://e.com/v', output: { filenameTemplate: '/etc/x' } },
+      /spec.output.filenameTemplate/,
+    ],
     ['no URL', {}, /spec.url: Required value/],
   ])('rejects %s', async (_name, spec, message) => {
     const attempt = downloads.create(`bad-${Math.random().toString(36).slice(2, 8)}`, spec as never);

@@ -15,7 +15,7 @@ import { freePort } from '../cluster/readiness.ts';
 import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
-import { memberCookie } from '../support/media-server.ts';
+import { longPageTitle, memberCookie } from '../support/media-server.ts';
 import { minioClient } from '../support/storage.ts';
 import { Downloads, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
@@ -176,6 +176,22 @@ describe('end to end', () => {
     });
     expect(refused.status).toBe(422);
     expect(refused.body.detail).toMatch(/cookies/);
+  });
+
+  it('finishes a page with a 1,500-character title, its title shortened to what status holds', async () => {
+    expect(longPageTitle.length).toBeGreaterThan(1500);
+    const id = await submit(`${env.media.url}/long-title.html`);
+    const status = await finished(id);
+    expect(status).toMatchObject({ state: 'DONE', attempts: 1 });
+    const download = await new Downloads(config, env.namespace).get(id);
+    const title = download.status?.result?.title ?? '';
+    expect(title.length).toBeGreaterThan(500);
+    expect(title.length).toBeLessThanOrEqual(1024);
+    expect(longPageTitle.startsWith(title.replace(/…$/, ''))).toBe(true);
+    expect(download.status?.progress?.title).toBe(title);
+    const filename = download.status?.result?.filename ?? '';
+    expect(Buffer.byteLength(filename)).toBeLessThanOrEqual(255);
+    expect(filename).toMatch(/^Episode_1\._very_long_title.* \[long-title[^\]]*\]\.mp4$/);
   });
 
   it('fails a missing video at once with a clear reason', async () => {

@@ -19,10 +19,10 @@ import { toolPath } from '../toolchain/tools.ts';
 
 const run = promisify(execFile);
 
-function resultFor(download: VideoDownload, name = 'video.mp4') {
+function resultFor(download: VideoDownload, bucket: string, name = 'video.mp4') {
   const { namespace, uid } = download.metadata;
   return {
-    bucket: 'vdl',
+    bucket,
     key: `${namespace}/${download.metadata.name}/${uid}/${name}`,
     size: 4096,
     sha256: 'b'.repeat(64),
@@ -74,6 +74,19 @@ describe('operator', () => {
     expect(pending.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
   });
 
+  it('runs a download whose name is longer than a label value (63 characters) to Succeeded', async () => {
+    const name = `long-${'n'.repeat(70)}`;
+    const created = await env.downloads.create(name, { url: 'https://example.com/long' });
+    const pod = await env.kubelet.livePod(name);
+    expect(pod.metadata?.labels?.['vdl.dev/download']).toHaveLength(63);
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor(name, 'Running', isPhase('Running'));
+    const result = resultFor(created, env.bucket);
+    await env.kubelet.terminated(pod, 0, JSON.stringify({ result }));
+    const done = await env.downloads.waitFor(name, 'Succeeded', isPhase('Succeeded'));
+    expect(done.status).toMatchObject({ result, jobName: expect.stringMatching(/^long-n+-[0-9a-f]{8}$/) });
+  });
+
   it('follows the pod to Running and records the result on success; kubectl wait and get see it', async () => {
     const created = await env.downloads.create('ok', { url: 'https://example.com/ok' });
     const pod = await env.kubelet.livePod('ok');
@@ -92,7 +105,7 @@ describe('operator', () => {
       'vd/ok',
       '--timeout=60s',
     ]);
-    const result = resultFor(created);
+    const result = resultFor(created, env.bucket);
     await env.kubelet.terminated(pod, 0, JSON.stringify({ result }));
     const { stdout } = await waiting;
     expect(stdout).toContain('videodownload.vdl.dev/ok condition met');
@@ -134,6 +147,38 @@ describe('operator', () => {
     });
   });
 
+  it('does not keep a phase or result it did not derive: a forged Succeeded is put back to Running', async () => {
+    await env.downloads.create('forged', { url: 'https://example.com/forged' });
+    const pod = await env.kubelet.livePod('forged');
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor('forged', 'Running', isPhase('Running'));
+    const victim = {
+      bucket: env.bucket,
+      key: `${env.namespace}/victim/uid-v/private.mp4`,
+      size: 1,
+      sha256: 'd'.repeat(64),
+      contentType: 'video/mp4',
+    };
+    // As a download pod could before the admission policy: written through the status subresource.
+    await env.config.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObjectStatus(
+      {
+        group: 'vdl.dev',
+        version: 'v1alpha1',
+        plural: 'videodownloads',
+        namespace: env.namespace,
+        name: 'forged',
+        body: { status: { phase: 'Succeeded', result: victim } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    const restored = await env.downloads.waitFor(
+      'forged',
+      'Running again, without the forged result',
+      (d) => d.status?.phase === 'Running' && d.status.result === undefined,
+    );
+    expect(restored.status?.conditions?.find((c) => c.type === 'Reconciling')?.status).toBe('True');
+  });
+
   it('fails at once, without retries, on the permanent-failure exit code', async () => {
     await env.downloads.create('gone', { url: 'https://example.com/gone', retries: 5 });
     const pod = await env.kubelet.livePod('gone');
@@ -141,8 +186,9 @@ describe('operator', () => {
     await env.kubelet.terminated(pod, permanentFailureExitCode, JSON.stringify({ error }));
     const failed = await env.downloads.waitFor('gone', 'Failed', isPhase('Failed'));
     expect(failed.status).toMatchObject({ ...error, attempts: 1 });
-    expect(failed.status?.conditions).toEqual([
-      expect.objectContaining({ type: 'Failed', status: 'True', reason: 'VideoUnavailable' }),
+    expect(failed.status?.conditions?.filter((c) => c.status === 'True')).toEqual([
+      expect.objectContaining({ type: 'Stalled', reason: 'VideoUnavailable' }),
+      expect.objectContaining({ type: 'Failed', reason: 'VideoUnavailable' }),
     ]);
     expect(await env.kubelet.podsOf('gone')).toHaveLength(1);
   });
@@ -184,7 +230,7 @@ describe('operator', () => {
       ttlSecondsAfterFinished: 2,
       storage: { bucket: env.bucket },
     });
-    const result = { ...resultFor(created), bucket: env.bucket };
+    const result = resultFor(created, env.bucket);
     await env.minio.putObject(env.bucket, result.key, Buffer.from('video bytes'));
     await env.minio.putObject(env.bucket, result.key.replace('video.mp4', 'info.json'), Buffer.from('{}'));
     const keep = 'someone-else/keep.mp4';
@@ -237,7 +283,7 @@ describe('operator download queue', () => {
     await env.kubelet.terminated(
       await env.kubelet.livePod('a1'),
       0,
-      JSON.stringify({ result: resultFor(a1) }),
+      JSON.stringify({ result: resultFor(a1, env.bucket) }),
     );
     await env.downloads.waitFor('a1', 'Succeeded', isPhase('Succeeded'));
     const after = await eventually('a third Job', async () =>
@@ -287,7 +333,7 @@ describe('operator replicas', () => {
     await env.kubelet.terminated(
       await env.kubelet.livePod('survivor'),
       0,
-      JSON.stringify({ result: resultFor(created) }),
+      JSON.stringify({ result: resultFor(created, env.bucket) }),
     );
     await env.downloads.waitFor('survivor', 'Succeeded', isPhase('Succeeded'));
     const list = await batch.listNamespacedJob({

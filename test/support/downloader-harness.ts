@@ -1,6 +1,8 @@
 // Runs the downloader program as its own process, the way a download pod
-// would: its own service account (allowed only to patch VideoDownload
-// status), a projected-style token file, the cluster CA, MinIO credentials.
+// would: its own service account under the chart's RBAC and admission
+// policy (only status.progress of its own download), a token bound to a pod
+// of the download's Job as the kubelet would request it, the cluster CA,
+// MinIO credentials.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +10,20 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { parseTerminationMessage, type TerminationMessage } from '../../crds/termination-message.ts';
-import type { VideoDownload, VideoDownloadSpecInput } from '../../crds/video-download.ts';
+import {
+  group,
+  plural,
+  type VideoDownload,
+  type VideoDownloadSpecInput,
+  version,
+} from '../../crds/video-download.ts';
+import { jobNameFor } from '../../operator/desired-job.ts';
 import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';
+import { applyChartRbac } from './chart-rbac.ts';
 import type { Downloads } from './vdl.ts';
+
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 const mainScript = fileURLToPath(new URL('../../images/downloader/main.ts', import.meta.url));
 
@@ -31,7 +43,7 @@ export interface DownloaderHarness {
   run(name: string, spec: VideoDownloadSpecInput, env?: Record<string, string>): Promise<DownloaderRun>;
 }
 
-/** Grants the namespace's vdl-downloader service account its one permission and returns a runner. */
+/** Applies the chart's RBAC and policy to the namespace and returns a runner. */
 export async function downloaderHarness(options: {
   config: k8s.KubeConfig;
   apiServerUrl: string;
@@ -42,36 +54,67 @@ export async function downloaderHarness(options: {
   egressAllow: string;
 }): Promise<DownloaderHarness> {
   const { config, namespace } = options;
-  const rbac = config.makeApiClient(k8s.RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({
-    namespace,
-    body: {
-      metadata: { name: 'vdl-downloader' },
-      rules: [{ apiGroups: ['vdl.dev'], resources: ['videodownloads/status'], verbs: ['patch'] }],
-    },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace,
-    body: {
-      metadata: { name: 'vdl-downloader' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vdl-downloader' },
-      subjects: [{ kind: 'ServiceAccount', name: 'vdl-downloader', namespace }],
-    },
-  });
-  const issued = await config.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
-    name: 'vdl-downloader',
-    namespace,
-    body: { spec: { expirationSeconds: 3600 } },
-  });
+  await applyChartRbac(config, namespace);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const objects = config.makeApiClient(k8s.CustomObjectsApi);
   const credentials = mkdtempSync(join(tmpdir(), 'vdl-credentials-'));
-  const tokenFile = join(credentials, 'token');
   const caFile = join(credentials, 'ca.crt');
-  writeFileSync(tokenFile, issued.status?.token as string);
   writeFileSync(caFile, Buffer.from(config.getCurrentCluster()?.caData as string, 'base64'));
+
+  /**
+   * What the operator and the Job controller would have done before the pod
+   * runs: status.jobName recorded, a pod named after the Job (never
+   * scheduled: a scheduling gate holds it), and the token bound to that pod.
+   */
+  async function podToken(name: string): Promise<string> {
+    const jobName = jobNameFor(name);
+    await objects.patchNamespacedCustomObjectStatus(
+      { group, version, plural, namespace, name, body: { status: { jobName, phase: 'Running' } } },
+      mergePatch,
+    );
+    const pod = await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { generateName: `${jobName}-` },
+        spec: {
+          serviceAccountName: 'vdl-downloader',
+          automountServiceAccountToken: false,
+          schedulingGates: [{ name: 'vdl.dev/harness' }],
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'downloader',
+              image: 'vdl/downloader:harness',
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    });
+    const issued = await core.createNamespacedServiceAccountToken({
+      name: 'vdl-downloader',
+      namespace,
+      body: {
+        spec: {
+          audiences: [],
+          expirationSeconds: 3600,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
+        },
+      },
+    });
+    const tokenFile = join(credentials, `${name}.token`);
+    writeFileSync(tokenFile, issued.status?.token as string, { mode: 0o600 });
+    return tokenFile;
+  }
 
   return {
     async run(name, spec, env = {}) {
       const created = await options.downloads.create(name, spec);
+      const tokenFile = await podToken(name);
       const work = mkdtempSync(join(tmpdir(), 'vdl-work-'));
       const terminationLog = join(work, 'termination-log');
       const started = performance.now();

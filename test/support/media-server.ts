@@ -130,6 +130,11 @@ async function generate(dir: string, seconds: number): Promise<void> {
     join(dir, 'two-videos.html'),
     '<!doctype html><html><head><title>Two videos</title></head><body><video src="/first.mp4"></video><video src="/second.mp4"></video></body></html>',
   );
+  // A title far beyond what status holds (1024), with a dot early, as a page may send.
+  await writeFile(
+    join(dir, 'long-title.html'),
+    `<!doctype html><html><head><title>${longPageTitle}</title></head><body><video controls src="/progressive.mp4"></video></body></html>`,
+  );
   await writeFile(
     join(dir, 'page.html'),
     '<!doctype html><html><head><title>A test page</title></head><body><video controls src="/progressive.mp4"><track kind="subtitles" src="/subs.en.vtt" srclang="en" label="English"></video></body></html>',
@@ -143,6 +148,9 @@ const types: Record<string, string> = {
   '.vtt': 'text/vtt',
   '.html': 'text/html; charset=utf-8',
 };
+
+/** The title of /long-title.html: 1,515 characters. */
+export const longPageTitle = `Episode 1. ${'very long title '.repeat(94)}`.trim();
 
 /** The cookie /members/ routes require, as a site behind a login would. */
 export const memberCookie = { name: 'vdl_session', value: 'members-only-7f3a' };

@@ -11,6 +11,7 @@ import {
   type VideoDownloadSpecInput,
   version,
 } from '../../crds/video-download.ts';
+import { downloadLabelValue } from '../../operator/desired-job.ts';
 import { Informer } from '../../operator/informer.ts';
 import { eventually } from './eventually.ts';
 import { createTestNamespace } from './kube.ts';
@@ -134,7 +135,7 @@ export class PodStatusWriter {
   async podsOf(downloadName: string): Promise<k8s.V1Pod[]> {
     const pods = await this.core.listNamespacedPod({
       namespace: this.namespace,
-      labelSelector: `vdl.dev/download=${downloadName}`,
+      labelSelector: `vdl.dev/download=${downloadLabelValue(downloadName)}`,
     });
     return pods.items;
   }

@@ -151,6 +151,24 @@ install_fuzzer() {
   finish "$dest" "schemathesis $SCHEMATHESIS_VERSION" "$start"
 }
 
+# kstatus-of: a small program of ours (test/toolchain/kstatus) that prints what
+# kstatus (sigs.k8s.io/cli-utils), the library Flux, kpt and Config Sync wait
+# with, computes for an object. Cached by release and by the program's source.
+kstatus_source_hash() { (cd "$here/kstatus" && cat go.mod go.sum main.go | sha256sum | cut -c1-12); }
+install_kstatus() {
+  local src="$here/kstatus" start=$SECONDS
+  local dest="$TOOLS_DIR/kstatus-$CLI_UTILS_VERSION-$(kstatus_source_hash)"
+  done_stamp "$dest" && return 0
+  if ! grep -qE "^\s*sigs.k8s.io/cli-utils $CLI_UTILS_VERSION\$" "$src/go.mod"; then
+    echo "test/toolchain/kstatus/go.mod must require sigs.k8s.io/cli-utils $CLI_UTILS_VERSION (versions.env)" >&2
+    exit 1
+  fi
+  log "building kstatus-of against sigs.k8s.io/cli-utils $CLI_UTILS_VERSION from the Go module proxy"
+  mkdir -p "$dest/bin"
+  (cd "$src" && GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$dest/bin/kstatus-of" .)
+  finish "$dest" "kstatus-of" "$start"
+}
+
 apt_updated=""
 apt_install() {
   local sudo=""; [[ $(id -u) == 0 ]] || sudo=sudo
@@ -161,8 +179,8 @@ apt_install() {
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_kubernetes; install_fuzzer ;;
-    node|etcd|kubernetes|minio|helm|media|fuzzer) "install_$t" ;;
+    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_kubernetes; install_fuzzer; install_kstatus ;;
+    node|etcd|kubernetes|minio|helm|media|fuzzer|kstatus) "install_$t" ;;
     kube-score) install_kube_score ;;
     *) echo "unknown tool: $t" >&2; exit 2 ;;
   esac

@@ -21,6 +21,7 @@ describe('parseVersionsEnv', () => {
       'HELM_VERSION',
       'SCHEMATHESIS_VERSION',
       'YT_DLP_VERSION',
+      'CLI_UTILS_VERSION',
     ]) {
       expect(versions[key], key).toMatch(/^v?\d/);
     }
@@ -33,6 +34,13 @@ describe('the downloader image', () => {
     expect(dockerfile).toMatch(
       new RegExp(`^ARG YT_DLP_VERSION=${(versions.YT_DLP_VERSION ?? '').replaceAll('.', '\\.')}$`, 'm'),
     );
+  });
+});
+
+describe('the kstatus program', () => {
+  it('requires the cli-utils release versions.env pins', () => {
+    const goMod = readFileSync(new URL('./kstatus/go.mod', import.meta.url), 'utf8');
+    expect(goMod).toMatch(new RegExp(`^\\s*sigs\\.k8s\\.io/cli-utils ${versions.CLI_UTILS_VERSION}$`, 'm'));
   });
 });
 

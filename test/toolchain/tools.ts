@@ -1,5 +1,6 @@
 // Where the upstream programs built by install-tools.sh live. One reader of
 // versions.env, so the TypeScript side and the shell side agree on versions.
+import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -53,7 +54,17 @@ export type Tool =
   | 'kube-score'
   | 'yt-dlp'
   | 'ffmpeg'
-  | 'schemathesis';
+  | 'schemathesis'
+  | 'kstatus-of';
+
+/** As install-tools.sh names the build of test/toolchain/kstatus: by the program's own source. */
+export function kstatusSourceHash(): string {
+  const hash = createHash('sha256');
+  for (const file of ['go.mod', 'go.sum', 'main.go']) {
+    hash.update(readFileSync(new URL(`./kstatus/${file}`, import.meta.url)));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
 
 /** Where each tool is expected, and which install-tools.sh target provides it. */
 function toolLocation(tool: Tool, dir: string): { path: string; installTarget: string } {
@@ -89,6 +100,16 @@ function toolLocation(tool: Tool, dir: string): { path: string; installTarget: s
       return {
         path: join(dir, `schemathesis-${version('SCHEMATHESIS_VERSION')}`, 'venv', 'bin', 'schemathesis'),
         installTarget: 'fuzzer',
+      };
+    case 'kstatus-of':
+      return {
+        path: join(
+          dir,
+          `kstatus-${version('CLI_UTILS_VERSION')}-${kstatusSourceHash()}`,
+          'bin',
+          'kstatus-of',
+        ),
+        installTarget: 'kstatus',
       };
   }
 }
