@@ -79,3 +79,35 @@ export function readReport(dir: string, name: string): BenchReport | undefined {
     return undefined;
   }
 }
+
+/** A bench's section of RESULTS.md: its figures and details, dated. */
+export function sectionText(report: BenchReport): string {
+  return `## ${report.name} (${report.finishedAt}, ${report.seconds} s)\n\n${figuresTable(report.figures)}\n\n${detailsTable(report.details)}\n`;
+}
+
+/** The sections of a RESULTS.md, by bench name, in file order. */
+export function sectionsOf(text: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  for (const part of text.split(/^(?=## )/m).slice(1)) {
+    const name = /^## (.*) \(/.exec(part)?.[1];
+    if (name) sections.set(name, `${part.trimEnd()}\n`);
+  }
+  return sections;
+}
+
+/** RESULTS.md: the header, one table of every section's figure rows (by id), then the sections. */
+export function resultsText(header: string, sections: string[], extraRows: string[] = []): string {
+  const rows = sections.flatMap((section) => {
+    const table = section.split('\n\n')[1] ?? '';
+    return table.split('\n').slice(2);
+  });
+  const id = (row: string) => row.split('|')[1]?.trim() ?? '';
+  rows.sort((a, b) => id(a).localeCompare(id(b), 'en', { numeric: true }));
+  const table = [
+    '| # | measure | vdl | baseline | ratio | goal | met |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    ...extraRows,
+  ];
+  return `# ${header}\n\nEach ratio is vdl over its baseline, both measured in the same run. \`make bench\` writes this file.\n\n${table.join('\n')}\n\n${sections.join('\n')}`;
+}

@@ -3,11 +3,19 @@
 // writes it, with each bench's details, to test/bench/results/RESULTS.md.
 // A bench that fails shows as a failed row; the run then exits non-zero.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchFigure, detailsTable, figuresTable, readReport, resultsDir } from './results-table.ts';
+import {
+  type BenchFigure,
+  figuresTable,
+  readReport,
+  resultsDir,
+  resultsText,
+  sectionsOf,
+  sectionText,
+} from './results-table.ts';
 
 const benches: Array<{ script: string; name: string }> = [
   { script: 'submission-and-memory.ts', name: 'submission and memory' },
@@ -47,18 +55,23 @@ const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 const header = `vdl benchmarks, ${new Date().toISOString()}, ${cpus().length} CPUs, ${minutes} min`;
 const table = figuresTable(figures);
 console.log(`\n${header}\n\n${table}\n`);
-const sections = reports.map(
-  (report) =>
-    `## ${report.name} (${report.finishedAt}, ${report.seconds} s)\n\n${figuresTable(report.figures)}\n\n${detailsTable(report.details)}\n`,
-);
 rmSync(handOver, { recursive: true, force: true });
-// A partial run (VDL_BENCH_ONLY) prints its part but leaves the full table in place.
-if (!only) {
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(
-    new URL('RESULTS.md', resultsDir),
-    `# ${header}\n\nEach ratio is vdl over its baseline, both measured in the same run. \`make bench\` writes this file.\n\n${table}\n\n${sections.join('\n')}`,
+// A partial run (VDL_BENCH_ONLY) prints its part but leaves the full table in place, unless
+// VDL_BENCH_UPDATE=1: then its benches' sections replace theirs and the others stay as they were.
+const resultsFile = new URL('RESULTS.md', resultsDir);
+const update = only && process.env.VDL_BENCH_UPDATE === '1';
+if (!only || update) {
+  const sections = new Map(
+    update && existsSync(resultsFile) ? sectionsOf(readFileSync(resultsFile, 'utf8')) : [],
   );
-  console.log(`written to ${fileURLToPath(new URL('RESULTS.md', resultsDir))}`);
+  for (const report of reports) sections.set(report.name, sectionText(report));
+  const ordered = benches.flatMap((bench) => sections.get(bench.name) ?? []);
+  const title = update
+    ? `vdl benchmarks, each section as dated (last updated ${new Date().toISOString()}: VDL_BENCH_ONLY=${only.join(',')}), ${cpus().length} CPUs`
+    : header;
+  mkdirSync(resultsDir, { recursive: true });
+  const failedRows = table.split('\n').filter((row) => row.startsWith('| ! |'));
+  writeFileSync(resultsFile, resultsText(title, ordered, failedRows));
+  console.log(`written to ${fileURLToPath(resultsFile)}`);
 }
 if (failed.length > 0) process.exit(1);

@@ -48,6 +48,8 @@ export class ProcessNode {
   private readonly running = new Map<string, RunningPod>();
   private node: RegisteredNode | undefined;
   private stopped = false;
+  private processes = 0;
+  private peak = 0;
 
   constructor(options: ProcessNodeOptions) {
     this.options = options;
@@ -73,6 +75,18 @@ export class ProcessNode {
     return [...this.running.values()].filter(
       (pod) => pod.child && pod.child.exitCode === null && pod.child.signalCode === null,
     ).length;
+  }
+
+  /**
+   * The most pod processes that ran at once since the last reset, counted at
+   * each start and exit (exact, unlike sampling, which a busy machine can make miss a peak).
+   */
+  peakProcesses(): number {
+    return this.peak;
+  }
+
+  resetPeakProcesses(): void {
+    this.peak = this.processes;
   }
 
   /** The host process id of a pod's running container, for tests that kill it as an OOM kill would. */
@@ -325,6 +339,13 @@ export class ProcessNode {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    child.once('spawn', () => {
+      this.processes += 1;
+      this.peak = Math.max(this.peak, this.processes);
+      child.once('exit', () => {
+        this.processes -= 1;
+      });
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     entry.child = child;
