@@ -150,8 +150,24 @@ export function createApp(deps: ApiDependencies) {
     next();
   });
 
+  // Every submission takes a token before anything else, so refused ones (4xx) count too.
+  const rateLimitSubmissions = (req: Request, res: Response, next: NextFunction) => {
+    const rate = limiter.take(callerOf(req).user);
+    res.set('RateLimit-Policy', `${rate.limit};w=${Math.round((rate.limit / config.submitPerMinute) * 60)}`);
+    res.set('RateLimit', `limit=${rate.limit}, remaining=${rate.remaining}, reset=${rate.resetSeconds}`);
+    if (rate.allowed) return next();
+    submissions.inc({ result: 'rate-limited' });
+    next(
+      problems.tooManyRequests(
+        `more than ${config.submitPerMinute} submissions a minute (on this API replica)`,
+        rate.resetSeconds,
+      ),
+    );
+  };
+
   app.post(
     '/download',
+    rateLimitSubmissions,
     (req, _res, next) => {
       if (!req.is('application/json')) return next(problems.unsupportedMediaType());
       next();
@@ -195,19 +211,6 @@ export function createApp(deps: ApiDependencies) {
       if (idempotencyKey) {
         const existing = downloads.get(`${config.namespace}/${name}`);
         if (existing && visibleTo(existing, caller)) return respond(existing);
-      }
-      const rate = limiter.take(caller.user);
-      res.set(
-        'RateLimit-Policy',
-        `${rate.limit};w=${Math.round((rate.limit / config.submitPerMinute) * 60)}`,
-      );
-      res.set('RateLimit', `limit=${rate.limit}, remaining=${rate.remaining}, reset=${rate.resetSeconds}`);
-      if (!rate.allowed) {
-        submissions.inc({ result: 'rate-limited' });
-        throw problems.tooManyRequests(
-          `more than ${config.submitPerMinute} submissions a minute`,
-          rate.resetSeconds,
-        );
       }
       const unfinished = downloads.byIndex(caller.user).filter((d) => !isFinished(d)).length;
       if (unfinished >= config.maxUnfinishedPerUser) {

@@ -85,7 +85,9 @@ export function openApiDocument(): Record<string, unknown> {
             '413': problem('Body too large.'),
             '415': problem('Body is not application/json.'),
             '422': problem('Invalid options, or a URL that is not allowed.'),
-            '429': problem('Rate limit or unfinished-download quota reached; see Retry-After.'),
+            '429': problem(
+              'Rate limit or unfinished-download quota reached; see Retry-After. The rate limit is per user and per API replica (with N replicas behind a load balancer a user gets up to N times the rate) and counts every submission, refused ones (4xx) too.',
+            ),
           },
         },
       },
