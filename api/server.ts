@@ -7,9 +7,12 @@ import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
 import { Informer } from '../operator/informer.ts';
 import { ApiKeyStore } from './api-keys.ts';
-import { attachWebSocket, createApp } from './app.ts';
+import { createApp } from './app.ts';
 import type { ApiConfig } from './config.ts';
 import { DownloadHub } from './download-hub.ts';
+import { LiveConnections } from './live-limits.ts';
+import { attachWebSocket } from './live-socket.ts';
+import { ticketKeyFrom } from './tickets.ts';
 import type { UrlPolicy } from './url-policy.ts';
 
 export interface RunningApi {
@@ -65,6 +68,10 @@ export async function startApi(options: {
       'AUTHENTICATION IS OFF (VDL_API_NO_AUTH=true): every caller is an admin. Local development only.',
     );
   }
+  const tickets = ticketKeyFrom(config.ticketKey);
+  if (!tickets.shared && !config.noAuth)
+    logger.warn('VDL_API_TICKET_KEY unset: stream tickets open streams on this API process only');
+  const live = new LiveConnections(config.maxLiveConnectionsPerUser);
   downloads.start();
   secrets?.start();
   await Promise.all([downloads.waitForSync(), secrets?.waitForSync()]);
@@ -75,6 +82,8 @@ export async function startApi(options: {
     downloads,
     hub,
     keys,
+    ticketKey: tickets.key,
+    live,
     storage: options.storage,
     presigner: options.presigner,
     logger,
@@ -88,7 +97,7 @@ export async function startApi(options: {
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
-  const wss = attachWebSocket(server, { config, downloads, hub, keys });
+  const wss = attachWebSocket(server, { config, downloads, hub, keys, ticketKey: tickets.key, live });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
