@@ -19,6 +19,7 @@ import type { DownloadHub } from './download-hub.ts';
 import type { LiveConnections } from './live-limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { ProblemError, problemBody, problems } from './problem.ts';
+import type { Quota } from './quota.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { readinessOf } from './readiness.ts';
 import { DownloadRequest, IdempotencyKey, JobId, ListQuery, type State } from './schemas.ts';
@@ -36,6 +37,8 @@ export interface ApiDependencies {
   ticketKey: Buffer;
   /** Live streams open per user, shared by SSE and the WebSocket. */
   live: LiveConnections;
+  /** Reserves each submission's slot of the per-user cap on unfinished downloads. */
+  quota: Quota;
   /** Ready when the caches (and, with auth, the key Secret) have synced. */
   ready: () => boolean;
   storage: MinioClient | undefined;
@@ -232,11 +235,12 @@ export function createApp(deps: ApiDependencies) {
         const existing = downloads.get(`${config.namespace}/${name}`);
         if (existing && visibleTo(existing, caller)) return respond(existing);
       }
-      const unfinished = downloads.byIndex(caller.user).filter((d) => !isFinished(d)).length;
-      if (unfinished >= config.maxUnfinishedPerUser) {
+      // The slot is reserved before the create, through the API server, so racing replicas cannot overbook.
+      const quota = await deps.quota.reserve(caller.user, name);
+      if (!quota.allowed) {
         submissions.inc({ result: 'quota' });
         throw problems.tooManyRequests(
-          `you have ${unfinished} unfinished downloads; the limit is ${config.maxUnfinishedPerUser}`,
+          `you have ${quota.active} unfinished downloads; the limit is ${config.maxUnfinishedPerUser}`,
           30,
         );
       }
@@ -258,6 +262,11 @@ export function createApp(deps: ApiDependencies) {
         respond(created);
       } catch (error) {
         const code = (error as { code?: number }).code;
+        // Nothing was created (409 is the same job made by a twin request, which keeps the slot).
+        if (code !== 409)
+          await deps.quota.release(caller.user, name).catch((releaseError: unknown) => {
+            logger.warn({ err: String(releaseError), download: name }, 'quota slot not given back');
+          });
         if (code === 409 && idempotencyKey) {
           const existing = (await objects.getNamespacedCustomObject({
             group,

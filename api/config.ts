@@ -14,7 +14,7 @@ export const ApiConfig = z.object({
   /** Submissions per user per minute, and burst. */
   submitPerMinute: z.coerce.number().int().min(1).default(30),
   submitBurst: z.coerce.number().int().min(1).default(10),
-  /** Unfinished downloads a user may have at once. */
+  /** Unfinished downloads a user may have at once, reserved through a ConfigMap per user (api/quota.ts). */
   maxUnfinishedPerUser: z.coerce.number().int().min(1).default(50),
   /** Live streams (WebSocket and SSE) a user may hold open at once, per API replica. */
   maxLiveConnectionsPerUser: z.coerce.number().int().min(1).default(20),

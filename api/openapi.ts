@@ -88,8 +88,9 @@ export function openApiDocument(): Record<string, unknown> {
             '415': problem('Body is not application/json.'),
             '422': problem('Invalid options, or a URL that is not allowed.'),
             '429': problem(
-              'Rate limit or unfinished-download quota reached; see Retry-After. The rate limit is per user and per API replica (with N replicas behind a load balancer a user gets up to N times the rate) and counts every submission, refused ones (4xx) too.',
+              'Rate limit or unfinished-download quota reached; see Retry-After. The rate limit is per user and per API replica (with N replicas behind a load balancer a user gets up to N times the rate) and counts every submission, refused ones (4xx) too. The quota is shared by all replicas: each slot is reserved through the API server before the download is created.',
             ),
+            '503': problem('Too many submissions of one user at once to reserve a slot; see Retry-After.'),
           },
         },
       },

@@ -1,7 +1,7 @@
 // Starts the API: the VideoDownload cache feeding the live streams, the API
 // key store following its Secret, and the HTTP server with its WebSocket.
 import type { Server } from 'node:http';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Client as MinioClient } from 'minio';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
@@ -12,6 +12,7 @@ import type { ApiConfig } from './config.ts';
 import { DownloadHub } from './download-hub.ts';
 import { LiveConnections } from './live-limits.ts';
 import { attachWebSocket } from './live-socket.ts';
+import { Quota } from './quota.ts';
 import { ticketKeyFrom } from './tickets.ts';
 import type { UrlPolicy } from './url-policy.ts';
 
@@ -72,6 +73,13 @@ export async function startApi(options: {
   if (!tickets.shared && !config.noAuth)
     logger.warn('VDL_API_TICKET_KEY unset: stream tickets open streams on this API process only');
   const live = new LiveConnections(config.maxLiveConnectionsPerUser);
+  const quota = new Quota({
+    core: kubeConfig.makeApiClient(k8s.CoreV1Api),
+    namespace: config.namespace,
+    limit: config.maxUnfinishedPerUser,
+    downloadsOf: (user) => downloads.byIndex(user),
+    download: (name) => downloads.get(`${config.namespace}/${name}`),
+  });
   downloads.start();
   secrets?.start();
   await Promise.all([downloads.waitForSync(), secrets?.waitForSync()]);
@@ -84,6 +92,7 @@ export async function startApi(options: {
     keys,
     ticketKey: tickets.key,
     live,
+    quota,
     storage: options.storage,
     presigner: options.presigner,
     logger,

@@ -99,7 +99,10 @@ export async function serviceAccountKubeconfig(
   );
 }
 
-/** The chart's ServiceAccounts, Roles and RoleBindings, applied for real: the programs run under them. */
+/**
+ * The chart's ServiceAccounts, Roles and RoleBindings (and the admission policy that narrows the
+ * API's ConfigMap writes), applied for real: the programs run under them.
+ */
 export async function applyChartRbac(kubeconfig: string, namespace: string, values: string[]): Promise<void> {
   const { stdout } = await run(toolPath('helm'), [
     'template',
@@ -114,9 +117,15 @@ export async function applyChartRbac(kubeconfig: string, namespace: string, valu
     .filter(
       (item) =>
         item &&
-        ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(
-          item.kind ?? '',
-        ),
+        [
+          'ServiceAccount',
+          'Role',
+          'RoleBinding',
+          'ClusterRole',
+          'ClusterRoleBinding',
+          'ValidatingAdmissionPolicy',
+          'ValidatingAdmissionPolicyBinding',
+        ].includes(item.kind ?? ''),
     );
   await new Promise<void>((resolve, reject) => {
     const child = execFile(
