@@ -42,6 +42,41 @@ export function quotaObjectName(user: string): string {
 }
 
 export type QuotaDecision = { allowed: true } | { allowed: false; active: number };
+export type QuotaChange = { kind: 'reserve' | 'release'; name: string };
+
+/**
+ * Decides a batch of one user's reservations and releases, in order, on one copy of their
+ * counter: what each is answered, and the counter to write (undefined: nothing to write).
+ */
+export function decideChanges(input: {
+  reservations: Reservations;
+  changes: QuotaChange[];
+  standing: (name: string) => Standing;
+  /** The user's unfinished downloads in the cache: those made with kubectl hold slots too. */
+  unfinished: string[];
+  limit: number;
+  nowMs: number;
+  graceMs: number;
+}): { decisions: QuotaDecision[]; next?: Reservations } {
+  const active = activeReservations(input.reservations, input.standing, input.nowMs, input.graceMs);
+  let changed = false;
+  const decisions = input.changes.map((change): QuotaDecision => {
+    if (change.kind === 'release') {
+      if (change.name in active) {
+        delete active[change.name];
+        changed = true;
+      }
+      return { allowed: true };
+    }
+    if (change.name in active) return { allowed: true };
+    const holding = new Set([...Object.keys(active), ...input.unfinished]);
+    if (holding.size >= input.limit) return { allowed: false, active: holding.size };
+    active[change.name] = new Date(input.nowMs).toISOString();
+    changed = true;
+    return { allowed: true };
+  });
+  return { decisions, next: changed ? active : undefined };
+}
 
 interface QuotaOptions {
   core: k8s.CoreV1Api;
@@ -54,14 +89,25 @@ interface QuotaOptions {
   now?: () => number;
 }
 
+interface Waiting {
+  change: QuotaChange;
+  resolve: (decision: QuotaDecision) => void;
+  reject: (error: unknown) => void;
+}
+
 const maxAttempts = 20;
 
 export class Quota {
   private readonly options: Required<QuotaOptions>;
   /** The last copy of each user's ConfigMap this replica read or wrote: usually current, so no GET. */
   private readonly known = new Map<string, k8s.V1ConfigMap | null>();
-  /** One change per user at a time in this replica: its own requests never conflict with each other. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /**
+   * Changes waiting while a write of the same user is in flight: the next write decides them all
+   * at once, so one replica never conflicts with itself and a burst of submissions costs a few
+   * writes, not one each.
+   */
+  private readonly waiting = new Map<string, Waiting[]>();
+  private readonly writing = new Set<string>();
 
   constructor(options: QuotaOptions) {
     this.options = { graceMs: 120_000, now: Date.now, ...options };
@@ -69,100 +115,89 @@ export class Quota {
 
   /** Reserves a slot for the download `name` of `user`, unless they hold `limit` already. */
   reserve(user: string, name: string): Promise<QuotaDecision> {
-    const { limit, downloadsOf, download, graceMs, now } = this.options;
-    return this.change<QuotaDecision>(user, (reservations, fresh) => {
-      const active = activeReservations(
-        reservations,
-        (other) => {
-          const found = download(other);
-          if (!found) return 'unknown';
-          return isFinished(found) ? 'finished' : 'unfinished';
-        },
-        now(),
-        graceMs,
-      );
-      if (name in active) return { result: { allowed: true } };
-      // Downloads made with kubectl hold slots too, though they have no reservation.
-      const holding = new Set([
-        ...Object.keys(active),
-        ...downloadsOf(user)
-          .filter((d) => !isFinished(d))
-          .map((d) => d.metadata.name as string),
-      ]);
-      if (holding.size >= limit) {
-        // A copy of our own may be out of date (another replica let slots go): refuse on a fresh read only.
-        if (!fresh) return 'read-again';
-        return { result: { allowed: false, active: holding.size } };
-      }
-      return {
-        result: { allowed: true },
-        next: { ...active, [name]: new Date(now()).toISOString() },
-      };
-    });
+    return this.enqueue(user, { kind: 'reserve', name });
   }
 
   /** Gives the slot of a download that was not created back. */
-  release(user: string, name: string): Promise<void> {
-    return this.change(user, (reservations) => {
-      if (!(name in reservations)) return { result: undefined };
-      const { [name]: _dropped, ...rest } = reservations;
-      return { result: undefined, next: rest };
+  async release(user: string, name: string): Promise<void> {
+    await this.enqueue(user, { kind: 'release', name });
+  }
+
+  private enqueue(user: string, change: QuotaChange): Promise<QuotaDecision> {
+    return new Promise((resolve, reject) => {
+      const list = this.waiting.get(user) ?? [];
+      list.push({ change, resolve, reject });
+      this.waiting.set(user, list);
+      if (!this.writing.has(user)) void this.drain(user);
     });
   }
 
-  private change<T>(
-    user: string,
-    decide: (reservations: Reservations, fresh: boolean) => { result: T; next?: Reservations } | 'read-again',
-  ): Promise<T> {
-    const before = this.queues.get(user) ?? Promise.resolve();
-    const run = before.then(
-      () => this.write(user, decide),
-      () => this.write(user, decide),
-    );
-    const tail = run.then(
-      () => {},
-      () => {},
-    );
-    this.queues.set(user, tail);
-    void tail.then(() => {
-      if (this.queues.get(user) === tail) this.queues.delete(user);
-    });
-    return run;
+  private async drain(user: string): Promise<void> {
+    this.writing.add(user);
+    try {
+      for (;;) {
+        const batch = this.waiting.get(user);
+        if (!batch?.length) break;
+        this.waiting.delete(user);
+        try {
+          const decisions = await this.write(
+            user,
+            batch.map((w) => w.change),
+          );
+          batch.forEach((w, i) => {
+            w.resolve(decisions[i] as QuotaDecision);
+          });
+        } catch (error) {
+          for (const w of batch) w.reject(error);
+        }
+      }
+    } finally {
+      this.writing.delete(user);
+    }
   }
 
-  private async write<T>(
-    user: string,
-    decide: (reservations: Reservations, fresh: boolean) => { result: T; next?: Reservations } | 'read-again',
-  ): Promise<T> {
-    const { core, namespace } = this.options;
+  private async write(user: string, changes: QuotaChange[]): Promise<QuotaDecision[]> {
+    const { core, namespace, limit, downloadsOf, download, graceMs, now } = this.options;
     const name = quotaObjectName(user);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const fresh = !this.known.has(user);
       const current = fresh ? await this.read(name) : (this.known.get(user) ?? null);
       this.known.set(user, current);
-      const decision = decide(current?.data ?? {}, fresh);
-      if (decision === 'read-again') {
+      const { decisions, next } = decideChanges({
+        reservations: current?.data ?? {},
+        changes,
+        standing: (other) => {
+          const found = download(other);
+          if (!found) return 'unknown';
+          return isFinished(found) ? 'finished' : 'unfinished';
+        },
+        unfinished: downloadsOf(user)
+          .filter((d) => !isFinished(d))
+          .map((d) => d.metadata.name as string),
+        limit,
+        nowMs: now(),
+        graceMs,
+      });
+      // A copy of our own may be out of date (another replica let slots go): refuse on a fresh read only.
+      if (!fresh && decisions.some((d) => !d.allowed)) {
         this.known.delete(user);
         continue;
       }
-      if (!decision.next) return decision.result;
+      if (!next) return decisions;
       try {
         const written = current
           ? await core.replaceNamespacedConfigMap({
               name,
               namespace,
               // The resourceVersion read makes this update fail with 409 if anyone wrote in between.
-              body: { ...current, data: decision.next },
+              body: { ...current, data: next },
             })
           : await core.createNamespacedConfigMap({
               namespace,
-              body: {
-                metadata: { name, labels: { [labels.owner]: ownerLabel(user) } },
-                data: decision.next,
-              },
+              body: { metadata: { name, labels: { [labels.owner]: ownerLabel(user) } }, data: next },
             });
         this.known.set(user, written);
-        return decision.result;
+        return decisions;
       } catch (error) {
         this.known.delete(user);
         const code = (error as { code?: number }).code;
