@@ -262,8 +262,10 @@ export function createApp(deps: ApiDependencies) {
         respond(created);
       } catch (error) {
         const code = (error as { code?: number }).code;
-        // Nothing was created (409 is the same job made by a twin request, which keeps the slot).
-        if (code !== 409)
+        // A 4xx says nothing was created (409 is the same job made by a twin request, which keeps the
+        // slot); after a 5xx or a broken connection the create may have happened, so the slot stays
+        // until the download shows up or its reservation's grace ends.
+        if (typeof code === 'number' && code >= 400 && code < 500 && code !== 409)
           await deps.quota.release(caller.user, name).catch((releaseError: unknown) => {
             logger.warn({ err: String(releaseError), download: name }, 'quota slot not given back');
           });
