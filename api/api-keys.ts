@@ -34,8 +34,15 @@ export function parseKeys(text: string): { byHash: Map<string, Caller>; errors: 
   return { byHash, errors };
 }
 
+/** The sha256 of the key in an Authorization header, if it is a bearer key at all. */
+export function bearerHash(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match ? hashKey(match[1] as string) : undefined;
+}
+
 interface Held {
-  header: string | undefined;
+  /** Who the credential that opened the connection is now. */
+  check: () => Caller | undefined;
   caller: Caller;
   end: () => void;
 }
@@ -49,7 +56,7 @@ export class ApiKeyStore {
     this.byHash = byHash;
     // A revoked key (or a changed role) must not keep what it opened: streams would go on answering it.
     for (const entry of this.held) {
-      const now = this.authenticate(entry.header);
+      const now = entry.check();
       if (now?.user !== entry.caller.user || now.role !== entry.caller.role) {
         this.held.delete(entry);
         entry.end();
@@ -60,7 +67,12 @@ export class ApiKeyStore {
 
   /** Calls end once this header no longer authenticates as caller; the returned function lets go. */
   hold(header: string | undefined, caller: Caller, end: () => void): () => void {
-    const entry = { header, caller, end };
+    return this.holdWhile(() => this.authenticate(header), caller, end);
+  }
+
+  /** Calls end once check no longer answers caller (a ticket's key revoked, say). */
+  holdWhile(check: () => Caller | undefined, caller: Caller, end: () => void): () => void {
+    const entry = { check, caller, end };
     this.held.add(entry);
     return () => this.held.delete(entry);
   }
@@ -71,7 +83,12 @@ export class ApiKeyStore {
 
   /** The caller of an Authorization header, or undefined. */
   authenticate(header: string | undefined): Caller | undefined {
-    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    return match ? this.byHash.get(hashKey(match[1] as string)) : undefined;
+    const hash = bearerHash(header);
+    return hash ? this.byHash.get(hash) : undefined;
+  }
+
+  /** The caller of the key with this sha256 (from a ticket), or undefined. */
+  authenticateHash(hash: string): Caller | undefined {
+    return this.byHash.get(hash);
   }
 }

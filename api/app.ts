@@ -3,14 +3,12 @@
 // to the API server. No state of its own, so replicas run side by side.
 import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Client as MinioClient } from 'minio';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { hostList } from '../crds/host-list.ts';
 import {
@@ -23,12 +21,14 @@ import {
 } from '../crds/video-download.ts';
 import type { Informer } from '../operator/informer.ts';
 import { allowedMethods } from './allowed-methods.ts';
-import type { ApiKeyStore, Caller } from './api-keys.ts';
+import { type ApiKeyStore, bearerHash, type Caller } from './api-keys.ts';
 import { apiServerRefusal } from './api-server-refusal.ts';
 import type { ApiConfig } from './config.ts';
 import type { DownloadHub } from './download-hub.ts';
+import type { LiveConnections } from './live-limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { ProblemError, problemBody, problems } from './problem.ts';
+import type { Quota } from './quota.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { readinessOf } from './readiness.ts';
 import { requestDigest, requestDigestAnnotation } from './request-digest.ts';
@@ -42,6 +42,7 @@ import {
   type State,
 } from './schemas.ts';
 import { isFinished, stateOf, statusView } from './status-view.ts';
+import { issueTicket, streamCaller, type TicketResponse } from './tickets.ts';
 import { type UrlPolicy, urlRefusal } from './url-policy.ts';
 
 export interface ApiDependencies {
@@ -50,6 +51,12 @@ export interface ApiDependencies {
   downloads: Informer<VideoDownload>;
   hub: DownloadHub;
   keys: ApiKeyStore;
+  /** Signs and checks stream tickets (api/tickets.ts); the same on every replica. */
+  ticketKey: Buffer;
+  /** Live streams open per user, shared by SSE and the WebSocket. */
+  live: LiveConnections;
+  /** Reserves each submission's slot of the per-user cap on unfinished downloads. */
+  quota: Quota;
   /** Ready when the caches (and, with auth, the key Secret) have synced. */
   ready: () => boolean;
   storage: MinioClient | undefined;
@@ -65,15 +72,17 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const anonymous: Caller = { user: 'anonymous', role: 'admin' };
+export const anonymous: Caller = { user: 'anonymous', role: 'admin' };
 
 function callerOf(req: Request): Caller {
   return req.caller as Caller;
 }
 
-function visibleTo(download: VideoDownload, caller: Caller): boolean {
+export function visibleTo(download: VideoDownload, caller: Caller): boolean {
   return caller.role === 'admin' || download.metadata.labels?.[labels.owner] === caller.user;
 }
+
+const eventsPath = /^\/status\/[^/]+\/events$/;
 
 export function createApp(deps: ApiDependencies) {
   const { config, downloads, keys, logger } = deps;
@@ -158,20 +167,50 @@ export function createApp(deps: ApiDependencies) {
   app.use((req, res, next) => {
     if (config.noAuth) req.caller = anonymous;
     else {
-      const caller = keys.authenticate(req.get('authorization'));
-      if (!caller) return next(problems.unauthorized());
-      req.caller = caller;
+      // A ticket (POST /tickets) opens event streams only: browsers' EventSource cannot send a header.
+      const ticket =
+        req.method === 'GET' && eventsPath.test(req.path) && typeof req.query.ticket === 'string'
+          ? req.query.ticket
+          : undefined;
+      const credential = streamCaller(keys, deps.ticketKey, req.get('authorization'), ticket, Date.now());
+      if (!credential) return next(problems.unauthorized());
+      req.caller = credential.caller;
       // Revoking the key ends the request, above all a long-lived event stream.
       res.on(
         'close',
-        keys.hold(req.get('authorization'), caller, () => res.destroy()),
+        keys.holdWhile(credential.check, credential.caller, () => res.destroy()),
       );
     }
     next();
   });
 
+  app.post('/tickets', (req, res) => {
+    const expiresAt = Math.ceil((Date.now() + config.ticketSeconds * 1000) / 1000) * 1000;
+    const body: TicketResponse = {
+      ticket: issueTicket(deps.ticketKey, bearerHash(req.get('authorization')) ?? '', expiresAt),
+      expires_at: new Date(expiresAt).toISOString(),
+    };
+    res.set('cache-control', 'no-store').json(body);
+  });
+
+  // Every submission takes a token before anything else, so refused ones (4xx) count too.
+  const rateLimitSubmissions = (req: Request, res: Response, next: NextFunction) => {
+    const rate = limiter.take(callerOf(req).user);
+    res.set('RateLimit-Policy', `${rate.limit};w=${Math.round((rate.limit / config.submitPerMinute) * 60)}`);
+    res.set('RateLimit', `limit=${rate.limit}, remaining=${rate.remaining}, reset=${rate.resetSeconds}`);
+    if (rate.allowed) return next();
+    submissions.inc({ result: 'rate-limited' });
+    next(
+      problems.tooManyRequests(
+        `more than ${config.submitPerMinute} submissions a minute (on this API replica)`,
+        rate.resetSeconds,
+      ),
+    );
+  };
+
   app.post(
     '/download',
+    rateLimitSubmissions,
     (req, _res, next) => {
       if (!req.is('application/json')) return next(problems.unsupportedMediaType());
       next();
@@ -227,24 +266,12 @@ export function createApp(deps: ApiDependencies) {
         const existing = downloads.get(`${config.namespace}/${name}`);
         if (existing && visibleTo(existing, caller)) return respond(sameRequest(existing));
       }
-      const rate = limiter.take(caller.user);
-      res.set(
-        'RateLimit-Policy',
-        `${rate.limit};w=${Math.round((rate.limit / config.submitPerMinute) * 60)}`,
-      );
-      res.set('RateLimit', `limit=${rate.limit}, remaining=${rate.remaining}, reset=${rate.resetSeconds}`);
-      if (!rate.allowed) {
-        submissions.inc({ result: 'rate-limited' });
-        throw problems.tooManyRequests(
-          `more than ${config.submitPerMinute} submissions a minute`,
-          rate.resetSeconds,
-        );
-      }
-      const unfinished = downloads.byIndex(caller.user).filter((d) => !isFinished(d)).length;
-      if (unfinished >= config.maxUnfinishedPerUser) {
+      // The slot is reserved before the create, through the API server, so racing replicas cannot overbook.
+      const quota = await deps.quota.reserve(caller.user, name);
+      if (!quota.allowed) {
         submissions.inc({ result: 'quota' });
         throw problems.tooManyRequests(
-          `you have ${unfinished} unfinished downloads; the limit is ${config.maxUnfinishedPerUser}`,
+          `you have ${quota.active} unfinished downloads; the limit is ${config.maxUnfinishedPerUser}`,
           30,
         );
       }
@@ -270,6 +297,13 @@ export function createApp(deps: ApiDependencies) {
         respond(created);
       } catch (error) {
         const code = (error as { code?: number }).code;
+        // A 4xx says nothing was created (409 is the same job made by a twin request, which keeps the
+        // slot); after a 5xx or a broken connection the create may have happened, so the slot stays
+        // until the download shows up or its reservation's grace ends.
+        if (typeof code === 'number' && code >= 400 && code < 500 && code !== 409)
+          await deps.quota.release(caller.user, name).catch((releaseError: unknown) => {
+            logger.warn({ err: String(releaseError), download: name }, 'quota slot not given back');
+          });
         if (code === 409 && idempotencyKey) {
           const existing = (await objects.getNamespacedCustomObject({
             group,
@@ -377,6 +411,13 @@ export function createApp(deps: ApiDependencies) {
   app.get('/status/:id/events', (req, res) => {
     const download = find(String(req.params.id), callerOf(req));
     const name = download.metadata.name as string;
+    const release = deps.live.take(callerOf(req).user);
+    if (!release)
+      throw problems.tooManyRequests(
+        `you have ${config.maxLiveConnectionsPerUser} live streams open on this API replica, the most allowed`,
+        5,
+      );
+    res.on('close', release);
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
@@ -452,78 +493,4 @@ export function createApp(deps: ApiDependencies) {
   });
 
   return app;
-}
-
-/** WebSocket at /ws: {"subscribe": ["id", ...]} → a status message per change; closes once all are finished. */
-export function attachWebSocket(
-  server: import('node:http').Server,
-  deps: Pick<ApiDependencies, 'config' | 'downloads' | 'hub' | 'keys'>,
-): WebSocketServer {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
-  server.on('upgrade', (req: IncomingMessage, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws') return socket.destroy();
-    const authorization =
-      req.headers.authorization ??
-      (url.searchParams.get('access_token') ? `Bearer ${url.searchParams.get('access_token')}` : undefined);
-    const caller = deps.config.noAuth ? anonymous : deps.keys.authenticate(authorization);
-    if (!caller) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="vdl"\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!deps.config.noAuth)
-        ws.on(
-          'close',
-          deps.keys.hold(authorization, caller, () => ws.terminate()),
-        );
-      const unsubscribers: Array<() => void> = [];
-      const following = new Map<string, boolean>();
-      const send = (download: VideoDownload) => {
-        ws.send(JSON.stringify({ type: 'status', ...statusView(download) }));
-        following.set(download.metadata.name as string, isFinished(download));
-        if ([...following.values()].every(Boolean)) ws.close(1000, 'all finished');
-      };
-      ws.on('message', (data) => {
-        let ids: unknown;
-        try {
-          ids = (JSON.parse(String(data)) as { subscribe?: unknown }).subscribe;
-        } catch {
-          ids = undefined;
-        }
-        if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100) {
-          ws.send(
-            JSON.stringify({
-              type: 'error',
-              detail: 'send {"subscribe": ["<job_id>", ...]} with 1 to 100 ids',
-            }),
-          );
-          return;
-        }
-        for (const id of ids) {
-          const download =
-            typeof id === 'string' ? deps.downloads.get(`${deps.config.namespace}/${id}`) : undefined;
-          if (!download || !visibleTo(download, caller)) {
-            ws.send(JSON.stringify({ type: 'error', job_id: String(id), detail: 'not found' }));
-            continue;
-          }
-          following.set(id as string, false);
-          unsubscribers.push(
-            deps.hub.subscribe(id as string, (current, deleted) =>
-              deleted ? following.set(id as string, true) : send(current),
-            ),
-          );
-        }
-        // The current state first: a resubscribe after a reconnect is a full resync.
-        for (const id of [...following.keys()]) {
-          const download = deps.downloads.get(`${deps.config.namespace}/${id}`);
-          if (download) send(download);
-        }
-      });
-      ws.on('close', () => {
-        for (const unsubscribe of unsubscribers) unsubscribe();
-      });
-    });
-  });
-  return wss;
 }

@@ -14,8 +14,19 @@ export const ApiConfig = z.object({
   /** Submissions per user per minute, and burst. */
   submitPerMinute: z.coerce.number().int().min(1).default(30),
   submitBurst: z.coerce.number().int().min(1).default(10),
-  /** Unfinished downloads a user may have at once. */
+  /** Unfinished downloads a user may have at once, reserved through a ConfigMap per user (api/quota.ts). */
   maxUnfinishedPerUser: z.coerce.number().int().min(1).default(50),
+  /** Live streams (WebSocket and SSE) a user may hold open at once, per API replica. */
+  maxLiveConnectionsPerUser: z.coerce.number().int().min(1).default(20),
+  /** Downloads one WebSocket may follow. */
+  maxIdsPerSocket: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Subscribe messages per WebSocket per minute, and burst; beyond them the socket is closed (1008). */
+  subscribePerMinute: z.coerce.number().int().min(1).default(60),
+  subscribeBurst: z.coerce.number().int().min(1).default(20),
+  /** Base64 HMAC key for stream tickets, the same on every replica (the chart keeps it in a Secret); empty: a random key of this process. */
+  ticketKey: z.string().default(''),
+  /** How long a stream ticket (POST /tickets) may be used to open a stream. */
+  ticketSeconds: z.coerce.number().int().min(1).max(600).default(60),
   bodyLimitBytes: z.coerce
     .number()
     .int()

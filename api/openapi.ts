@@ -12,6 +12,7 @@ import {
   StatusResponse,
   states,
 } from './schemas.ts';
+import { TicketResponse } from './tickets.ts';
 
 const component = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
@@ -62,6 +63,7 @@ export function openApiDocument(): Record<string, unknown> {
         Result: component(ResultResponse),
         DownloadList: component(DownloadList),
         Problem: component(Problem),
+        Ticket: component(TicketResponse),
       },
     },
     paths: {
@@ -87,7 +89,10 @@ export function openApiDocument(): Record<string, unknown> {
             '422': problem(
               'Invalid options (naming the field), a field only kubectl users may set (storage, cookies), a URL that is not allowed, or an Idempotency-Key already used with a different body.',
             ),
-            '429': problem('Rate limit or unfinished-download quota reached; see Retry-After.'),
+            '429': problem(
+              'Rate limit or unfinished-download quota reached; see Retry-After. The rate limit is per user and per API replica (with N replicas behind a load balancer a user gets up to N times the rate) and counts every submission, refused ones (4xx) too. The quota is shared by all replicas: each slot is reserved through the API server before the download is created.',
+            ),
+            '503': problem('Too many submissions of one user at once to reserve a slot; see Retry-After.'),
           },
         },
       },
@@ -99,14 +104,34 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'The status.', content: json('Status') }, ...common },
         },
       },
+      '/tickets': {
+        post: {
+          summary: 'A short-lived ticket that opens live streams, for browsers',
+          description:
+            "Browsers cannot send an Authorization header with a WebSocket or an EventSource. Instead of the key in the URL, they ask for a ticket with the key and pass it as `?ticket=` to `GET /ws` or `GET /status/{id}/events`. A ticket opens streams only (no other route accepts it), as the key's user, until `expires_at` (60 s by default; it may be used more than once until then); any API replica accepts it (HMAC-signed with a key all replicas share); revoking the key refuses its tickets and ends the streams they opened. `?access_token=<API key>` is no longer accepted.",
+          security: secured,
+          responses: {
+            '200': { description: 'A ticket.', content: json('Ticket') },
+            '401': common['401'],
+          },
+        },
+      },
       '/status/{id}/events': {
         get: {
           summary: 'Live status as Server-Sent Events; ends after the terminal state',
           description:
-            'Every event carries an `id:` (the resource version of the status it shows). A client that reconnects (after an API restart, say) sends the last id it saw in `Last-Event-ID`: the stream starts with the current status unless that is exactly what the client already has, so the terminal state is never missed.',
+            'Every event carries an `id:` (the resource version of the status it shows). A client that reconnects (after an API restart, say) sends the last id it saw in `Last-Event-ID`: the stream starts with the current status unless that is exactly what the client already has, so the terminal state is never missed. A deleted download ends the stream with `event: deleted`. Each user may hold a limited number of live streams (SSE and WebSocket together, 20 by default) per API replica; beyond it the answer is 429.',
           security: secured,
           parameters: [
             jobIdParameter,
+            {
+              name: 'ticket',
+              in: 'query',
+              required: false,
+              description:
+                'A ticket from POST /tickets, instead of the Authorization header (EventSource sends none).',
+              schema: { type: 'string', maxLength: 512 },
+            },
             {
               name: 'Last-Event-ID',
               in: 'header',
@@ -121,6 +146,7 @@ export function openApiDocument(): Record<string, unknown> {
               content: { 'text/event-stream': { schema: { type: 'string' } } },
             },
             ...common,
+            '429': problem('Too many live streams open for this user on this replica; see Retry-After.'),
           },
         },
       },
@@ -179,13 +205,27 @@ export function openApiDocument(): Record<string, unknown> {
       '/ws': {
         get: {
           summary: 'WebSocket: send {"subscribe": [ids]}, receive a status message per change',
-          description:
-            'Each subscribe is answered with the current status of every id followed (a full resync), then a message per change; the server closes with 1000 once all are finished. After any other close, reconnect and subscribe again.',
+          description: [
+            'Authenticate with the Authorization header or, from a browser, `?ticket=` (POST /tickets).',
+            'Each subscribe message names 1 to 100 ids and is answered with the current status of each id it names, then a message per change: `{"type": "status", ...Status}`, or `{"type": "deleted", "job_id"}` once a download is deleted; the server closes with 1000 once nothing followed is unfinished. An id named again, in one message or many, is followed once.',
+            'Limits (the defaults; VDL_API_MAX_IDS_PER_SOCKET, VDL_API_SUBSCRIBE_PER_MINUTE and _BURST, VDL_API_MAX_LIVE_CONNECTIONS_PER_USER): a socket follows at most 100 unfinished downloads (a message that would exceed it is answered `{"type": "error", "detail"}` and changes nothing); an unknown id, or another user\'s, is answered `{"type": "error", "job_id", "detail": "not found"}`; a user may send 60 subscribe messages a minute over all their sockets (burst 20): the one beyond is answered with an error message and the socket is closed with 1008; a user may hold 20 live streams (WebSockets and SSE together): the upgrade beyond is refused with 429. The rate and the stream count are per API replica.',
+            'After any close other than 1000 or 1008, reconnect and subscribe again.',
+          ].join('\n\n'),
           security: secured,
+          parameters: [
+            {
+              name: 'ticket',
+              in: 'query',
+              required: false,
+              description: 'A ticket from POST /tickets, instead of the Authorization header.',
+              schema: { type: 'string', maxLength: 512 },
+            },
+          ],
           responses: {
             '101': { description: 'Switching protocols.' },
             '401': common['401'],
             '426': problem('A plain HTTP request, not a WebSocket upgrade.'),
+            '429': problem('Too many live streams open for this user on this replica; see Retry-After.'),
           },
         },
       },

@@ -1,15 +1,19 @@
 // Starts the API: the VideoDownload cache feeding the live streams, the API
 // key store following its Secret, and the HTTP server with its WebSocket.
 import type { Server } from 'node:http';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Client as MinioClient } from 'minio';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
 import { Informer } from '../operator/informer.ts';
 import { ApiKeyStore } from './api-keys.ts';
-import { attachWebSocket, createApp } from './app.ts';
+import { createApp } from './app.ts';
 import type { ApiConfig } from './config.ts';
 import { DownloadHub } from './download-hub.ts';
+import { LiveConnections } from './live-limits.ts';
+import { attachWebSocket } from './live-socket.ts';
+import { Quota } from './quota.ts';
+import { ticketKeyFrom } from './tickets.ts';
 import type { UrlPolicy } from './url-policy.ts';
 
 export interface RunningApi {
@@ -65,6 +69,17 @@ export async function startApi(options: {
       'AUTHENTICATION IS OFF (VDL_API_NO_AUTH=true): every caller is an admin. Local development only.',
     );
   }
+  const tickets = ticketKeyFrom(config.ticketKey);
+  if (!tickets.shared && !config.noAuth)
+    logger.warn('VDL_API_TICKET_KEY unset: stream tickets open streams on this API process only');
+  const live = new LiveConnections(config.maxLiveConnectionsPerUser);
+  const quota = new Quota({
+    core: kubeConfig.makeApiClient(k8s.CoreV1Api),
+    namespace: config.namespace,
+    limit: config.maxUnfinishedPerUser,
+    downloadsOf: (user) => downloads.byIndex(user),
+    download: (name) => downloads.get(`${config.namespace}/${name}`),
+  });
   downloads.start();
   secrets?.start();
   await Promise.all([downloads.waitForSync(), secrets?.waitForSync()]);
@@ -75,6 +90,9 @@ export async function startApi(options: {
     downloads,
     hub,
     keys,
+    ticketKey: tickets.key,
+    live,
+    quota,
     storage: options.storage,
     presigner: options.presigner,
     logger,
@@ -88,7 +106,7 @@ export async function startApi(options: {
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
-  const wss = attachWebSocket(server, { config, downloads, hub, keys });
+  const wss = attachWebSocket(server, { config, downloads, hub, keys, ticketKey: tickets.key, live });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {

@@ -80,6 +80,9 @@ function render(status) {
 }
 
 let reconnectDelay = 500;
+// Ids asked for while the socket is still being opened; the open subscribes them all.
+let connecting = false;
+const pending = new Set();
 
 function unfinishedIds() {
   return [...rows.values()]
@@ -87,33 +90,59 @@ function unfinishedIds() {
     .map((r) => r.dataset.id);
 }
 
-function follow(ids) {
+function reconnectLater() {
+  setTimeout(() => follow([]), reconnectDelay);
+  reconnectDelay = Math.min(reconnectDelay * 2, 10_000);
+}
+
+function forget(id) {
+  removed.add(id);
+  rows.get(id)?.remove();
+  rows.delete(id);
+}
+
+async function follow(ids) {
   if (ids.length === 0 && unfinishedIds().length === 0) return;
   if (socket && socket.readyState === WebSocket.OPEN) {
     if (ids.length === 0) return;
     socket.send(JSON.stringify({ subscribe: ids }));
     return;
   }
-  socket = new WebSocket(
-    `${location.origin.replace(/^http/, 'ws')}/ws?access_token=${encodeURIComponent(apiKey())}`,
-  );
+  for (const id of ids) pending.add(id);
+  if (connecting) return;
+  connecting = true;
+  // A short-lived ticket opens the socket: the key itself never goes into a URL.
+  let ticket;
+  try {
+    ({ ticket } = await call('POST', '/tickets'));
+  } catch {
+    connecting = false;
+    reconnectLater();
+    return;
+  }
+  socket = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws?ticket=${encodeURIComponent(ticket)}`);
   socket.addEventListener('open', () => {
-    socket.send(JSON.stringify({ subscribe: [...new Set([...unfinishedIds(), ...ids])] }));
+    connecting = false;
+    reconnectDelay = 500;
+    const subscribe = [...new Set([...unfinishedIds(), ...pending])];
+    pending.clear();
+    if (subscribe.length > 0) socket.send(JSON.stringify({ subscribe }));
   });
   socket.addEventListener('message', (event) => {
     const message = JSON.parse(event.data);
     if (message.type === 'status') render(message);
+    // Deleted elsewhere (another tab, kubectl): the row goes, as after our own Delete.
+    else if (message.type === 'deleted') forget(message.job_id);
+    else if (message.type === 'error' && !message.job_id) showError(message.detail);
   });
-  // The server closes with 1000 once everything followed has finished; any
-  // other close (an API restart, a network blip) reconnects, and the
-  // resubscribe on open brings the current state of every unfinished row.
-  socket.addEventListener('open', () => {
-    reconnectDelay = 500;
-  });
+  // The server closes with 1000 once everything followed has finished, and
+  // with 1008 when told to stop (too many subscribe messages); any other close
+  // (an API restart, a network blip) reconnects, and the resubscribe on open
+  // brings the current state of every unfinished row.
   socket.addEventListener('close', (event) => {
+    connecting = false;
     if (event.code === 1000 || event.code === 1008) return;
-    setTimeout(() => follow([]), reconnectDelay);
-    reconnectDelay = Math.min(reconnectDelay * 2, 10_000);
+    reconnectLater();
   });
 }
 
@@ -132,9 +161,7 @@ async function load() {
 async function remove(id) {
   try {
     await call('DELETE', `/downloads/${id}`);
-    removed.add(id);
-    rows.get(id)?.remove();
-    rows.delete(id);
+    forget(id);
   } catch (error) {
     showError(error.message);
   }

@@ -233,7 +233,7 @@ describe('keys', () => {
     ];
     let refused = 0;
     for (const authorization of wrong) refused += await refusedEverywhere(authorization);
-    // The WebSocket's access_token is for browsers' WebSockets only, not for plain requests.
+    // A key in the URL opens nothing (browsers open streams with tickets: hostile-streams.test.ts).
     const viaQuery = await ask('GET', `/downloads?access_token=${key}`, undefined);
     expect(viaQuery.status).toBe(401);
     console.info(`keys: ${wrong.length} missing or wrong keys refused on ${refused + 1} requests`);

@@ -64,7 +64,8 @@ export interface DevEnvironment {
   stop(): Promise<void>;
 }
 
-async function serviceAccountKubeconfig(
+/** A kubeconfig that acts as this service account, with a token from the TokenRequest API. */
+export async function serviceAccountKubeconfig(
   config: k8s.KubeConfig,
   plane: ControlPlane,
   namespace: string,
@@ -259,6 +260,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       }),
     );
     const apiPort = options.apiPort ?? (await freePort());
+    const ticketKey = randomBytes(32).toString('base64');
     const apiEnv = {
       KUBECONFIG: join(accounts, 'api.kubeconfig'),
       VDL_API_PORT: String(apiPort),
@@ -268,6 +270,8 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_API_S3_ACCESS_KEY: minio.accessKey,
       VDL_API_S3_SECRET_KEY: minio.secretKey,
       VDL_API_EGRESS_ALLOW: allowed,
+      // As the chart's Secret does: a restarted API still accepts the tickets the one before issued.
+      VDL_API_TICKET_KEY: ticketKey,
       // One local user trying things out: generous limits (the defaults are for shared servers).
       VDL_API_SUBMIT_PER_MINUTE: '600',
       VDL_API_SUBMIT_BURST: '100',

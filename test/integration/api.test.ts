@@ -78,7 +78,17 @@ async function startTestApi(overrides: Parameters<typeof loadApiConfig>[1] = {})
   return startApi({
     config: loadApiConfig(
       {},
-      { namespace, port: 0, bucket, s3Endpoint: plane.minio?.url, logLevel: 'silent', ...overrides },
+      {
+        namespace,
+        port: 0,
+        bucket,
+        s3Endpoint: plane.minio?.url,
+        logLevel: 'silent',
+        // Refused submissions count against the rate too, and this file sends many.
+        submitPerMinute: 6000,
+        submitBurst: 1000,
+        ...overrides,
+      },
     ),
     kubeConfig: config,
     logger: pino({ level: 'silent' }),
@@ -595,6 +605,23 @@ describe('limits and keys', () => {
     ).toBe(202);
   });
 
+  it('counts refused submissions against the rate limit too', async () => {
+    const limited = new ApiClient(strict.url, keys.alice);
+    const refusals = [
+      await limited.call('POST', '/download', { body: { url: 'ftp://v.example/1' } }),
+      await limited.call('POST', '/download', {
+        rawBody: 'not json',
+        headers: { 'content-type': 'application/json' },
+      }),
+    ];
+    expect(refusals.map((r) => r.status)).toEqual([422, 400]);
+    const next = await limited.call<{ detail: string }>('POST', '/download', {
+      body: { url: 'https://v.example/5' },
+    });
+    expect(next.status).toBe(429);
+    expect(next.body.detail).toMatch(/more than 2 submissions a minute \(on this API replica\)/);
+  });
+
   it('caps unfinished downloads per user', async () => {
     const capped = await startTestApi({ maxUnfinishedPerUser: 1, submitBurst: 100 });
     try {
@@ -642,6 +669,11 @@ describe('operations', () => {
       '/openapi.json',
     );
     expect(doc.body.openapi).toBe('3.1.0');
+    // The submission rate limit is per replica, and the document says so.
+    const submitDoc = (
+      doc.body.paths['/download'] as { post: { responses: Record<string, { description: string }> } }
+    ).post;
+    expect(submitDoc.responses['429']?.description).toMatch(/per user and per API replica/);
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining([
         '/download',

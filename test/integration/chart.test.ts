@@ -197,6 +197,8 @@ describe('RBAC of the chart', () => {
     ['api', 'watch', 'videodownloads.vdl.dev'],
     ['api', 'delete', 'videodownloads.vdl.dev'],
     ['api', 'get', 'secrets/vdl-api-keys'],
+    ['api', 'update', 'configmaps'],
+    ['api', 'create', 'configmaps'],
     ['downloader', 'patch', 'videodownloads.vdl.dev:status'],
   ])('lets the %s %s %s', async (who, verb, resource) => {
     expect(await can(who, verb, resource)).toBe(true);
@@ -214,6 +216,10 @@ describe('RBAC of the chart', () => {
     ['api', 'patch', 'videodownloads.vdl.dev'],
     ['api', 'create', 'jobs.batch'],
     ['api', 'list', 'pods'],
+    ['api', 'list', 'configmaps'],
+    ['api', 'watch', 'configmaps'],
+    ['api', 'patch', 'configmaps'],
+    ['api', 'delete', 'configmaps'],
     ['downloader', 'get', 'videodownloads.vdl.dev'],
     ['downloader', 'update', 'videodownloads.vdl.dev:status'],
     ['api', 'update', 'videodownloads.vdl.dev:status'],

@@ -139,6 +139,21 @@ describe('web page', () => {
       .toBe(false);
   });
 
+  it('drops the row of a download deleted elsewhere, told over the WebSocket', async () => {
+    await page.getByLabel('Video URL', { exact: true }).fill(`${env.media.url}/throttled-deleted-web.mp4`);
+    await page.getByRole('button', { name: 'Download' }).click();
+    const item = row('throttled-deleted-web.mp4');
+    await item.locator('.state', { hasText: 'IN_PROGRESS' }).waitFor({ timeout: 60_000 });
+    const id = await item.getAttribute('data-id');
+    // Another client (another tab, curl) deletes it: the page hears it as a "deleted" message.
+    const response = await fetch(`${env.apiUrl}/downloads/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${env.apiKey}` },
+    });
+    expect(response.status).toBe(202);
+    await item.waitFor({ state: 'detached', timeout: 60_000 });
+  });
+
   it('keeps following a download across an API restart', async () => {
     await page.getByLabel('Video URL', { exact: true }).fill(`${env.media.url}/throttled-restart-web.mp4`);
     await page.getByRole('button', { name: 'Download' }).click();

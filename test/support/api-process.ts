@@ -1,5 +1,6 @@
 // The API as its own process (`node api/main.ts`, as in a pod) against a
-// fresh control plane of its own, with three users' keys in its Secret.
+// fresh control plane of its own, with three users' keys in its Secret;
+// more replicas on request, and optionally under the chart's RBAC.
 // Hostile-input tests need the process apart: a crash shows as an exit, and
 // its memory is its own.
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,8 @@ import { group, plural, version } from '../../crds/video-download.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, tailOf, waitForHealthy } from '../cluster/readiness.ts';
+import { serviceAccountKubeconfig } from '../dev/environment.ts';
+import { applyChartRbac } from './chart-rbac.ts';
 import { kubeConfigFrom } from './kube.ts';
 import { createDownloadNamespace, installCrd } from './vdl.ts';
 
@@ -19,6 +22,18 @@ const mainScript = fileURLToPath(new URL('../../api/main.ts', import.meta.url));
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 export type User = 'alice' | 'bob' | 'root';
+
+export interface ApiReplica {
+  url: string;
+  process: ManagedProcess;
+  logTail(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface ApiProcessOptions {
+  /** Run under the chart's service account and RBAC (and its admission policy), as in a cluster. */
+  serviceAccount?: boolean;
+}
 
 export interface ApiProcess {
   plane: ControlPlane;
@@ -38,12 +53,19 @@ export interface ApiProcess {
   memory(): { rssBytes: number; peakBytes: number };
   /** The last lines of the API's log, for failure messages. */
   logTail(): Promise<string>;
+  /** Another API process against the same control plane, namespace, keys and ticket key. */
+  startReplica(env?: Record<string, string>): Promise<ApiReplica>;
+  /** The kubeconfig the API processes use. */
+  apiKubeconfig: string;
   stop(): Promise<void>;
 }
 
-export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
+export async function startApiProcess(
+  env: Record<string, string> = {},
+  options: ApiProcessOptions = {},
+): Promise<ApiProcess> {
   const plane = await startControlPlane({});
-  let child: ManagedProcess | undefined;
+  const children: ManagedProcess[] = [];
   try {
     const kube = kubeConfigFrom(plane.adminKubeconfig);
     await installCrd(kube);
@@ -64,29 +86,52 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
       namespace,
       body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: keysText() } },
     });
-    const port = await freePort();
+    let apiKubeconfig = plane.adminKubeconfig;
+    if (options.serviceAccount) {
+      await applyChartRbac(kube, namespace, [
+        'minio.enabled=false',
+        `s3.endpoint=${plane.minio?.url}`,
+        's3.existingSecret=vdl-s3',
+        'networkPolicy.enabled=false',
+      ]);
+      apiKubeconfig = join(plane.dir, 'api.kubeconfig');
+      await serviceAccountKubeconfig(kube, plane, namespace, 'vdl-api', apiKubeconfig);
+    }
     const minio = plane.minio as NonNullable<ControlPlane['minio']>;
-    const api = new ManagedProcess({
-      name: 'api',
-      command: process.execPath,
-      args: [mainScript],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        KUBECONFIG: plane.adminKubeconfig,
-        VDL_API_PORT: String(port),
-        VDL_API_NAMESPACE: namespace,
-        VDL_API_S3_ENDPOINT: minio.url,
-        VDL_API_S3_ACCESS_KEY: minio.accessKey,
-        VDL_API_S3_SECRET_KEY: minio.secretKey,
-        VDL_API_LOG_LEVEL: 'warn',
-        ...env,
-      },
-      logFile: join(plane.dir, 'logs', 'api.log'),
-    });
-    const url = `http://127.0.0.1:${port}`;
-    child = api;
-    await waitForHealthy(api, `${url}/readyz`, { timeoutMs: 90_000 });
+    // Replicas share it, as the chart's Secret makes them: a ticket from one opens a stream on another.
+    const ticketKey = randomBytes(32).toString('base64');
+    const spawn = async (extra: Record<string, string>): Promise<ApiReplica> => {
+      const port = await freePort();
+      const api = new ManagedProcess({
+        name: `api-${children.length}`,
+        command: process.execPath,
+        args: [mainScript],
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          KUBECONFIG: apiKubeconfig,
+          VDL_API_PORT: String(port),
+          VDL_API_NAMESPACE: namespace,
+          VDL_API_S3_ENDPOINT: minio.url,
+          VDL_API_S3_ACCESS_KEY: minio.accessKey,
+          VDL_API_S3_SECRET_KEY: minio.secretKey,
+          VDL_API_TICKET_KEY: ticketKey,
+          VDL_API_LOG_LEVEL: 'warn',
+          // Hostile tests send hundreds of refused submissions, and refused ones count against the rate.
+          VDL_API_SUBMIT_PER_MINUTE: '6000',
+          VDL_API_SUBMIT_BURST: '1000',
+          ...extra,
+        },
+        logFile: join(plane.dir, 'logs', `api-${children.length}.log`),
+      });
+      children.push(api);
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHealthy(api, `${url}/readyz`, { timeoutMs: 90_000 });
+      return { url, process: api, logTail: () => tailOf(api.logFile, 40), stop: () => api.stop() };
+    };
+    const first = await spawn(env);
+    const api = first.process;
+    const url = first.url;
     return {
       plane,
       kube,
@@ -116,14 +161,16 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
         };
         return { rssBytes: bytes('VmRSS'), peakBytes: bytes('VmHWM') };
       },
-      logTail: () => tailOf(api.logFile, 40),
+      logTail: first.logTail,
+      startReplica: (extra = {}) => spawn({ ...env, ...extra }),
+      apiKubeconfig,
       async stop() {
-        await api.stop();
+        for (const child of children) await child.stop();
         await plane.stop();
       },
     };
   } catch (error) {
-    await child?.stop();
+    for (const child of children) await child.stop();
     await plane.stop();
     throw error;
   }
