@@ -19,13 +19,17 @@ export const OperatorConfig = z.object({
   maxActivePerOwner: z.int().min(1).default(3),
   downloaderImage: z.string().default('vdl/downloader:dev'),
   downloaderServiceAccount: z.string().default('vdl-downloader'),
-  /** Secret with the S3 credentials (keys accessKey, secretKey) given to download pods. */
-  s3Secret: z.string().default('vdl-s3'),
+  /** Where the operator and download pods reach storage; presigned requests are signed for this host. */
   s3Endpoint: z.string().default('http://127.0.0.1:9000'),
   s3Region: z.string().default('us-east-1'),
   defaultBucket: z.string().default('vdl'),
   defaultMaxFileSize: quantity.default('4Gi'),
   defaultDeadlineSeconds: z.int().min(30).default(3600),
+  /**
+   * Smallest part of a download's multipart upload (S3's floor of 5 MiB
+   * holds anyway); larger limits get larger parts, about 200 at most.
+   */
+  minUploadPartSize: quantity.default('8Mi'),
   /** Bytes per second a download may use when its spec sets no rate limit; unset: no limit. */
   defaultRateLimit: z
     .string()
@@ -56,12 +60,12 @@ const envNames: Record<string, keyof OperatorConfig> = {
   VDL_MAX_ACTIVE_PER_OWNER: 'maxActivePerOwner',
   VDL_DOWNLOADER_IMAGE: 'downloaderImage',
   VDL_DOWNLOADER_SERVICE_ACCOUNT: 'downloaderServiceAccount',
-  VDL_S3_SECRET: 's3Secret',
   VDL_S3_ENDPOINT: 's3Endpoint',
   VDL_S3_REGION: 's3Region',
   VDL_DEFAULT_BUCKET: 'defaultBucket',
   VDL_DEFAULT_MAX_FILE_SIZE: 'defaultMaxFileSize',
   VDL_DEFAULT_DEADLINE_SECONDS: 'defaultDeadlineSeconds',
+  VDL_MIN_UPLOAD_PART_SIZE: 'minUploadPartSize',
   VDL_DEFAULT_RATE_LIMIT: 'defaultRateLimit',
   VDL_WORK_DIR_SIZE_LIMIT: 'workDirSizeLimit',
   VDL_JOB_TTL_SECONDS_AFTER_RECORDED: 'jobTtlSecondsAfterRecorded',

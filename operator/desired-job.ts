@@ -2,6 +2,7 @@
 // and the operator's configuration, so it is tested without a cluster.
 import { createHash } from 'node:crypto';
 import type { V1Job, V1PodSpec } from '@kubernetes/client-node';
+import { uploadPlanFile } from '../crds/upload-plan.ts';
 import {
   apiVersion,
   kind,
@@ -10,12 +11,14 @@ import {
   type VideoDownload,
 } from '../crds/video-download.ts';
 import type { OperatorConfig } from './config.ts';
+import { uploadSecretNameFor } from './upload-plan.ts';
 
 export const downloaderContainerName = 'downloader';
 export const managedBy = 'vdl-operator';
 const tokenDir = '/var/run/secrets/vdl/token';
 const cookiesDir = '/var/run/secrets/vdl/cookies';
 const cookiesFile = 'cookies.txt';
+const uploadDir = '/var/run/secrets/vdl/upload';
 // Non-root ids of the downloader image's user (distroless "nonroot").
 const downloaderUid = 65532;
 
@@ -37,6 +40,14 @@ export function keyPrefixFor(download: VideoDownload): string {
 
 export function bucketFor(download: VideoDownload, config: OperatorConfig): string {
   return download.spec.storage?.bucket ?? config.defaultBucket;
+}
+
+export function maxFileSizeFor(download: VideoDownload, config: OperatorConfig): string {
+  return download.spec.limits?.maxFileSize ?? config.defaultMaxFileSize;
+}
+
+export function deadlineSecondsFor(download: VideoDownload, config: OperatorConfig): number {
+  return download.spec.limits?.deadlineSeconds ?? config.defaultDeadlineSeconds;
 }
 
 export function ownerOf(download: VideoDownload): string {
@@ -86,19 +97,9 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'VDL_DOWNLOAD_NAMESPACE', value: namespace },
           { name: 'VDL_DOWNLOAD_UID', value: uid },
           { name: 'VDL_SPEC', value: JSON.stringify(spec) },
-          { name: 'VDL_BUCKET', value: bucketFor(download, config) },
-          { name: 'VDL_KEY_PREFIX', value: keyPrefixFor(download) },
-          { name: 'VDL_MAX_FILE_SIZE', value: spec.limits?.maxFileSize ?? config.defaultMaxFileSize },
-          { name: 'VDL_S3_ENDPOINT', value: config.s3Endpoint },
-          { name: 'VDL_S3_REGION', value: config.s3Region },
-          {
-            name: 'VDL_S3_ACCESS_KEY',
-            valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'accessKey' } },
-          },
-          {
-            name: 'VDL_S3_SECRET_KEY',
-            valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'secretKey' } },
-          },
+          { name: 'VDL_MAX_FILE_SIZE', value: maxFileSizeFor(download, config) },
+          // No storage credentials: presigned requests for this download's own uploads only.
+          { name: 'VDL_UPLOAD_PLAN_FILE', value: `${uploadDir}/${uploadPlanFile}` },
           ...rateLimitEnv(spec.limits?.rateLimit ?? config.defaultRateLimit),
           ...(spec.cookies ? [{ name: 'VDL_COOKIES_FILE', value: `${cookiesDir}/${cookiesFile}` }] : []),
           { name: 'VDL_TOKEN_FILE', value: `${tokenDir}/token` },
@@ -119,6 +120,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'work', mountPath: '/work' },
           { name: 'tmp', mountPath: '/tmp' },
           { name: 'vdl-token', mountPath: tokenDir, readOnly: true },
+          { name: 'upload', mountPath: uploadDir, readOnly: true },
           ...(spec.cookies ? [{ name: 'cookies', mountPath: cookiesDir, readOnly: true }] : []),
         ],
       },
@@ -133,6 +135,16 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
             { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
             { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
           ],
+        },
+      },
+      // Made by the operator right after the Job (it is owned by the Job); the
+      // kubelet waits for it as for any Secret volume.
+      {
+        name: 'upload',
+        secret: {
+          secretName: uploadSecretNameFor(download),
+          items: [{ key: uploadPlanFile, path: uploadPlanFile }],
+          defaultMode: 0o400,
         },
       },
       // Only the one key, readable by the downloader's user alone. A missing
@@ -172,7 +184,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
     },
     spec: {
       backoffLimit: spec.retries,
-      activeDeadlineSeconds: spec.limits?.deadlineSeconds ?? config.defaultDeadlineSeconds,
+      activeDeadlineSeconds: deadlineSecondsFor(download, config),
       // A replacement pod starts only after the failed one is gone: never two
       // downloaders writing the same keys.
       podReplacementPolicy: 'Failed',
