@@ -140,8 +140,12 @@ export class Reconciler {
 
     const pods = this.deps.caches.pods.byIndex(key);
     const status = desiredStatus({ download, job, pods, admitted, now: new Date() });
-    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download))
-      await this.releaseUploads(download, job);
+    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download)) {
+      // A pod stopped at the deadline may still be writing: wait for it (its pod event comes back here).
+      if (pods.some((pod) => !podStopped(pod)) && !this.pastCleanupTimeout(job))
+        return { requeueAfterMs: 2_000 };
+      await this.releaseUploads(download, job, status.phase);
+    }
     await this.writeStatus(download, status);
 
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
@@ -275,22 +279,31 @@ export class Reconciler {
   }
 
   /**
-   * Once a download is over, no multipart upload of it may stay open: a
-   * pod that failed for the last time left its parts. Done before the
-   * terminal status is written, so a storage outage retries it; given up
-   * after the finalizer timeout, so the status is never held back for good.
+   * Once a download is over, no multipart upload of it may stay open (a pod
+   * that failed for the last time left its parts), and a failed one keeps
+   * nothing at all (its file may have been stored before its info JSON
+   * failed). Done before the terminal status is written, so a storage outage
+   * retries it; given up after the finalizer timeout, so the status is never
+   * held back for good.
    */
-  private async releaseUploads(download: VideoDownload, job: k8s.V1Job | undefined): Promise<void> {
+  private async releaseUploads(
+    download: VideoDownload,
+    job: k8s.V1Job | undefined,
+    phase: 'Succeeded' | 'Failed',
+  ): Promise<void> {
     const store = this.deps.objectStore;
     if (!store || !job) return;
     const bucket = bucketFor(download, this.deps.config);
     const prefix = keyPrefixFor(download);
     try {
-      const aborted = await store.abortIncompleteUploads(bucket, prefix);
-      if (aborted > 0)
+      const released =
+        phase === 'Failed'
+          ? await store.removePrefix(bucket, prefix)
+          : await store.abortIncompleteUploads(bucket, prefix);
+      if (released > 0)
         this.deps.logger.info(
-          { download: `${download.metadata.namespace}/${download.metadata.name}`, aborted },
-          'aborted unfinished uploads',
+          { download: `${download.metadata.namespace}/${download.metadata.name}`, phase, released },
+          'released unfinished uploads',
         );
     } catch (error) {
       const finishedAt =
@@ -300,6 +313,17 @@ export class Reconciler {
       if (since < this.deps.config.finalizerTimeoutSeconds * 1000) throw error;
       this.deps.logger.warn({ bucket, prefix, err: String(error) }, 'gave up aborting unfinished uploads');
     }
+  }
+
+  /** Whether the Job finished longer than the finalizer timeout ago: cleanup no longer holds the status back. */
+  private pastCleanupTimeout(job: k8s.V1Job | undefined): boolean {
+    const finishedAt =
+      job?.status?.completionTime ??
+      job?.status?.conditions?.find(
+        (c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'),
+      )?.lastTransitionTime;
+    if (!finishedAt) return false;
+    return Date.now() - new Date(finishedAt).getTime() >= this.deps.config.finalizerTimeoutSeconds * 1000;
   }
 
   private async writeStatus(download: VideoDownload, status: VideoDownloadStatus): Promise<void> {
