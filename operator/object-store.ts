@@ -5,10 +5,13 @@
 import { Client } from 'minio';
 
 export interface ObjectStore {
-  /** Removes every object and every unfinished multipart upload under prefix; returns how many. */
-  removePrefix(bucket: string, prefix: string): Promise<number>;
-  /** Aborts every unfinished multipart upload under prefix; returns how many. */
-  abortIncompleteUploads(bucket: string, prefix: string): Promise<number>;
+  /**
+   * Removes every object under prefix and every unfinished multipart upload
+   * under it or of one of keys; returns how many.
+   */
+  removePrefix(bucket: string, prefix: string, keys: string[]): Promise<number>;
+  /** Aborts every unfinished multipart upload under prefix or of one of keys; returns how many. */
+  abortIncompleteUploads(bucket: string, prefix: string, keys: string[]): Promise<number>;
   /** CreateMultipartUpload (making the bucket when it is missing); returns the upload id. */
   createUpload(bucket: string, key: string, headers: Record<string, string>): Promise<string>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
@@ -56,21 +59,24 @@ export function s3ObjectStore(
   region: string,
 ): ObjectStore {
   const client = s3ClientFor({ endpoint, accessKey, secretKey, region });
-  const abortIncompleteUploads = async (bucket: string, prefix: string) => {
-    const uploads: Array<{ key: string; uploadId: string }> = [];
-    for await (const upload of client.listIncompleteUploads(bucket, prefix, true))
-      uploads.push({ key: upload.key, uploadId: upload.uploadId });
-    for (const { key, uploadId } of uploads)
+  const abortIncompleteUploads = async (bucket: string, prefix: string, keys: string[]) => {
+    const uploads = new Map<string, string>();
+    // MinIO lists unfinished uploads only for an exact object name (S3 for any
+    // prefix): the keys the operator made uploads for are asked for one by one.
+    for (const listed of [prefix, ...keys])
+      for await (const upload of client.listIncompleteUploads(bucket, listed, true))
+        if (upload.key.startsWith(prefix)) uploads.set(upload.uploadId, upload.key);
+    for (const [uploadId, key] of uploads)
       await client.abortMultipartUpload(bucket, key, uploadId).catch((error: unknown) => {
         // Completed or aborted meanwhile: gone either way.
         if (codeOf(error) !== 'NoSuchUpload') throw error;
       });
-    return uploads.length;
+    return uploads.size;
   };
   return {
-    async removePrefix(bucket, prefix) {
+    async removePrefix(bucket, prefix, keys) {
       // Uploads first: a part landing while objects are removed must not outlive them.
-      const aborted = await abortIncompleteUploads(bucket, prefix);
+      const aborted = await abortIncompleteUploads(bucket, prefix, keys);
       const names: string[] = [];
       for await (const item of client.listObjectsV2(bucket, prefix, true)) {
         if (item.name) names.push(item.name);

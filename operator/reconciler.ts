@@ -32,7 +32,7 @@ import type { Informer } from './informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { ObjectStore } from './object-store.ts';
 import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
-import { prepareUploadPlan, uploadIdOf, uploadSecret } from './upload-plan.ts';
+import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
 
 export interface Caches {
   downloads: Informer<VideoDownload>;
@@ -298,8 +298,8 @@ export class Reconciler {
     try {
       const released =
         phase === 'Failed'
-          ? await store.removePrefix(bucket, prefix)
-          : await store.abortIncompleteUploads(bucket, prefix);
+          ? await store.removePrefix(bucket, prefix, uploadedKeys(prefix))
+          : await store.abortIncompleteUploads(bucket, prefix, uploadedKeys(prefix));
       if (released > 0)
         this.deps.logger.info(
           { download: `${download.metadata.namespace}/${download.metadata.name}`, phase, released },
@@ -437,7 +437,7 @@ export class Reconciler {
       const prefix = keyPrefixFor(download);
       try {
         if (!this.deps.objectStore) throw new Error('no object store configured (VDL_S3_ACCESS_KEY unset)');
-        const removed = await this.deps.objectStore.removePrefix(bucket, prefix);
+        const removed = await this.deps.objectStore.removePrefix(bucket, prefix, uploadedKeys(prefix));
         this.deps.logger.info({ download: key, bucket, prefix, removed }, 'removed stored files');
       } catch (error) {
         if (since < timeoutMs) throw error;
@@ -455,6 +455,11 @@ export class Reconciler {
     );
     return {};
   }
+}
+
+/** The keys the operator makes uploads for under a prefix. */
+function uploadedKeys(prefix: string): string[] {
+  return Object.values(uploadKeysFor(prefix));
 }
 
 /** A pod whose process has ended; any other may still write (a pending one may yet start). */

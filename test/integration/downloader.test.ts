@@ -16,7 +16,7 @@ import { eventually } from '../support/eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { type MediaServer, memberCookie, startMediaServer } from '../support/media-server.ts';
 import { type SlowLink, startSlowLink } from '../support/slow-link.ts';
-import { minioClient } from '../support/storage.ts';
+import { incompleteUploads, minioClient } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -76,9 +76,7 @@ async function download(
 async function leftUnder(prefix: string): Promise<{ objects: string[]; uploads: string[] }> {
   const objects: string[] = [];
   for await (const item of minio.listObjectsV2(bucket, prefix, true)) objects.push(item.name as string);
-  const uploads: string[] = [];
-  for await (const upload of minio.listIncompleteUploads(bucket, prefix, true)) uploads.push(upload.key);
-  return { objects, uploads };
+  return { objects, uploads: await incompleteUploads(minio, bucket, prefix) };
 }
 
 const MiB = 2 ** 20;

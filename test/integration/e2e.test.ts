@@ -17,7 +17,7 @@ import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts'
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { memberCookie } from '../support/media-server.ts';
-import { minioClient } from '../support/storage.ts';
+import { incompleteUploads, minioClient } from '../support/storage.ts';
 import { Downloads, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -229,9 +229,7 @@ describe('end to end', () => {
     const objects: string[] = [];
     for await (const item of storage.listObjectsV2(env.bucket, `${env.namespace}/${id}/`, true))
       objects.push(item.name as string);
-    const uploads: string[] = [];
-    for await (const upload of storage.listIncompleteUploads(env.bucket, `${env.namespace}/${id}/`, true))
-      uploads.push(upload.key);
+    const uploads = await incompleteUploads(storage, env.bucket, `${env.namespace}/${id}/`);
     expect(objects).toEqual([]);
     expect(uploads).toEqual([]);
     expect((await api('GET', `/status/${id}`)).status).toBe(404);
@@ -342,9 +340,7 @@ describe('end to end', () => {
     const objects: string[] = [];
     for await (const item of storage.listObjectsV2(env.bucket, `${env.namespace}/${id}/`, true))
       objects.push(item.name as string);
-    const uploads: string[] = [];
-    for await (const upload of storage.listIncompleteUploads(env.bucket, `${env.namespace}/${id}/`, true))
-      uploads.push(upload.key);
+    const uploads = await incompleteUploads(storage, env.bucket, `${env.namespace}/${id}/`);
     expect({ objects, uploads }).toEqual({ objects: [], uploads: [] });
   });
 
