@@ -88,7 +88,7 @@ export class Reconciler {
   /** Admission decisions are made one at a time, so limits hold across workers. */
   private admission: Promise<unknown> = Promise.resolve();
   private readonly permits = new AdmissionPermits();
-  /** Downloads (by uid) whose upload Secret this replica made, so a lagging cache does not make it twice. */
+  /** Downloads (by uid) whose upload Secret exists, as this replica made or found it. */
   private readonly uploadSecrets = new Set<string>();
 
   constructor(deps: ReconcilerDependencies) {
@@ -133,11 +133,6 @@ export class Reconciler {
       }
     }
 
-    // The Job's pod cannot start without its upload plan: made right after the
-    // Job, and again while the Job is not yet recorded (a crash in between).
-    if (job && !admitted && !isTerminal(download) && !download.status?.jobName && !jobFinished(job))
-      await this.ensureUploadSecret(download, job);
-
     const pods = this.deps.caches.pods.byIndex(key);
     const status = desiredStatus({ download, job, pods, admitted, now: new Date() });
     if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download)) {
@@ -147,8 +142,13 @@ export class Reconciler {
       await this.releaseUploads(download, job, status.phase);
     }
     await this.writeStatus(download, status);
+    // The Job's pod cannot start without its upload plan: made right after the
+    // Job (and once by each new leader, which finds the one already there).
+    if (job && !jobFinished(job) && status.phase !== 'Succeeded' && status.phase !== 'Failed')
+      await this.ensureUploadSecret(download, job);
 
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      this.uploadSecrets.delete(uid);
       if (job && jobFinished(job) && job.spec?.ttlSecondsAfterFinished === undefined) {
         await this.batch.patchNamespacedJob(
           {
@@ -206,15 +206,12 @@ export class Reconciler {
     });
     this.admission = decided.catch(() => {});
     if (!(await decided)) return { admitted: false, job: undefined };
-    let job: k8s.V1Job;
     try {
-      job = await this.createJob(download);
+      return { admitted: true, job: await this.createJob(download) };
     } catch (error) {
       this.expectedJobs.delete(key);
       throw error;
     }
-    await this.ensureUploadSecret(download, job);
-    return { admitted: true, job };
   }
 
   private async createJob(download: VideoDownload): Promise<k8s.V1Job> {
@@ -268,7 +265,7 @@ export class Reconciler {
     try {
       await this.core.createNamespacedSecret({ namespace: download.metadata.namespace as string, body });
     } catch (error) {
-      // Made before a crash: the pod may already use those uploads; drop the new ones.
+      // Made before (by a previous leader, say): the pod may already use those uploads; drop the new ones.
       await Promise.all([
         store.abortUpload(plan.bucket, plan.file.key, uploadIdOf(plan.file.abort)),
         store.abortUpload(plan.bucket, plan.info.key, uploadIdOf(plan.info.abort)),

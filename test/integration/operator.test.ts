@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { UploadPlan } from '../../crds/upload-plan.ts';
 import { permanentFailureExitCode, type VideoDownload } from '../../crds/video-download.ts';
 import type { Operator } from '../../operator/operator.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
@@ -72,6 +73,27 @@ describe('operator', () => {
       (d) => d.status?.jobName === 'first',
     );
     expect(pending.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
+    // Its upload plan: presigned requests for its own keys, in a Secret the Job owns.
+    const secret = await eventually('the upload Secret', () =>
+      env.config
+        .makeApiClient(k8s.CoreV1Api)
+        .readNamespacedSecret({ name: `vdl-upload-${created.metadata.uid}`, namespace: env.namespace }),
+    );
+    expect(secret.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Job', name: 'first', uid: job.metadata?.uid }),
+    ]);
+    const plan = UploadPlan.parse(
+      JSON.parse(Buffer.from(secret.data?.['upload-plan.json'] as string, 'base64').toString('utf8')),
+    );
+    const prefix = `${env.namespace}/first/${created.metadata.uid}/`;
+    expect([plan.bucket, plan.file.key, plan.info.key]).toEqual([
+      env.bucket,
+      `${prefix}file`,
+      `${prefix}info.json`,
+    ]);
+    expect(pod.spec?.volumes?.find((v) => v.name === 'upload')?.secret?.secretName).toBe(
+      secret.metadata?.name,
+    );
   });
 
   it('follows the pod to Running and records the result on success; kubectl wait and get see it', async () => {
@@ -175,7 +197,15 @@ describe('operator', () => {
       const pods = await env.kubelet.podsOf('cancel');
       return jobList.items.length === 0 && pods.length === 0 ? true : undefined;
     });
-    await expect(env.downloads.get('cancel')).rejects.toMatchObject({ code: 404 });
+    // The finalizer lets the download go once its pods are gone (they could still be writing before).
+    await eventually('download gone', async () => {
+      try {
+        await env.downloads.get('cancel');
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
   });
 
   it('deletes an expired download and, per its deletion policy, its stored files', async () => {
@@ -321,6 +351,11 @@ describe('operator process', () => {
         VDL_LEASE_NAMESPACE: env.namespace,
         VDL_IDENTITY: 'process-test',
         VDL_METRICS_PORT: String(port),
+        // It prepares each download's uploads.
+        VDL_S3_ENDPOINT: inject('minio').url,
+        VDL_S3_ACCESS_KEY: inject('minio').accessKey,
+        VDL_S3_SECRET_KEY: inject('minio').secretKey,
+        VDL_DEFAULT_BUCKET: env.bucket,
       },
       logFile: join(dir, 'operator.log'),
     });
