@@ -225,6 +225,10 @@ describe('end to end', () => {
       },
       { timeoutMs: 60_000 },
     );
+    // The finalizer cleans up once the pod is gone; the download goes after it.
+    await eventually('the download gone', async () =>
+      (await api('GET', `/status/${id}`)).status === 404 ? true : undefined,
+    );
     const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
     const objects: string[] = [];
     for await (const item of storage.listObjectsV2(env.bucket, `${env.namespace}/${id}/`, true))
@@ -232,7 +236,6 @@ describe('end to end', () => {
     const uploads = await incompleteUploads(storage, env.bucket, `${env.namespace}/${id}/`);
     expect(objects).toEqual([]);
     expect(uploads).toEqual([]);
-    expect((await api('GET', `/status/${id}`)).status).toBe(404);
   });
 
   it('a download pod holds no storage credential, and what it holds reaches no other object', async () => {
