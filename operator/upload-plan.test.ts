@@ -23,7 +23,9 @@ describe('partSizeFor and partCountFor', () => {
     [0, 8 * MiB, 8 * MiB, 1],
     // S3 refuses parts under 5 MiB, whatever is configured.
     [12 * MiB, 1 * MiB, minimumPartSize, 3],
-    [1024 * GiB, 8 * MiB, Math.ceil((1024 * GiB) / 200), 200],
+    [1000 * GiB, 8 * MiB, Math.ceil((1000 * GiB) / 200), 200],
+    // S3 refuses parts over 5 GiB: more of them beyond 1000 GiB.
+    [1024 * GiB, 8 * MiB, 5 * GiB, 205],
   ])('%i bytes at most, minimum %i: parts of %i bytes, %i of them', (max, minimum, size, count) => {
     expect(partSizeFor(max, minimum)).toBe(size);
     expect(partCountFor(max, partSizeFor(max, minimum))).toBe(count);

@@ -11,6 +11,8 @@ import type { ObjectStore } from './object-store.ts';
 const mebibyte = 2 ** 20;
 /** S3 refuses parts under 5 MiB but the last. */
 export const minimumPartSize = 5 * mebibyte;
+/** S3 refuses parts over 5 GiB. */
+const maximumPartSize = 5 * 2 ** 30;
 /** The most parts S3 allows in one upload. */
 const maximumParts = 10_000;
 /** SigV4 query signatures last at most this long. */
@@ -21,7 +23,7 @@ export const maximumPresignSeconds = 7 * 24 * 3600;
  * 200 at the size limit), never under the configured minimum.
  */
 export function partSizeFor(maxFileSize: number, minimum: number): number {
-  return Math.max(minimum, minimumPartSize, Math.ceil(maxFileSize / 200));
+  return Math.min(maximumPartSize, Math.max(minimum, minimumPartSize, Math.ceil(maxFileSize / 200)));
 }
 
 /** How many parts a file of up to maxFileSize bytes needs (at least one, for an empty file). */
@@ -101,7 +103,7 @@ export async function prepareUploadPlan(store: ObjectStore, request: UploadReque
   );
   try {
     // The info JSON is a multipart upload of one part too, so no request in the plan writes anything once both are completed.
-    const info = await presignedUpload(store, request.bucket, keys.info, 1, maxFileSize, seconds, {
+    const info = await presignedUpload(store, request.bucket, keys.info, 1, maximumPartSize, seconds, {
       'Content-Type': 'application/json',
     });
     return {
