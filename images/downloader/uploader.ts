@@ -94,21 +94,27 @@ function send(
   });
 }
 
-/** Turns an S3 answer into success or a typed error (S3 may say "error" in a 200 body of Complete). */
-function checked(response: Response, what: string): Response {
+/** An S3 answer's failure, if it is one (S3 may say "error" in a 200 body of Complete). */
+export function failureOf(response: { status: number; body: string }, what: string): UploadError | undefined {
   const code = /<Code>([^<]+)<\/Code>/.exec(response.body)?.[1];
-  if (response.status >= 200 && response.status < 300 && !code) return response;
+  if (response.status >= 200 && response.status < 300 && !code) return undefined;
   const transient =
     response.status >= 500 ||
     response.status === 408 ||
     response.status === 429 ||
     ['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout'].includes(code ?? '');
   const message = /<Message>([^<]+)<\/Message>/.exec(response.body)?.[1];
-  throw new UploadError(
+  return new UploadError(
     `${what}: ${response.status} ${code ?? ''} ${message ?? ''}`.trim(),
     code ?? `HTTP${response.status}`,
     transient,
   );
+}
+
+function checked(response: Response, what: string): Response {
+  const failure = failureOf(response, what);
+  if (failure) throw failure;
+  return response;
 }
 
 /** Runs one request with retries of transient errors (1 s, 2 s, 4 s, ...). */
