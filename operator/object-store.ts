@@ -3,6 +3,7 @@
 // (presigned for the pod) and removing a download's files and unfinished
 // uploads.
 import { Client } from 'minio';
+import { presignerFor } from './presign.ts';
 
 export interface ObjectStore {
   /**
@@ -59,6 +60,7 @@ export function s3ObjectStore(
   region: string,
 ): ObjectStore {
   const client = s3ClientFor({ endpoint, accessKey, secretKey, region });
+  const presigner = presignerFor({ endpoint, region, accessKey, secretKey });
   const abortIncompleteUploads = async (bucket: string, prefix: string, keys: string[]) => {
     const uploads = new Map<string, string>();
     // MinIO lists unfinished uploads only for an exact object name (S3 for any
@@ -102,8 +104,8 @@ export function s3ObjectStore(
         if (codeOf(error) !== 'NoSuchUpload') throw error;
       });
     },
-    presign(method, bucket, key, expirySeconds, query) {
-      return client.presignedUrl(method, bucket, key, expirySeconds, query);
+    async presign(method, bucket, key, expirySeconds, query) {
+      return presigner(method, bucket, key, expirySeconds, query);
     },
   };
 }
