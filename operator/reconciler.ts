@@ -377,12 +377,9 @@ export class Reconciler {
   }
 
   private async ensureFinalizer(download: VideoDownload): Promise<void> {
-    const wanted = download.spec.storage?.deletionPolicy !== 'Retain';
-    const has = download.metadata.finalizers?.includes(finalizers.storedObject) ?? false;
-    if (wanted === has) return;
-    const next = wanted
-      ? [...(download.metadata.finalizers ?? []), finalizers.storedObject]
-      : (download.metadata.finalizers ?? []).filter((f) => f !== finalizers.storedObject);
+    // Retain keeps the files, yet the download's unfinished uploads go with it: a finalizer either way.
+    if (download.metadata.finalizers?.includes(finalizers.storedObject)) return;
+    const next = [...(download.metadata.finalizers ?? []), finalizers.storedObject];
     await this.patchFinalizers(download, next);
     download.metadata.finalizers = next;
   }
@@ -422,29 +419,35 @@ export class Reconciler {
     const since = Date.now() - new Date(download.metadata.deletionTimestamp as string).getTime();
     const timeoutMs = this.deps.config.finalizerTimeoutSeconds * 1000;
 
-    if (download.spec.storage?.deletionPolicy !== 'Retain') {
-      const stopping = this.deps.caches.pods.byIndex(key).filter((pod) => !podStopped(pod));
-      // Until the Job is gone from the cache it may still make a pod.
-      const jobStopping = ours && !jobFinished(job);
-      if ((stopping.length > 0 || jobStopping) && since < timeoutMs) {
-        // The pod informer reconciles again as each pod goes; the requeue is a safety net.
-        return { requeueAfterMs: 2_000 };
-      }
-      const bucket = bucketFor(download, this.deps.config);
-      const prefix = keyPrefixFor(download);
-      try {
-        if (!this.deps.objectStore) throw new Error('no object store configured (VDL_S3_ACCESS_KEY unset)');
-        const removed = await this.deps.objectStore.removePrefix(bucket, prefix, uploadedKeys(prefix));
-        this.deps.logger.info({ download: key, bucket, prefix, removed }, 'removed stored files');
-      } catch (error) {
-        if (since < timeoutMs) throw error;
-        await this.deps.recorder.record(
-          download,
-          'Warning',
-          'CleanupAbandoned',
-          `could not remove ${bucket}/${prefix} within ${this.deps.config.finalizerTimeoutSeconds}s: ${String(error)}`,
-        );
-      }
+    const stopping = this.deps.caches.pods.byIndex(key).filter((pod) => !podStopped(pod));
+    // Until the Job is gone from the cache it may still make a pod.
+    const jobStopping = ours && !jobFinished(job);
+    if ((stopping.length > 0 || jobStopping) && since < timeoutMs) {
+      // The pod informer reconciles again as each pod goes; the requeue is a safety net.
+      return { requeueAfterMs: 2_000 };
+    }
+    const bucket = bucketFor(download, this.deps.config);
+    const prefix = keyPrefixFor(download);
+    // Retain: the files stay, only what can never become a file goes.
+    const retain = download.spec.storage?.deletionPolicy === 'Retain';
+    try {
+      if (!this.deps.objectStore) throw new Error('no object store configured (VDL_S3_ACCESS_KEY unset)');
+      const store = this.deps.objectStore;
+      const removed = retain
+        ? await store.abortIncompleteUploads(bucket, prefix, uploadedKeys(prefix))
+        : await store.removePrefix(bucket, prefix, uploadedKeys(prefix));
+      this.deps.logger.info(
+        { download: key, bucket, prefix, removed, retain },
+        retain ? 'aborted unfinished uploads, kept the files' : 'removed stored files',
+      );
+    } catch (error) {
+      if (since < timeoutMs) throw error;
+      await this.deps.recorder.record(
+        download,
+        'Warning',
+        'CleanupAbandoned',
+        `could not remove ${bucket}/${prefix} within ${this.deps.config.finalizerTimeoutSeconds}s: ${String(error)}`,
+      );
     }
     await this.patchFinalizers(
       download,

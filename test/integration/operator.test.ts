@@ -15,6 +15,7 @@ import type { Operator } from '../../operator/operator.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort } from '../cluster/readiness.ts';
 import { eventually } from '../support/eventually.ts';
+import { incompleteUploads } from '../support/storage.ts';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-operator.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -206,6 +207,37 @@ describe('operator', () => {
         return (error as { code?: number }).code === 404 ? true : undefined;
       }
     });
+  });
+
+  it('deleting a running download with deletionPolicy Retain keeps its files but no unfinished upload', async () => {
+    const created = await env.downloads.create('retain', {
+      url: 'https://example.com/retain',
+      storage: { bucket: env.bucket, deletionPolicy: 'Retain' },
+    });
+    const pod = await env.kubelet.livePod('retain');
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor('retain', 'Running', isPhase('Running'));
+    const prefix = `${env.namespace}/retain/${created.metadata.uid}/`;
+    // The operator opened the download's uploads for its pod; a file of an earlier try is there too.
+    await eventually('its uploads open', async () =>
+      (await incompleteUploads(env.minio, env.bucket, prefix)).length === 2 ? true : undefined,
+    );
+    await env.minio.putObject(env.bucket, `${prefix}kept.mp4`, Buffer.from('kept'));
+    await env.downloads.delete('retain');
+    await eventually('download gone', async () => {
+      try {
+        await env.downloads.get('retain');
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+    expect(await incompleteUploads(env.minio, env.bucket, prefix)).toEqual([]);
+    const left: string[] = [];
+    for await (const item of env.minio.listObjectsV2(env.bucket, prefix, true))
+      left.push(item.name as string);
+    expect(left).toEqual([`${prefix}kept.mp4`]);
+    await env.minio.removeObject(env.bucket, `${prefix}kept.mp4`);
   });
 
   it('deletes an expired download and, per its deletion policy, its stored files', async () => {
