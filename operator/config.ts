@@ -20,14 +20,18 @@ export const OperatorConfig = z.object({
   maxActivePerOwner: z.int().min(1).default(3),
   downloaderImage: z.string().default('vdl/downloader:dev'),
   downloaderServiceAccount: z.string().default('vdl-downloader'),
-  /** Secret with the S3 credentials (keys accessKey, secretKey) given to download pods. */
-  s3Secret: z.string().default('vdl-s3'),
+  /** Where the operator and download pods reach storage; presigned requests are signed for this host. */
   s3Endpoint: z.string().default('http://127.0.0.1:9000'),
   s3Region: z.string().default('us-east-1'),
   defaultBucket: z.string().default('vdl'),
   /** The largest file a download may store: the default, and the cap of every spec's maxFileSize. */
   defaultMaxFileSize: z.string().regex(new RegExp(quantityPattern)).default('4Gi'),
   defaultDeadlineSeconds: z.int().min(30).default(3600),
+  /**
+   * Smallest part of a download's multipart upload (S3's floor of 5 MiB
+   * holds anyway); larger limits get larger parts, about 200 at most.
+   */
+  minUploadPartSize: z.string().regex(new RegExp(quantityPattern)).default('8Mi'),
   /** Bytes per second a download may use: the default, and the cap of every spec's rateLimit; unset: no limit. */
   defaultRateLimit: z.string().regex(new RegExp(quantityPattern)).optional(),
   /** Host suffixes (comma-separated) download pods may reach, as the API's VDL_API_ALLOW_HOSTS; empty: any. */
@@ -62,12 +66,12 @@ const envNames: Record<string, keyof OperatorConfig> = {
   VDL_MAX_ACTIVE_PER_OWNER: 'maxActivePerOwner',
   VDL_DOWNLOADER_IMAGE: 'downloaderImage',
   VDL_DOWNLOADER_SERVICE_ACCOUNT: 'downloaderServiceAccount',
-  VDL_S3_SECRET: 's3Secret',
   VDL_S3_ENDPOINT: 's3Endpoint',
   VDL_S3_REGION: 's3Region',
   VDL_DEFAULT_BUCKET: 'defaultBucket',
   VDL_DEFAULT_MAX_FILE_SIZE: 'defaultMaxFileSize',
   VDL_DEFAULT_DEADLINE_SECONDS: 'defaultDeadlineSeconds',
+  VDL_MIN_UPLOAD_PART_SIZE: 'minUploadPartSize',
   VDL_DEFAULT_RATE_LIMIT: 'defaultRateLimit',
   VDL_ALLOW_HOSTS: 'allowHosts',
   VDL_DENY_HOSTS: 'denyHosts',

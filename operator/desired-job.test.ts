@@ -87,7 +87,7 @@ describe('desiredJob', () => {
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(pod?.volumes?.every((v) => v.emptyDir || v.projected)).toBe(true);
+    expect(pod?.volumes?.every((v) => v.emptyDir || v.projected || v.name === 'upload')).toBe(true);
     expect(env.VDL_COOKIES_FILE).toBeUndefined();
     expect(env.VDL_RATE_LIMIT).toBeUndefined();
     expect(pod?.volumes?.find((v) => v.name === 'work')?.emptyDir?.sizeLimit).toBe('8576Mi');
@@ -100,11 +100,31 @@ describe('desiredJob', () => {
     expect(projected?.[0]?.serviceAccountToken?.path).toBe('token');
   });
 
-  it('passes the spec, its own key prefix and S3 credentials from a Secret', () => {
+  it('passes the spec and its own upload plan as a file, and no storage credentials at all', () => {
     expect(JSON.parse(env.VDL_SPEC as string)).toMatchObject({ url: 'https://example.com/v', retries: 4 });
-    expect(env.VDL_KEY_PREFIX).toBe('team/clip/uid-clip/');
-    expect(env.VDL_S3_SECRET_KEY).toEqual({ secretKeyRef: { name: testConfig.s3Secret, key: 'secretKey' } });
     expect(container?.resources).toMatchObject({ requests: testConfig.requests, limits: testConfig.limits });
+    // Nothing from a Secret through the environment (readable in /proc/PID/environ), no S3 settings.
+    expect(
+      (container?.env ?? []).filter((e) => e.valueFrom?.secretKeyRef || /S3|BUCKET/.test(e.name)),
+    ).toEqual([]);
+    expect(container?.envFrom).toBeUndefined();
+    // The only Secret volume is the download's own plan, one file, readable by the downloader alone.
+    const secrets = (pod?.volumes ?? []).filter(
+      (v) => v.secret || v.projected?.sources?.some((s) => s.secret),
+    );
+    expect(secrets).toEqual([
+      {
+        name: 'upload',
+        secret: {
+          secretName: 'vdl-upload-uid-clip',
+          items: [{ key: 'upload-plan.json', path: 'upload-plan.json' }],
+          defaultMode: 0o400,
+        },
+      },
+    ]);
+    const mount = container?.volumeMounts?.find((m) => m.name === 'upload');
+    expect(mount?.readOnly).toBe(true);
+    expect(env.VDL_UPLOAD_PLAN_FILE).toBe(`${mount?.mountPath}/upload-plan.json`);
   });
 
   it("labels Job and pods for the operator's label-selected caches", () => {

@@ -5,6 +5,7 @@ import type { V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
 import { hostList, hostListEnv } from '../crds/host-list.ts';
 import { isQuantity, quantityBytes } from '../crds/quantity.ts';
 import { downloadKeyPrefix } from '../crds/storage-location.ts';
+import { uploadPlanFile } from '../crds/upload-plan.ts';
 import {
   apiVersion,
   kind,
@@ -14,12 +15,14 @@ import {
 } from '../crds/video-download.ts';
 import type { OperatorConfig } from './config.ts';
 import { podDisk } from './pod-disk.ts';
+import { uploadSecretNameFor } from './upload-plan.ts';
 
 export const downloaderContainerName = 'downloader';
 export const managedBy = 'vdl-operator';
 const tokenDir = '/var/run/secrets/vdl/token';
 const cookiesDir = '/var/run/secrets/vdl/cookies';
 const cookiesFile = 'cookies.txt';
+const uploadDir = '/var/run/secrets/vdl/upload';
 // Non-root ids of the downloader image's user (distroless "nonroot").
 const downloaderUid = 65532;
 
@@ -62,6 +65,17 @@ export const keyPrefixFor = downloadKeyPrefix;
 
 export function bucketFor(download: VideoDownload, config: OperatorConfig): string {
   return download.spec.storage?.bucket ?? config.defaultBucket;
+}
+
+/** The largest file the download may store: what its spec asks, at most the operator's cap. */
+export function maxFileSizeFor(download: VideoDownload, config: OperatorConfig): string {
+  return (
+    cappedQuantity(download.spec.limits?.maxFileSize, config.defaultMaxFileSize) ?? config.defaultMaxFileSize
+  );
+}
+
+export function deadlineSecondsFor(download: VideoDownload, config: OperatorConfig): number {
+  return download.spec.limits?.deadlineSeconds ?? config.defaultDeadlineSeconds;
 }
 
 export function ownerOf(download: VideoDownload): string {
@@ -107,8 +121,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
   const owner = download.metadata.labels?.[labels.owner];
   if (owner) jobLabels[labels.owner] = owner;
 
-  const maxFileSize =
-    cappedQuantity(spec.limits?.maxFileSize, config.defaultMaxFileSize) ?? config.defaultMaxFileSize;
+  const maxFileSize = maxFileSizeFor(download, config);
   const disk = podDisk(maxFileSize, config.workDirSizeLimit);
   const podSpec: V1PodSpec = {
     restartPolicy: 'Never',
@@ -134,20 +147,10 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'VDL_DOWNLOAD_NAMESPACE', value: namespace },
           { name: 'VDL_DOWNLOAD_UID', value: uid },
           { name: 'VDL_SPEC', value: JSON.stringify(spec) },
-          { name: 'VDL_BUCKET', value: bucketFor(download, config) },
-          { name: 'VDL_KEY_PREFIX', value: keyPrefixFor(download) },
           { name: 'VDL_MAX_FILE_SIZE', value: maxFileSize },
           { name: 'VDL_WORK_DIR_LIMIT', value: String(disk.workDirLimitBytes) },
-          { name: 'VDL_S3_ENDPOINT', value: config.s3Endpoint },
-          { name: 'VDL_S3_REGION', value: config.s3Region },
-          {
-            name: 'VDL_S3_ACCESS_KEY',
-            valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'accessKey' } },
-          },
-          {
-            name: 'VDL_S3_SECRET_KEY',
-            valueFrom: { secretKeyRef: { name: config.s3Secret, key: 'secretKey' } },
-          },
+          // No storage credentials: presigned requests for this download's own uploads only.
+          { name: 'VDL_UPLOAD_PLAN_FILE', value: `${uploadDir}/${uploadPlanFile}` },
           ...rateLimitEnv(cappedQuantity(spec.limits?.rateLimit, config.defaultRateLimit)),
           ...hostListsEnv(config),
           ...(spec.cookies ? [{ name: 'VDL_COOKIES_FILE', value: `${cookiesDir}/${cookiesFile}` }] : []),
@@ -172,6 +175,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'work', mountPath: '/work' },
           { name: 'tmp', mountPath: '/tmp' },
           { name: 'vdl-token', mountPath: tokenDir, readOnly: true },
+          { name: 'upload', mountPath: uploadDir, readOnly: true },
           ...(spec.cookies ? [{ name: 'cookies', mountPath: cookiesDir, readOnly: true }] : []),
         ],
       },
@@ -186,6 +190,16 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
             { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
             { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
           ],
+        },
+      },
+      // Made by the operator right after the Job (it is owned by the Job); the
+      // kubelet waits for it as for any Secret volume.
+      {
+        name: 'upload',
+        secret: {
+          secretName: uploadSecretNameFor(download),
+          items: [{ key: uploadPlanFile, path: uploadPlanFile }],
+          defaultMode: 0o400,
         },
       },
       // Only the one key, readable by the downloader's user alone. A missing
@@ -226,7 +240,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
     },
     spec: {
       backoffLimit: spec.retries,
-      activeDeadlineSeconds: spec.limits?.deadlineSeconds ?? config.defaultDeadlineSeconds,
+      activeDeadlineSeconds: deadlineSecondsFor(download, config),
       // A replacement pod starts only after the failed one is gone: never two
       // downloaders writing the same keys.
       podReplacementPolicy: 'Failed',

@@ -22,7 +22,9 @@ const objectStore =
     ? s3ObjectStore(config.s3Endpoint, accessKey, secretKey, config.s3Region)
     : undefined;
 if (!objectStore)
-  logger.warn('VDL_S3_ACCESS_KEY/VDL_S3_SECRET_KEY unset: deleted downloads keep their files');
+  logger.warn(
+    'VDL_S3_ACCESS_KEY/VDL_S3_SECRET_KEY unset: downloads cannot upload (their uploads are prepared here) and deleted downloads keep their files',
+  );
 
 const operator = new Operator({ config, kubeConfig, logger, objectStore });
 const server = await startHealthServer(

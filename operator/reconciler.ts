@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { quantityBytes } from '../crds/quantity.ts';
 import {
   finalizers,
   group,
@@ -17,13 +18,21 @@ import {
 import { AdmissionPermits } from './admission-permits.ts';
 import { statusCodeOf } from './api-errors.ts';
 import type { OperatorConfig } from './config.ts';
-import { bucketFor, desiredJob, jobNameFor, keyPrefixFor } from './desired-job.ts';
+import {
+  bucketFor,
+  deadlineSecondsFor,
+  desiredJob,
+  jobNameFor,
+  keyPrefixFor,
+  maxFileSizeFor,
+} from './desired-job.ts';
 import { decideQueue, type QueueDecision, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import type { Informer } from './informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { ObjectStore } from './object-store.ts';
 import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
+import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
 
 export interface Caches {
   downloads: Informer<VideoDownload>;
@@ -73,16 +82,20 @@ export class Reconciler {
   private readonly deps: ReconcilerDependencies;
   private readonly batch: k8s.BatchV1Api;
   private readonly objects: k8s.CustomObjectsApi;
+  private readonly core: k8s.CoreV1Api;
   /** Jobs created but not yet seen in the cache (client-go's "expectations"). */
   private readonly expectedJobs = new Map<string, string>();
   /** Admission decisions are made one at a time, so limits hold across workers. */
   private admission: Promise<unknown> = Promise.resolve();
   private readonly permits = new AdmissionPermits();
+  /** Downloads (by uid) whose upload Secret exists, as this replica made or found it. */
+  private readonly uploadSecrets = new Set<string>();
 
   constructor(deps: ReconcilerDependencies) {
     this.deps = deps;
     this.batch = deps.kubeConfig.makeApiClient(k8s.BatchV1Api);
     this.objects = deps.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    this.core = deps.kubeConfig.makeApiClient(k8s.CoreV1Api);
   }
 
   /** Called by the Job informer: a Job in the cache fulfils its expectation. */
@@ -123,9 +136,20 @@ export class Reconciler {
     const pods = this.deps.caches.pods.byIndex(key);
     const bucket = bucketFor(download, this.deps.config);
     const status = desiredStatus({ download, job, pods, admitted, bucket, now: new Date() });
+    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download)) {
+      // A pod stopped at the deadline may still be writing: wait for it (its pod event comes back here).
+      if (pods.some((pod) => !podStopped(pod)) && !this.pastCleanupTimeout(job))
+        return { requeueAfterMs: 2_000 };
+      await this.releaseUploads(download, job, status.phase);
+    }
     await this.writeStatus(download, status);
+    // The Job's pod cannot start without its upload plan: made right after the
+    // Job (and once by each new leader, which finds the one already there).
+    if (job && !jobFinished(job) && status.phase !== 'Succeeded' && status.phase !== 'Failed')
+      await this.ensureUploadSecret(download, job);
 
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      this.uploadSecrets.delete(uid);
       if (job && jobFinished(job) && job.spec?.ttlSecondsAfterFinished === undefined) {
         await this.batch.patchNamespacedJob(
           {
@@ -213,6 +237,93 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Creates the download's multipart uploads and hands the pod presigned
+   * requests for them in a Secret owned by the Job: the pod holds no storage
+   * credential. An existing Secret is kept (its uploads are the ones in use).
+   */
+  private async ensureUploadSecret(download: VideoDownload, job: k8s.V1Job): Promise<void> {
+    const uid = download.metadata.uid as string;
+    if (this.uploadSecrets.has(uid)) return;
+    const store = this.deps.objectStore;
+    if (!store)
+      throw new Error('no object store configured (VDL_S3_ACCESS_KEY unset): downloads cannot upload');
+    const { config } = this.deps;
+    const plan = await prepareUploadPlan(store, {
+      bucket: bucketFor(download, config),
+      prefix: keyPrefixFor(download),
+      maxFileSize: maxFileSizeFor(download, config),
+      minimumPartSize: quantityBytes(config.minUploadPartSize),
+      deadlineSeconds: deadlineSecondsFor(download, config),
+      sourceUrl: download.spec.url,
+      now: new Date(),
+    });
+    const body = uploadSecret(
+      download,
+      { name: job.metadata?.name as string, uid: job.metadata?.uid as string },
+      plan,
+    );
+    try {
+      await this.core.createNamespacedSecret({ namespace: download.metadata.namespace as string, body });
+    } catch (error) {
+      // Made before (by a previous leader, say): the pod may already use those uploads; drop the new ones.
+      await Promise.all([
+        store.abortUpload(plan.bucket, plan.file.key, uploadIdOf(plan.file.abort)),
+        store.abortUpload(plan.bucket, plan.info.key, uploadIdOf(plan.info.abort)),
+      ]).catch(() => {});
+      if (statusCodeOf(error) !== 409) throw error;
+    }
+    this.uploadSecrets.add(uid);
+  }
+
+  /**
+   * Once a download is over, no multipart upload of it may stay open (a pod
+   * that failed for the last time left its parts), and a failed one keeps
+   * nothing at all (its file may have been stored before its info JSON
+   * failed). Done before the terminal status is written, so a storage outage
+   * retries it; given up after the finalizer timeout, so the status is never
+   * held back for good.
+   */
+  private async releaseUploads(
+    download: VideoDownload,
+    job: k8s.V1Job | undefined,
+    phase: 'Succeeded' | 'Failed',
+  ): Promise<void> {
+    const store = this.deps.objectStore;
+    if (!store || !job) return;
+    const bucket = bucketFor(download, this.deps.config);
+    const prefix = keyPrefixFor(download);
+    try {
+      const released =
+        phase === 'Failed'
+          ? await store.removePrefix(bucket, prefix, uploadedKeys(prefix))
+          : await store.abortIncompleteUploads(bucket, prefix, uploadedKeys(prefix));
+      if (released > 0)
+        this.deps.logger.info(
+          { download: `${download.metadata.namespace}/${download.metadata.name}`, phase, released },
+          'released unfinished uploads',
+        );
+    } catch (error) {
+      const finishedAt =
+        job.status?.completionTime ??
+        job.status?.conditions?.find((c) => c.status === 'True')?.lastTransitionTime;
+      const since = finishedAt ? Date.now() - new Date(finishedAt).getTime() : 0;
+      if (since < this.deps.config.finalizerTimeoutSeconds * 1000) throw error;
+      this.deps.logger.warn({ bucket, prefix, err: String(error) }, 'gave up aborting unfinished uploads');
+    }
+  }
+
+  /** Whether the Job finished longer than the finalizer timeout ago: cleanup no longer holds the status back. */
+  private pastCleanupTimeout(job: k8s.V1Job | undefined): boolean {
+    const finishedAt =
+      job?.status?.completionTime ??
+      job?.status?.conditions?.find(
+        (c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'),
+      )?.lastTransitionTime;
+    if (!finishedAt) return false;
+    return Date.now() - new Date(finishedAt).getTime() >= this.deps.config.finalizerTimeoutSeconds * 1000;
+  }
+
   private async writeStatus(download: VideoDownload, status: VideoDownloadStatus): Promise<void> {
     const patch = statusPatch(download.status, status);
     if (!patch) return;
@@ -267,12 +378,9 @@ export class Reconciler {
   }
 
   private async ensureFinalizer(download: VideoDownload): Promise<void> {
-    const wanted = download.spec.storage?.deletionPolicy !== 'Retain';
-    const has = download.metadata.finalizers?.includes(finalizers.storedObject) ?? false;
-    if (wanted === has) return;
-    const next = wanted
-      ? [...(download.metadata.finalizers ?? []), finalizers.storedObject]
-      : (download.metadata.finalizers ?? []).filter((f) => f !== finalizers.storedObject);
+    // Retain keeps the files, yet the download's unfinished uploads go with it: a finalizer either way.
+    if (download.metadata.finalizers?.includes(finalizers.storedObject)) return;
+    const next = [...(download.metadata.finalizers ?? []), finalizers.storedObject];
     await this.patchFinalizers(download, next);
     download.metadata.finalizers = next;
   }
@@ -286,12 +394,18 @@ export class Reconciler {
     );
   }
 
-  /** Deleting a download stops its Job and, per its deletion policy, removes its files. */
+  /**
+   * Deleting a download stops its Job and, per its deletion policy, removes
+   * its files and unfinished uploads, but only once no pod of it can write
+   * any more (a pod still stopping could complete an upload after the removal).
+   */
   private async finalize(download: VideoDownload): Promise<ReconcileResult> {
-    const { namespace, name } = download.metadata as { namespace: string; name: string };
+    const { namespace, name, uid } = download.metadata as Required<VideoDownload['metadata']>;
     const key = `${namespace}/${name}`;
+    this.uploadSecrets.delete(uid);
     const job = this.deps.caches.jobs.get(`${namespace}/${jobNameFor(name)}`);
-    if (job && !jobFinished(job) && this.ownedBy(job, download.metadata.uid as string)) {
+    const ours = job && this.ownedBy(job, uid);
+    if (ours && !jobFinished(job)) {
       await this.batch
         .deleteNamespacedJob({
           name: job.metadata?.name as string,
@@ -303,24 +417,38 @@ export class Reconciler {
         });
     }
     if (!download.metadata.finalizers?.includes(finalizers.storedObject)) return {};
+    const since = Date.now() - new Date(download.metadata.deletionTimestamp as string).getTime();
+    const timeoutMs = this.deps.config.finalizerTimeoutSeconds * 1000;
 
-    if (download.spec.storage?.deletionPolicy !== 'Retain') {
-      const bucket = bucketFor(download, this.deps.config);
-      const prefix = keyPrefixFor(download);
-      try {
-        if (!this.deps.objectStore) throw new Error('no object store configured (VDL_S3_ACCESS_KEY unset)');
-        const removed = await this.deps.objectStore.removePrefix(bucket, prefix);
-        this.deps.logger.info({ download: key, bucket, prefix, removed }, 'removed stored files');
-      } catch (error) {
-        const since = Date.now() - new Date(download.metadata.deletionTimestamp as string).getTime();
-        if (since < this.deps.config.finalizerTimeoutSeconds * 1000) throw error;
-        await this.deps.recorder.record(
-          download,
-          'Warning',
-          'CleanupAbandoned',
-          `could not remove ${bucket}/${prefix} within ${this.deps.config.finalizerTimeoutSeconds}s: ${String(error)}`,
-        );
-      }
+    const stopping = this.deps.caches.pods.byIndex(key).filter((pod) => !podStopped(pod));
+    // Until the Job is gone from the cache it may still make a pod.
+    const jobStopping = ours && !jobFinished(job);
+    if ((stopping.length > 0 || jobStopping) && since < timeoutMs) {
+      // The pod informer reconciles again as each pod goes; the requeue is a safety net.
+      return { requeueAfterMs: 2_000 };
+    }
+    const bucket = bucketFor(download, this.deps.config);
+    const prefix = keyPrefixFor(download);
+    // Retain: the files stay, only what can never become a file goes.
+    const retain = download.spec.storage?.deletionPolicy === 'Retain';
+    try {
+      if (!this.deps.objectStore) throw new Error('no object store configured (VDL_S3_ACCESS_KEY unset)');
+      const store = this.deps.objectStore;
+      const removed = retain
+        ? await store.abortIncompleteUploads(bucket, prefix, uploadedKeys(prefix))
+        : await store.removePrefix(bucket, prefix, uploadedKeys(prefix));
+      this.deps.logger.info(
+        { download: key, bucket, prefix, removed, retain },
+        retain ? 'aborted unfinished uploads, kept the files' : 'removed stored files',
+      );
+    } catch (error) {
+      if (since < timeoutMs) throw error;
+      await this.deps.recorder.record(
+        download,
+        'Warning',
+        'CleanupAbandoned',
+        `could not remove ${bucket}/${prefix} within ${this.deps.config.finalizerTimeoutSeconds}s: ${String(error)}`,
+      );
     }
     await this.patchFinalizers(
       download,
@@ -328,4 +456,14 @@ export class Reconciler {
     );
     return {};
   }
+}
+
+/** The keys the operator makes uploads for under a prefix. */
+function uploadedKeys(prefix: string): string[] {
+  return Object.values(uploadKeysFor(prefix));
+}
+
+/** A pod whose process has ended; any other may still write (a pending one may yet start). */
+function podStopped(pod: k8s.V1Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }

@@ -1,8 +1,10 @@
 // The downloader's configuration: environment variables rendered by the
 // operator into the Job (see operator/desired-job.ts), validated once.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { hostList, hostListEnv } from '../../crds/host-list.ts';
 import { quantityBytes, quantityPattern } from '../../crds/quantity.ts';
+import { UploadPlan } from '../../crds/upload-plan.ts';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { workDirLimit } from '../../crds/work-dir.ts';
 
@@ -10,15 +12,11 @@ const DownloaderEnv = z.object({
   VDL_DOWNLOAD_NAME: z.string().min(1),
   VDL_DOWNLOAD_NAMESPACE: z.string().min(1),
   VDL_SPEC: z.string().min(2),
-  VDL_BUCKET: z.string().min(1),
-  VDL_KEY_PREFIX: z.string().min(1),
   VDL_MAX_FILE_SIZE: z.string().regex(new RegExp(quantityPattern)).default('4Gi'),
   /** Bytes the work dir may hold (the operator sizes it with the pod's disk); unset: from the max file size. */
   VDL_WORK_DIR_LIMIT: z.string().regex(new RegExp(quantityPattern)).optional(),
-  VDL_S3_ENDPOINT: z.url(),
-  VDL_S3_REGION: z.string().default('us-east-1'),
-  VDL_S3_ACCESS_KEY: z.string().min(1),
-  VDL_S3_SECRET_KEY: z.string().min(1),
+  /** The operator's presigned requests for this download's uploads (a file of its own Secret). */
+  VDL_UPLOAD_PLAN_FILE: z.string().default('/var/run/secrets/vdl/upload/upload-plan.json'),
   VDL_TOKEN_FILE: z.string().default('/var/run/secrets/vdl/token/token'),
   VDL_CA_FILE: z.string().default('/var/run/secrets/vdl/token/ca.crt'),
   /** The API server; in a pod, from the service environment. */
@@ -52,20 +50,15 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
       : undefined);
   if (!apiServer) throw new Error('no API server: set VDL_KUBERNETES_URL or run in a pod');
   const maxFileSize = quantityBytes(e.VDL_MAX_FILE_SIZE);
+  const upload = UploadPlan.safeParse(JSON.parse(readFileSync(e.VDL_UPLOAD_PLAN_FILE, 'utf8')));
+  if (!upload.success) throw new Error(`invalid upload plan: ${z.prettifyError(upload.error)}`);
   return {
     download: { name: e.VDL_DOWNLOAD_NAME, namespace: e.VDL_DOWNLOAD_NAMESPACE },
     spec: spec.data,
-    bucket: e.VDL_BUCKET,
-    keyPrefix: e.VDL_KEY_PREFIX,
     maxFileSize,
     workDirLimit:
       e.VDL_WORK_DIR_LIMIT !== undefined ? quantityBytes(e.VDL_WORK_DIR_LIMIT) : workDirLimit(maxFileSize),
-    s3: {
-      endpoint: e.VDL_S3_ENDPOINT,
-      region: e.VDL_S3_REGION,
-      accessKey: e.VDL_S3_ACCESS_KEY,
-      secretKey: e.VDL_S3_SECRET_KEY,
-    },
+    upload: upload.data,
     apiServer,
     tokenFile: e.VDL_TOKEN_FILE,
     caFile: e.VDL_CA_FILE,

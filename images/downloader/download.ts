@@ -5,7 +5,6 @@
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import type { Client } from 'minio';
 import { statusMessage } from '../../crds/status-text.ts';
 import { type TerminationMessage, terminationMessageText } from '../../crds/termination-message.ts';
 import type { Result } from '../../crds/video-download.ts';
@@ -27,15 +26,25 @@ import {
   uploading,
 } from './progress.ts';
 import type { ProgressSink } from './progress-reporter.ts';
-import { ensureBucket, uploadFile } from './uploader.ts';
+import { abortUpload, uploadFile } from './uploader.ts';
 import { allowedBytes, guardWorkDir, type WorkDirGuard } from './work-dir-guard.ts';
 import { ytDlpArgs } from './yt-dlp-args.ts';
 
 export interface DownloadOutcome {
   exitCode: number;
   message: TerminationMessage;
+  /** Stopped by SIGTERM: nothing more is written, not even the termination message. */
+  stopped?: boolean;
   /** Seconds spent in yt-dlp and in the upload, for logs and benchmarks. */
   timings?: { downloadSeconds: number; uploadSeconds: number };
+}
+
+function stopped(): DownloadOutcome {
+  return {
+    exitCode: stoppedExitCode,
+    stopped: true,
+    message: { error: { reason: 'Stopped', message: 'stopped by SIGTERM' } },
+  };
 }
 
 function failed(failure: ClassifiedFailure): DownloadOutcome {
@@ -46,16 +55,18 @@ function failed(failure: ClassifiedFailure): DownloadOutcome {
   };
 }
 
-// S3 user metadata travels in HTTP headers: ASCII only.
-function headerSafe(value: string): string {
-  return encodeURIComponent(value).slice(0, 1024);
-}
+/** The exit code of a downloader stopped by SIGTERM (128 + 15, as a shell reports it). */
+export const stoppedExitCode = 143;
 
+/**
+ * signal is aborted on SIGTERM: yt-dlp and ffmpeg are killed, an upload in
+ * flight is aborted, and nothing more is written (no progress, no result).
+ */
 export async function runDownload(
   config: DownloaderConfig,
-  s3: Client,
   progress: ProgressSink,
   log: (message: string) => void = () => {},
+  signal?: AbortSignal,
 ): Promise<DownloadOutcome> {
   const outDir = join(config.workDir, 'out');
   const eventsFile = join(config.workDir, 'events.jsonl');
@@ -67,6 +78,7 @@ export async function runDownload(
   const proxy = await startEgressProxy({ allowed: parseAllowList(config.egressAllow) }, config.hosts);
   let state: ProgressState = initialProgress();
   const report = (next: ProgressState, force = false) => {
+    if (signal?.aborted) return;
     const stageChanged = next.stage !== state.stage;
     state = next;
     progress.report(toStatusProgress(state, new Date()), force || stageChanged);
@@ -80,6 +92,17 @@ export async function runDownload(
     const ffmpeg = parseFfmpegProgress(await readFile(ffmpegProgressFile, 'utf8').catch(() => ''));
     if (ffmpeg) report(postprocessing(state, ffmpeg));
   };
+  // yt-dlp runs in a process group of its own, so a stop kills ffmpeg with it.
+  let ytDlpPid: number | undefined;
+  const killYtDlp = () => {
+    if (ytDlpPid === undefined) return;
+    try {
+      process.kill(-ytDlpPid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  let uploadBegan = false;
   let polling = false;
   const ffmpegPoller = setInterval(() => {
     if (polling) return;
@@ -111,8 +134,12 @@ export async function runDownload(
         // yt-dlp parses untrusted pages: it gets no credentials, only what it needs to run.
         extendEnv: false,
         env: { PATH: process.env.PATH, HOME: config.workDir, LANG: 'C.UTF-8', TMPDIR: config.workDir },
+        detached: true,
       },
     );
+    ytDlpPid = child.pid;
+    signal?.addEventListener('abort', killYtDlp, { once: true });
+    if (signal?.aborted) killYtDlp();
     guard = guardWorkDir({
       workDir: config.workDir,
       eventsFile,
@@ -142,6 +169,7 @@ export async function runDownload(
     }
     const { exitCode } = await child;
     clearInterval(ffmpegPoller);
+    if (signal?.aborted) return stopped();
     guard.stop();
     if (guard.violation) {
       // Free the disk before the kubelet measures it: the failure is the guard's to report.
@@ -168,24 +196,17 @@ export async function runDownload(
     }
 
     const filename = basename(file);
-    const key = `${config.keyPrefix}${filename}`;
+    const { upload } = config;
     const contentType = contentTypeOf(filename);
     const downloadSeconds = (performance.now() - began) / 1000;
-    await ensureBucket(s3, config.bucket, config.s3.region);
     const started = Date.now();
+    uploadBegan = true;
     const uploaded = await uploadFile(
-      s3,
-      config.bucket,
-      key,
+      upload.file,
       file,
-      {
-        'Content-Type': contentType,
-        'X-Amz-Meta-Title': headerSafe(state.title ?? filename),
-        'X-Amz-Meta-Source-Url': headerSafe(config.spec.url),
-      },
       (sent, total) =>
         report(uploading(state, sent, total, sent / Math.max(0.001, (Date.now() - started) / 1000))),
-      config.uploadRetries,
+      { retries: config.uploadRetries, signal },
     );
     const infoFile = file.replace(/\.[^./]+$/, '.info.json');
     let infoKey: string | undefined;
@@ -195,22 +216,17 @@ export async function runDownload(
         () => false,
       )
     ) {
-      infoKey = `${config.keyPrefix}info.json`;
+      infoKey = upload.info.key;
       const info = JSON.parse(await readFile(infoFile, 'utf8')) as unknown;
       await writeFile(infoFile, JSON.stringify(withoutCookies(info)));
-      await uploadFile(
-        s3,
-        config.bucket,
-        infoKey,
-        infoFile,
-        { 'Content-Type': 'application/json' },
-        () => {},
-        config.uploadRetries,
-      );
+      await uploadFile(upload.info, infoFile, () => {}, { retries: config.uploadRetries, signal });
+    } else {
+      // Unused: no open upload should outlive the download.
+      await abortUpload(upload.info).catch(() => {});
     }
     const result: Result = {
-      bucket: config.bucket,
-      key,
+      bucket: upload.bucket,
+      key: upload.file.key,
       filename,
       size: uploaded.size,
       sha256: uploaded.sha256,
@@ -223,13 +239,20 @@ export async function runDownload(
     const uploadSeconds = (Date.now() - started) / 1000;
     return { exitCode: 0, message: { result }, timings: { downloadSeconds, uploadSeconds } };
   } catch (error) {
+    if (signal?.aborted) {
+      // The file's upload was aborted where it stood; the info JSON's goes with it.
+      if (uploadBegan) await abortUpload(config.upload.info).catch(() => {});
+      return stopped();
+    }
     const message = error instanceof Error ? error.message : String(error);
     log(`download failed: ${message}`);
     return failed({ reason: 'UploadFailed', message, permanent: false });
   } finally {
     guard?.stop();
     clearInterval(ffmpegPoller);
-    await progress.flush();
+    signal?.removeEventListener('abort', killYtDlp);
+    // Stopped: the last progress is not sent (the download is being cancelled or its pod replaced).
+    if (!signal?.aborted) await progress.flush();
     await proxy.close();
   }
 }

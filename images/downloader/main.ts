@@ -7,7 +7,6 @@ import { reuseConnections } from '../../operator/kube-config.ts';
 import { loadDownloaderConfig } from './config.ts';
 import { runDownload, writeTerminationMessage } from './download.ts';
 import { statusProgressSink } from './progress-reporter.ts';
-import { s3Client } from './uploader.ts';
 
 const logger = pino({ base: { component: 'vdl-downloader' } });
 const config = loadDownloaderConfig();
@@ -26,13 +25,16 @@ const progress = statusProgressSink(kubeConfig, config.download, (error) =>
   // Progress is best effort: the result still reaches the operator through the termination message.
   logger.warn({ err: String(error) }, 'could not write progress'),
 );
-const outcome = await runDownload(
-  config,
-  s3Client({ ...config.s3, bucket: config.bucket }),
-  progress,
-  (message) => logger.info(message),
-);
-await writeTerminationMessage(config.terminationLog, outcome.message);
+// As PID 1 of its container, nothing stops it on SIGTERM but this: the pod
+// is being deleted (a cancel) or replaced, so yt-dlp and ffmpeg are killed,
+// the upload in flight is aborted, and the program exits promptly.
+const stop = new AbortController();
+process.once('SIGTERM', () => {
+  logger.info('SIGTERM: stopping');
+  stop.abort();
+});
+const outcome = await runDownload(config, progress, (message) => logger.info(message), stop.signal);
+if (!outcome.stopped) await writeTerminationMessage(config.terminationLog, outcome.message);
 logger.info(
   { exitCode: outcome.exitCode, statusWrites: progress.writes, ...outcome.timings, ...outcome.message },
   'finished',

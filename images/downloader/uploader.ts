@@ -1,106 +1,231 @@
-// Streams a finished file to S3-compatible storage as a multipart upload,
-// hashing it on the way, and leaves no partial object behind on failure.
+// Streams a finished file into the multipart upload the operator prepared,
+// through its presigned requests (the pod holds no storage credential),
+// hashing it on the way. Transient errors are retried request by request;
+// a failed upload is left for a retry in a new pod (its parts are sent
+// again over the old ones) or for the operator, which aborts it at the end.
+// Only a stop (SIGTERM) aborts it here.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Client } from 'minio';
-import { s3ClientFor } from '../../operator/object-store.ts';
-
-export interface S3Target {
-  endpoint: string;
-  region: string;
-  accessKey: string;
-  secretKey: string;
-  bucket: string;
-}
-
-export function s3Client(target: S3Target): Client {
-  // 16 MiB parts: fewer requests for large videos, bounded memory per part.
-  return s3ClientFor(target, 16 * 1024 * 1024);
-}
+import type { PresignedUpload } from '../../crds/upload-plan.ts';
 
 export interface UploadResult {
   size: number;
   sha256: string;
 }
 
-const transientCodes = new Set([
+export class UploadError extends Error {
+  readonly code: string;
+  readonly transient: boolean;
+  constructor(message: string, code: string, transient: boolean) {
+    super(message);
+    this.code = code;
+    this.transient = transient;
+  }
+}
+
+const transientNetworkCodes = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
   'EAI_AGAIN',
-  'SlowDown',
-  'InternalError',
-  'ServiceUnavailable',
-  'RequestTimeout',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
 ]);
 
 export function isTransientS3Error(error: unknown): boolean {
+  if (error instanceof UploadError) return error.transient;
   const code = (error as { code?: string })?.code;
-  return code !== undefined && transientCodes.has(code);
+  return code !== undefined && transientNetworkCodes.has(code);
 }
 
-/** One attempt: stream, hash, and on failure remove the incomplete multipart upload. */
-async function uploadOnce(
-  client: Client,
-  bucket: string,
-  key: string,
+/** A stalled connection counts as a transient failure after this long without bytes. */
+const idleTimeoutMs = 60_000;
+
+interface Response {
+  status: number;
+  etag: string | undefined;
+  body: string;
+}
+
+/** One presigned request; body is a function so each retry gets a fresh stream. */
+function send(
+  method: 'PUT' | 'POST' | 'DELETE',
+  url: string,
+  signal: AbortSignal | undefined,
+  body?: { length: number; write: (into: NodeJS.WritableStream) => Promise<void> },
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const target = new URL(url);
+    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, {
+      method,
+      headers: { 'content-length': String(body?.length ?? 0) },
+      signal,
+      timeout: idleTimeoutMs,
+    });
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error('storage stalled'), { code: 'ETIMEDOUT' })),
+    );
+    request.on('error', reject);
+    request.on('response', (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => {
+        if (chunks.length < 64) chunks.push(chunk);
+      });
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          etag: response.headers.etag,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    if (body) body.write(request).catch((error) => request.destroy(error));
+    else request.end();
+  });
+}
+
+/** An S3 answer's failure, if it is one (S3 may say "error" in a 200 body of Complete). */
+export function failureOf(response: { status: number; body: string }, what: string): UploadError | undefined {
+  const code = /<Code>([^<]+)<\/Code>/.exec(response.body)?.[1];
+  if (response.status >= 200 && response.status < 300 && !code) return undefined;
+  const transient =
+    response.status >= 500 ||
+    response.status === 408 ||
+    response.status === 429 ||
+    ['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout'].includes(code ?? '');
+  const message = /<Message>([^<]+)<\/Message>/.exec(response.body)?.[1];
+  return new UploadError(
+    `${what}: ${response.status} ${code ?? ''} ${message ?? ''}`.trim(),
+    code ?? `HTTP${response.status}`,
+    transient,
+  );
+}
+
+function checked(response: Response, what: string): Response {
+  const failure = failureOf(response, what);
+  if (failure) throw failure;
+  return response;
+}
+
+/** Runs one request with retries of transient errors (1 s, 2 s, 4 s, ...). */
+async function withRetries<T>(retries: number, signal: AbortSignal | undefined, attempt: () => Promise<T>) {
+  for (let tried = 0; ; tried++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal?.aborted || tried >= retries || !isTransientS3Error(error)) throw error;
+      await delay(1000 * 2 ** tried, undefined, { signal });
+    }
+  }
+}
+
+export interface UploadOptions {
+  retries: number;
+  /** Aborted on SIGTERM: the request in flight is cut and the upload aborted. */
+  signal?: AbortSignal;
+}
+
+/** The CompleteMultipartUpload body. */
+export function completeBody(etags: string[]): string {
+  const parts = etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`);
+  return `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`;
+}
+
+async function uploadParts(
+  upload: PresignedUpload,
   file: string,
-  metadata: Record<string, string>,
   onProgress: (sent: number, total: number) => void,
+  options: UploadOptions,
 ): Promise<UploadResult> {
   const { size } = await stat(file);
+  const count = Math.max(1, Math.ceil(size / upload.partSize));
+  if (count > upload.parts.length)
+    throw new UploadError(
+      `${size} bytes need ${count} parts; the plan has ${upload.parts.length}`,
+      'TooManyParts',
+      false,
+    );
   const hash = createHash('sha256');
-  let sent = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      sent += chunk.length;
-      onProgress(sent, size);
-      callback(null, chunk);
-    },
-  });
-  try {
-    await client.putObject(bucket, key, createReadStream(file).pipe(meter), size, metadata);
-  } catch (error) {
-    // An unfinished multipart upload is invisible to readers but keeps its parts: drop them.
-    await client.removeIncompleteUpload(bucket, key).catch(() => {});
-    throw error;
+  // Bytes hashed so far: a retried part is read again, but hashed only once.
+  let hashed = 0;
+  const etags: string[] = [];
+  for (let part = 0; part < count; part++) {
+    const start = part * upload.partSize;
+    const length = Math.min(upload.partSize, size - start);
+    const response = await withRetries(options.retries, options.signal, async () =>
+      checked(
+        await send('PUT', upload.parts[part] as string, options.signal, {
+          length,
+          write: async (into) => {
+            let offset = start;
+            const meter = new Transform({
+              transform(chunk: Buffer, _encoding, callback) {
+                const end = offset + chunk.length;
+                if (end > hashed) {
+                  hash.update(chunk.subarray(Math.max(0, hashed - offset)));
+                  hashed = end;
+                  onProgress(hashed, size);
+                }
+                offset = end;
+                callback(null, chunk);
+              },
+            });
+            const source = length > 0 ? createReadStream(file, { start, end: start + length - 1 }) : [];
+            await pipeline(source, meter, into);
+          },
+        }),
+        `part ${part + 1} of ${upload.key}`,
+      ),
+    );
+    if (!response.etag) throw new UploadError(`part ${part + 1}: no ETag in the answer`, 'NoETag', true);
+    etags.push(response.etag);
   }
+  const xml = Buffer.from(completeBody(etags));
+  await withRetries(options.retries, options.signal, async () =>
+    checked(
+      await send('POST', upload.complete, options.signal, {
+        length: xml.length,
+        write: async (into) => {
+          into.end(xml);
+        },
+      }),
+      `completing ${upload.key}`,
+    ),
+  );
   return { size, sha256: hash.digest('hex') };
 }
 
-/** Creates the bucket when it is missing (a fresh MinIO has none). */
-export async function ensureBucket(client: Client, bucket: string, region: string): Promise<void> {
-  if (await client.bucketExists(bucket)) return;
-  try {
-    await client.makeBucket(bucket, region);
-  } catch (error) {
-    // Another download made it first.
-    if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((error as { code?: string }).code ?? ''))
-      throw error;
-  }
+/** Drops the upload and its parts; bounded, since the pod is about to be killed. */
+export async function abortUpload(upload: PresignedUpload): Promise<void> {
+  const response = await send('DELETE', upload.abort, AbortSignal.timeout(5_000));
+  // Already gone (completed, aborted) is as good.
+  if (response.status !== 404) checked(response, `aborting ${upload.key}`);
 }
 
-/** Uploads with retries of transient errors (1 s, 2 s, 4 s, ...). */
+/** Uploads a file into a presigned multipart upload; on a stop, aborts it and throws the abort. */
 export async function uploadFile(
-  client: Client,
-  bucket: string,
-  key: string,
+  upload: PresignedUpload,
   file: string,
-  metadata: Record<string, string>,
   onProgress: (sent: number, total: number) => void,
-  retries = 4,
+  options: UploadOptions,
 ): Promise<UploadResult> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await uploadOnce(client, bucket, key, file, metadata, onProgress);
-    } catch (error) {
-      if (attempt >= retries || !isTransientS3Error(error)) throw error;
-      await delay(1000 * 2 ** attempt);
+  try {
+    return await uploadParts(upload, file, onProgress, options);
+  } catch (error) {
+    if (options.signal?.aborted) {
+      await abortUpload(upload).catch(() => {});
+      throw options.signal.reason;
     }
+    throw error;
   }
 }

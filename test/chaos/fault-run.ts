@@ -72,12 +72,12 @@ export class FaultRun {
     return body.job_id;
   }
 
-  /** count downloads of the throttled fixture (about 3 s each), each at its own URL. */
-  async wave(label: string, count = 50): Promise<string[]> {
+  /** count downloads of the throttled fixture (about 3 s each), each at its own URL, with extra spec fields. */
+  async wave(label: string, count = 50, extra: Record<string, unknown> = {}): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < count; i += 10) {
       const batch = Array.from({ length: Math.min(10, count - i) }, (_, j) =>
-        this.submit(`${this.env.media.url}/throttled-${label}-${i + j}.mp4`),
+        this.submit(`${this.env.media.url}/throttled-${label}-${i + j}.mp4`, extra),
       );
       ids.push(...(await Promise.all(batch)));
     }

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { followEvents, followSocket } from '../support/live-streams.ts';
-import { minioClient } from '../support/storage.ts';
+import { incompleteUploads, minioClient } from '../support/storage.ts';
 import { type AuditReport, audit } from './audit.ts';
 import { FaultRun } from './fault-run.ts';
 
@@ -53,6 +53,7 @@ beforeAll(async () => {
     // Many at once, yet each is a yt-dlp process: about what 2 cores carry.
     maxActiveDownloads: 8,
     maxUnfinishedPerUser: 200,
+    minUploadPartSize: '5Mi',
   });
   run = new FaultRun(env);
   await run.ready();
@@ -132,11 +133,24 @@ describe('faults with 50 downloads in flight', () => {
     );
   });
 
-  it('MinIO stopped for 30 s during uploads: each download succeeds or fails saying why; no partial objects', async () => {
-    const ids = await run.wave('minio');
-    await run.running(ids, 3);
+  it('MinIO stopped for 30 s while downloads upload: each retries, then is DONE with its bytes or FAILED saying why; nothing partial left', async () => {
+    // The noisy fixture takes parts of 5 MiB each: uploads of several parts, long enough to be caught.
+    const noisy = readFileSync(env.media.file('noisy.mp4'));
+    const noisySha256 = createHash('sha256').update(noisy).digest('hex');
+    const parts = Math.ceil(noisy.length / (5 * 2 ** 20));
+    expect(parts).toBeGreaterThan(1);
+    // A limit of 50Mi makes the operator choose parts of the configured 5 MiB (4Gi would give 21 MB parts).
+    const ids = await run.wave('noisy-minio', 50, { limits: { maxFileSize: '50Mi' } });
+    const uploading = await eventually(
+      'a download uploading',
+      () => {
+        const found = ids.filter((id) => run.get(id)?.status?.progress?.stage === 'uploading');
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 20 },
+    );
     await env.plane.stopMinio();
-    run.fault('stop MinIO for 30 s');
+    run.fault(`stop MinIO for 30 s while ${uploading.length} uploaded`);
     await delay(30_000); // the outage itself: its length is the fault, not a wait for readiness
     await env.plane.startMinio();
     const finished = await run.finished(ids);
@@ -144,14 +158,31 @@ describe('faults with 50 downloads in flight', () => {
       (d) => d.status?.phase === 'Failed' && !(d.status.reason && d.status.message),
     );
     expect(unclear).toEqual([]);
-    for (const d of finished.filter((d) => d.status?.phase === 'Succeeded'))
-      expect(d.status?.result?.sha256).toBe(sourceSha256);
+    const failedReasons = finished.filter((d) => d.status?.phase === 'Failed').map((d) => d.status?.reason);
+    console.log(
+      `MinIO outage: ${finished.length - failedReasons.length} DONE, ${failedReasons.length} FAILED ` +
+        `(${failedReasons.join(', ')}), ${finished.filter((d) => (d.status?.attempts ?? 0) > 1).length} retried in a new pod`,
+    );
+    const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
+    for (const d of finished.filter((d) => d.status?.phase === 'Succeeded')) {
+      const result = d.status?.result as NonNullable<NonNullable<typeof d.status>['result']>;
+      expect(result.sha256).toBe(noisySha256);
+      // Really a multipart upload: S3's ETag of one ends in "-<number of parts>".
+      expect((await storage.statObject(result.bucket, result.key)).etag).toMatch(new RegExp(`-${parts}$`));
+    }
     // Some downloads met the outage and came through it.
     expect(finished.filter((d) => (d.status?.attempts ?? 0) > 1).length).toBeGreaterThan(0);
-    const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
-    const uploads: string[] = [];
-    for await (const upload of storage.listIncompleteUploads(env.bucket, '', true)) uploads.push(upload.key);
-    expect(uploads).toEqual([]);
+    // A failed download keeps nothing; no unfinished upload is left anywhere.
+    const failedLeft: string[] = [];
+    for (const d of finished.filter((d) => d.status?.phase === 'Failed'))
+      for await (const item of storage.listObjectsV2(
+        env.bucket,
+        `${env.namespace}/${d.metadata.name}/`,
+        true,
+      ))
+        failedLeft.push(item.name as string);
+    expect(failedLeft).toEqual([]);
+    expect(await incompleteUploads(storage, env.bucket, '')).toEqual([]);
   });
 
   it('killed download processes are retried within the Job limit; a permanent failure is not retried', async () => {

@@ -18,6 +18,7 @@ import { freePort, waitForHealthy } from '../cluster/readiness.ts';
 import { applyChartRbac } from '../support/chart-rbac.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { type MediaServer, startMediaServer } from '../support/media-server.ts';
+import { type SlowLink, startSlowLink } from '../support/slow-link.ts';
 import { minioClient } from '../support/storage.ts';
 import { installCrd } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
@@ -39,6 +40,10 @@ export interface DevEnvironmentOptions {
   operatorReplicas?: number;
   /** The API's VDL_API_MAX_UNFINISHED_PER_USER (its default: 50). */
   maxUnfinishedPerUser?: number;
+  /** Put a throttleable link between MinIO and the operator and download pods (not the API). */
+  storageLink?: boolean;
+  /** The operator's VDL_MIN_UPLOAD_PART_SIZE (its default: 8Mi). */
+  minUploadPartSize?: string;
   /** Receives readable log lines of every part. */
   onLog?: (line: string) => void;
 }
@@ -53,6 +58,8 @@ export interface DevEnvironment {
   media: MediaServer;
   bucket: string;
   processNode: ProcessNode;
+  /** The link the operator and download pods reach MinIO through, with storageLink. */
+  storageLink: SlowLink | undefined;
   /** The current processes; restartApi() replaces `api`. `operator` is operators[0]. */
   processes: { operator: ManagedProcess; operators: ManagedProcess[]; api: ManagedProcess };
   /** Leader-election identity of each operator, by index of processes.operators. */
@@ -179,6 +186,10 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     stops.push(() => media.close());
     const allowed = [`127.0.0.1:${media.port}`, ...(options.allowedInternalHosts ?? [])].join(',');
 
+    const storageLink = options.storageLink
+      ? await startSlowLink({ host: minio.endPoint, port: minio.port })
+      : undefined;
+    if (storageLink) stops.push(() => storageLink.close());
     const ytDlp = toolPath('yt-dlp');
     const processNode = new ProcessNode({
       config,
@@ -239,14 +250,15 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_LEASE_NAME: `${release}-operator`,
       VDL_DOWNLOADER_SERVICE_ACCOUNT: `${release}-downloader`,
       VDL_DOWNLOADER_IMAGE: 'ghcr.io/vdl-dev/downloader:dev',
-      VDL_S3_SECRET: 'vdl-s3',
-      VDL_S3_ENDPOINT: minio.url,
+      // Presigned requests are signed for the host the pods reach.
+      VDL_S3_ENDPOINT: storageLink?.url ?? minio.url,
       VDL_S3_ACCESS_KEY: minio.accessKey,
       VDL_S3_SECRET_KEY: minio.secretKey,
       VDL_DEFAULT_BUCKET: bucket,
       VDL_MAX_ACTIVE_DOWNLOADS: String(options.maxActiveDownloads ?? 4),
       VDL_MAX_ACTIVE_PER_OWNER: String(options.maxActiveDownloads ?? 4),
       VDL_JOB_TTL_SECONDS_AFTER_RECORDED: '300',
+      ...(options.minUploadPartSize ? { VDL_MIN_UPLOAD_PART_SIZE: options.minUploadPartSize } : {}),
     };
     const replicas = options.operatorReplicas ?? 1;
     const operatorIdentities = Array.from({ length: replicas }, (_, i) => `operator-${i}`);
@@ -300,6 +312,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       media,
       bucket,
       processNode,
+      storageLink,
       processes,
       operatorIdentities,
       async restartApi() {

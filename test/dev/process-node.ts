@@ -30,6 +30,8 @@ export interface ProcessNodeOptions {
 
 interface RunningPod {
   uid: string;
+  /** Host directory of the pod: its volumes are under volumes/NAME. */
+  root?: string;
   child: ChildProcess | undefined;
   exited: Promise<number | null>;
   killing: boolean;
@@ -93,6 +95,12 @@ export class ProcessNode {
   processIdOf(namespace: string, pod: string): number | undefined {
     const child = this.running.get(`${namespace}/${pod}`)?.child;
     return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
+  /** Host directory holding a running pod's volumes (volumes/NAME), for tests that look inside. */
+  volumesOf(namespace: string, pod: string): string | undefined {
+    const root = this.running.get(`${namespace}/${pod}`)?.root;
+    return root ? join(root, 'volumes') : undefined;
   }
 
   logFile(namespace: string, pod: string, container: string): string {
@@ -291,6 +299,7 @@ export class ProcessNode {
       return;
     }
     const root = await mkdtemp(join(this.options.dir, `${namespace}_${name}_`));
+    entry.root = root;
     const volumeDirs = await this.volumes(pod, root);
     // Container paths become host paths: each mount, and the termination message file.
     const mounts = (container.volumeMounts ?? []).map(

@@ -4,17 +4,27 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { permanentFailureExitCode, type VideoDownloadSpecInput } from '../../crds/video-download.ts';
-import { type DownloaderHarness, downloaderHarness } from '../support/downloader-harness.ts';
+import { type DownloaderHarness, downloaderHarness, type RunOptions } from '../support/downloader-harness.ts';
+import { eventually } from '../support/eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { type MediaServer, memberCookie, startMediaServer } from '../support/media-server.ts';
-import { minioClient } from '../support/storage.ts';
+import { type SlowLink, startSlowLink } from '../support/slow-link.ts';
+import { incompleteUploads, minioClient } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -66,9 +76,23 @@ async function processesMentioning(text: string): Promise<string[]> {
   return stdout.split('\n').filter((line) => line.includes(text) && !line.startsWith('ps '));
 }
 
-async function download(name: string, spec: VideoDownloadSpecInput, env: Record<string, string> = {}) {
-  return harness.run(name, spec, { VDL_MAX_FILE_SIZE: '50Mi', ...env });
+async function download(
+  name: string,
+  spec: VideoDownloadSpecInput,
+  env: Record<string, string> = {},
+  options: RunOptions = {},
+) {
+  return harness.run(name, spec, { VDL_MAX_FILE_SIZE: '50Mi', ...env }, options);
 }
+
+/** What is left under a prefix: objects and unfinished multipart uploads. */
+async function leftUnder(prefix: string): Promise<{ objects: string[]; uploads: string[] }> {
+  const objects: string[] = [];
+  for await (const item of minio.listObjectsV2(bucket, prefix, true)) objects.push(item.name as string);
+  return { objects, uploads: await incompleteUploads(minio, bucket, prefix) };
+}
+
+const MiB = 2 ** 20;
 
 beforeAll(async () => {
   await installCrd(config);
@@ -348,16 +372,115 @@ describe('downloader', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const unreachable = (url: string) => {
+      const moved = new URL(url);
+      moved.port = String(port);
+      return moved.href;
+    };
     const run = await download(
       'nostore',
       { url: `${media.url}/progressive.mp4` },
-      { VDL_S3_ENDPOINT: `http://127.0.0.1:${port}`, VDL_UPLOAD_RETRIES: '0' },
+      { VDL_UPLOAD_RETRIES: '0' },
+      {
+        alterPlan: (plan) => ({
+          ...plan,
+          file: {
+            ...plan.file,
+            parts: plan.file.parts.map(unreachable),
+            complete: unreachable(plan.file.complete),
+          },
+        }),
+      },
     );
     expect(run.exitCode, run.output).toBe(1);
     expect(run.message).toMatchObject({ error: { reason: 'UploadFailed' } });
-    const left: string[] = [];
-    for await (const item of minio.listObjectsV2(bucket, `${namespace}/nostore/`, true))
-      left.push(item.name as string);
-    expect(left).toEqual([]);
+    expect((await leftUnder(`${namespace}/nostore/`)).objects).toEqual([]);
+  });
+
+  it('uploads a file larger than a part in several parts, with the same bytes', async () => {
+    const source = readFileSync(media.file('noisy.mp4'));
+    const parts = Math.ceil(source.length / (5 * MiB));
+    expect(parts).toBeGreaterThan(1);
+    const run = await download(
+      'multipart',
+      { url: `${media.url}/noisy.mp4` },
+      {},
+      { minimumPartSize: 5 * MiB },
+    );
+    expect(run.exitCode, run.output).toBe(0);
+    const result = run.message && 'result' in run.message ? run.message.result : undefined;
+    expect(result?.sha256).toBe(sha256(source));
+    expect(result?.filename).toMatch(/^noisy.*\.mp4$/);
+    expect(sha256(await objectBytes(result?.key as string))).toBe(sha256(source));
+    // S3 gives a multipart object the ETag "md5-of-the-parts' md5s-N": N parts went separately.
+    const stat = await minio.statObject(bucket, result?.key as string);
+    expect(stat.etag).toMatch(new RegExp(`-${parts}$`));
+    expect(await leftUnder(`${namespace}/multipart/`)).toMatchObject({ uploads: [] });
+  });
+
+  it('stops on SIGTERM mid-download: yt-dlp and its children killed, nothing stored', async () => {
+    const url = `${media.url}/throttled-sigterm-download.mp4`;
+    const started = await harness.start('sigterm-dl', { url }, { VDL_MAX_FILE_SIZE: '50Mi' });
+    const ytDlpProcesses = () =>
+      readdirSync('/proc')
+        .filter((entry) => /^[0-9]+$/.test(entry))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(url);
+          } catch {
+            return false;
+          }
+        });
+    await eventually(
+      'yt-dlp downloading',
+      () =>
+        (progressSeen.get('sigterm-dl') ?? []).some((p) => p.stage === 'downloading') ? true : undefined,
+      { timeoutMs: 60_000, intervalMs: 50 },
+    );
+    expect(ytDlpProcesses().length).toBeGreaterThan(0);
+    started.process.kill('SIGTERM');
+    const run = await started.finished;
+    expect(run.exitCode, run.output).toBe(143);
+    expect(run.message).toBeUndefined();
+    // Killed with its process group, not left behind to finish the download.
+    await eventually('no yt-dlp left', () => (ytDlpProcesses().length === 0 ? true : undefined));
+    expect((await leftUnder(started.prefix)).objects).toEqual([]);
+  });
+
+  describe('over a slow link to storage', () => {
+    let link: SlowLink;
+    beforeAll(async () => {
+      link = await startSlowLink({ host: endpoint.endPoint, port: endpoint.port });
+    });
+    afterAll(async () => {
+      await link?.close();
+    });
+
+    it('stops on SIGTERM mid-upload: the upload aborted, nothing stored, no result written', async () => {
+      const size = statSync(media.file('noisy.mp4')).size;
+      link.throttle(undefined);
+      const started = await harness.start(
+        'sigterm',
+        { url: `${media.url}/noisy.mp4` },
+        { VDL_MAX_FILE_SIZE: '50Mi' },
+        { storageUrl: link.url, minimumPartSize: 5 * MiB },
+      );
+      // About 50 s for the whole file: the stop comes long before it is sent.
+      link.throttle(256 * 1024);
+      const before = link.upstreamBytes;
+      await eventually(
+        'the download uploading',
+        () => ((progressSeen.get('sigterm') ?? []).some((p) => p.stage === 'uploading') ? true : undefined),
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
+      started.process.kill('SIGTERM');
+      const run = await started.finished;
+      link.throttle(undefined);
+      expect(run.exitCode, run.output).toBe(143);
+      expect(run.message).toBeUndefined();
+      expect(link.upstreamBytes - before).toBeLessThan(size);
+      expect(await leftUnder(started.prefix)).toEqual({ objects: [], uploads: [] });
+      expect(run.download.status?.progress?.stage).toBe('uploading');
+    });
   });
 });

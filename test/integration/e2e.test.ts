@@ -3,20 +3,21 @@
 // RBAC, download pods run by the process node with real yt-dlp and ffmpeg.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UploadPlan } from '../../crds/upload-plan.ts';
 import type { VideoDownload } from '../../crds/video-download.ts';
 import { freePort } from '../cluster/readiness.ts';
 import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { longPageTitle, memberCookie } from '../support/media-server.ts';
-import { minioClient } from '../support/storage.ts';
+import { incompleteUploads, minioClient } from '../support/storage.ts';
 import { Downloads, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -24,6 +25,8 @@ const run = promisify(execFile);
 let env: DevEnvironment;
 let config: k8s.KubeConfig;
 const phases = new Map<string, string[]>();
+/** Every progress stage each download reported, in order. */
+const stages = new Map<string, string[]>();
 let watcher: ReturnType<typeof watchDownloads>;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -73,12 +76,19 @@ beforeAll(async () => {
     dir: mkdtempSync(join(tmpdir(), 'vdl-e2e-')),
     namespace: 'e2e',
     maxActiveDownloads: 3,
+    // Uploads of several parts, through a link the tests can slow down.
+    storageLink: true,
+    minUploadPartSize: '5Mi',
   });
   config = kubeConfigFrom(env.kubeconfig);
   watcher = watchDownloads(config, env.namespace, (d: VideoDownload) => {
     const list = phases.get(d.metadata.name as string) ?? [];
     if (d.status?.phase && list.at(-1) !== d.status.phase) list.push(d.status.phase);
     phases.set(d.metadata.name as string, list);
+    const seen = stages.get(d.metadata.name as string) ?? [];
+    const stage = d.status?.progress?.stage;
+    if (stage && seen.at(-1) !== stage) seen.push(stage);
+    stages.set(d.metadata.name as string, seen);
   });
   await watcher.waitForSync();
 }, 180_000);
@@ -231,16 +241,126 @@ describe('end to end', () => {
       },
       { timeoutMs: 60_000 },
     );
+    // The finalizer cleans up once the pod is gone; the download goes after it.
+    await eventually('the download gone', async () =>
+      (await api('GET', `/status/${id}`)).status === 404 ? true : undefined,
+    );
     const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
     const objects: string[] = [];
     for await (const item of storage.listObjectsV2(env.bucket, `${env.namespace}/${id}/`, true))
       objects.push(item.name as string);
-    const uploads: string[] = [];
-    for await (const upload of storage.listIncompleteUploads(env.bucket, `${env.namespace}/${id}/`, true))
-      uploads.push(upload.key);
+    const uploads = await incompleteUploads(storage, env.bucket, `${env.namespace}/${id}/`);
     expect(objects).toEqual([]);
     expect(uploads).toEqual([]);
-    expect((await api('GET', `/status/${id}`)).status).toBe(404);
+  });
+
+  it('a download pod holds no storage credential, and what it holds reaches no other object', async () => {
+    const minio = env.plane.minio as NonNullable<typeof env.plane.minio>;
+    const storage = minioClient(minio);
+    const victim = `${env.namespace}/someone-else/uid/file`;
+    await storage.putObject(env.bucket, victim, Buffer.from('not yours'));
+    const id = await submit(`${env.media.url}/throttled-credentials.mp4`);
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    const { pid, volumes } = await eventually(
+      'the download process',
+      async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: env.namespace,
+          labelSelector: `vdl.dev/download=${id}`,
+        });
+        for (const pod of pods.items) {
+          const name = pod.metadata?.name as string;
+          const pid = env.processNode.processIdOf(env.namespace, name);
+          const volumes = env.processNode.volumesOf(env.namespace, name);
+          if (pid && volumes) return { pid, volumes };
+        }
+        return undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    // What yt-dlp (same user) could read: the process environment and every mounted file.
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    const files = (function walk(dir: string): string[] {
+      return readdirSync(dir).flatMap((entry) => {
+        const path = join(dir, entry);
+        return statSync(path).isDirectory() ? walk(path) : [path];
+      });
+    })(volumes);
+    const mounted = files.map((file) => readFileSync(file, 'utf8')).join('\n');
+    expect(environ).not.toContain(minio.secretKey);
+    expect(mounted).not.toContain(minio.secretKey);
+    expect(environ).not.toContain(minio.accessKey);
+    // The access key id names the signer inside each presigned URL (X-Amz-Credential), as SigV4
+    // requires; it is no secret. Nowhere else.
+    expect(mounted.replaceAll(`X-Amz-Credential=${minio.accessKey}%2F`, '')).not.toContain(minio.accessKey);
+
+    const planFile = files.find((file) => file.endsWith('upload-plan.json')) as string;
+    const plan = UploadPlan.parse(JSON.parse(readFileSync(planFile, 'utf8')));
+    expect(plan.file.key.startsWith(`${env.namespace}/${id}/`)).toBe(true);
+    // Every request it holds, aimed at another download's object, or used to read: refused.
+    const retarget = (url: string) => url.replace(plan.file.key, victim).replace(plan.info.key, victim);
+    const requests = [
+      ...[...plan.file.parts, ...plan.info.parts].map((url) => ['PUT', retarget(url)]),
+      ['POST', retarget(plan.file.complete)],
+      ['DELETE', retarget(plan.file.abort)],
+      ['GET', retarget(plan.file.parts[0] as string)],
+      ['GET', plan.file.parts[0] as string],
+      ['GET', plan.file.complete],
+    ] as const;
+    for (const [method, url] of requests) {
+      const response = await fetch(url, { method, body: method === 'PUT' ? 'overwritten' : undefined });
+      expect(`${method} ${response.status}`).toBe(`${method} 403`);
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of await storage.getObject(env.bucket, victim)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('not yours');
+    expect(await finished(id)).toMatchObject({ state: 'DONE' });
+  });
+
+  it('deleting a download mid-upload leaves no object and no unfinished upload once it is gone', async () => {
+    const link = env.storageLink as NonNullable<typeof env.storageLink>;
+    const id = await submit(`${env.media.url}/throttled-noisy-delete.mp4`);
+    try {
+      await eventually(
+        'the download running',
+        () => (phases.get(id)?.includes('Running') ? true : undefined),
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      // The 13 MB file would take about a minute to upload: the delete comes in the middle.
+      link.throttle(256 * 1024);
+      await eventually(
+        'the download uploading',
+        () => (stages.get(id)?.includes('uploading') ? true : undefined),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 50,
+        },
+      );
+      expect((await api('DELETE', `/downloads/${id}`)).status).toBe(202);
+      const downloads = new Downloads(config, env.namespace);
+      await eventually(
+        'the VideoDownload gone',
+        async () => {
+          try {
+            await downloads.get(id);
+            return undefined;
+          } catch (error) {
+            return (error as { code?: number }).code === 404 ? true : undefined;
+          }
+        },
+        { timeoutMs: 90_000 },
+      );
+    } finally {
+      link.throttle(undefined);
+    }
+    const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
+    const objects: string[] = [];
+    for await (const item of storage.listObjectsV2(env.bucket, `${env.namespace}/${id}/`, true))
+      objects.push(item.name as string);
+    const uploads = await incompleteUploads(storage, env.bucket, `${env.namespace}/${id}/`);
+    expect({ objects, uploads }).toEqual({ objects: [], uploads: [] });
   });
 
   it('runs ten downloads with at most three at once, and completes them all', async () => {

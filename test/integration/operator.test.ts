@@ -9,11 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { UploadPlan } from '../../crds/upload-plan.ts';
 import { permanentFailureExitCode, type VideoDownload } from '../../crds/video-download.ts';
 import type { Operator } from '../../operator/operator.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort } from '../cluster/readiness.ts';
 import { eventually } from '../support/eventually.ts';
+import { incompleteUploads } from '../support/storage.ts';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-operator.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -72,6 +74,27 @@ describe('operator', () => {
       (d) => d.status?.jobName === 'first',
     );
     expect(pending.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
+    // Its upload plan: presigned requests for its own keys, in a Secret the Job owns.
+    const secret = await eventually('the upload Secret', () =>
+      env.config
+        .makeApiClient(k8s.CoreV1Api)
+        .readNamespacedSecret({ name: `vdl-upload-${created.metadata.uid}`, namespace: env.namespace }),
+    );
+    expect(secret.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Job', name: 'first', uid: job.metadata?.uid }),
+    ]);
+    const plan = UploadPlan.parse(
+      JSON.parse(Buffer.from(secret.data?.['upload-plan.json'] as string, 'base64').toString('utf8')),
+    );
+    const prefix = `${env.namespace}/first/${created.metadata.uid}/`;
+    expect([plan.bucket, plan.file.key, plan.info.key]).toEqual([
+      env.bucket,
+      `${prefix}file`,
+      `${prefix}info.json`,
+    ]);
+    expect(pod.spec?.volumes?.find((v) => v.name === 'upload')?.secret?.secretName).toBe(
+      secret.metadata?.name,
+    );
   });
 
   it('runs a download whose name is longer than a label value (63 characters) to Succeeded', async () => {
@@ -221,7 +244,46 @@ describe('operator', () => {
       const pods = await env.kubelet.podsOf('cancel');
       return jobList.items.length === 0 && pods.length === 0 ? true : undefined;
     });
-    await expect(env.downloads.get('cancel')).rejects.toMatchObject({ code: 404 });
+    // The finalizer lets the download go once its pods are gone (they could still be writing before).
+    await eventually('download gone', async () => {
+      try {
+        await env.downloads.get('cancel');
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+  });
+
+  it('deleting a running download with deletionPolicy Retain keeps its files but no unfinished upload', async () => {
+    const created = await env.downloads.create('retain', {
+      url: 'https://example.com/retain',
+      storage: { bucket: env.bucket, deletionPolicy: 'Retain' },
+    });
+    const pod = await env.kubelet.livePod('retain');
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor('retain', 'Running', isPhase('Running'));
+    const prefix = `${env.namespace}/retain/${created.metadata.uid}/`;
+    // The operator opened the download's uploads for its pod; a file of an earlier try is there too.
+    await eventually('its uploads open', async () =>
+      (await incompleteUploads(env.minio, env.bucket, prefix)).length === 2 ? true : undefined,
+    );
+    await env.minio.putObject(env.bucket, `${prefix}kept.mp4`, Buffer.from('kept'));
+    await env.downloads.delete('retain');
+    await eventually('download gone', async () => {
+      try {
+        await env.downloads.get('retain');
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+    expect(await incompleteUploads(env.minio, env.bucket, prefix)).toEqual([]);
+    const left: string[] = [];
+    for await (const item of env.minio.listObjectsV2(env.bucket, prefix, true))
+      left.push(item.name as string);
+    expect(left).toEqual([`${prefix}kept.mp4`]);
+    await env.minio.removeObject(env.bucket, `${prefix}kept.mp4`);
   });
 
   it('deletes an expired download and, per its deletion policy, its stored files', async () => {
@@ -367,6 +429,11 @@ describe('operator process', () => {
         VDL_LEASE_NAMESPACE: env.namespace,
         VDL_IDENTITY: 'process-test',
         VDL_METRICS_PORT: String(port),
+        // It prepares each download's uploads.
+        VDL_S3_ENDPOINT: inject('minio').url,
+        VDL_S3_ACCESS_KEY: inject('minio').accessKey,
+        VDL_S3_SECRET_KEY: inject('minio').secretKey,
+        VDL_DEFAULT_BUCKET: env.bucket,
       },
       logFile: join(dir, 'operator.log'),
     });

@@ -1,15 +1,17 @@
 // Runs the downloader program as its own process, the way a download pod
 // would: its own service account under the chart's RBAC and admission
 // policy (only status.progress of its own download), a token bound to a pod
-// of the download's Job as the kubelet would request it, the cluster CA,
-// MinIO credentials.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// of the download's Job as the kubelet would request it, the cluster CA, and
+// the upload plan the operator would make (by the operator's own code), no
+// storage credentials.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { parseTerminationMessage, type TerminationMessage } from '../../crds/termination-message.ts';
+import type { UploadPlan } from '../../crds/upload-plan.ts';
 import {
   group,
   plural,
@@ -18,6 +20,8 @@ import {
   version,
 } from '../../crds/video-download.ts';
 import { jobNameFor } from '../../operator/desired-job.ts';
+import { s3ObjectStore } from '../../operator/object-store.ts';
+import { prepareUploadPlan } from '../../operator/upload-plan.ts';
 import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';
 import { applyChartRbac } from './chart-rbac.ts';
@@ -39,8 +43,36 @@ export interface DownloaderRun {
   download: VideoDownload;
 }
 
+export interface RunOptions {
+  /** Where the pod reaches storage (a slow link, say); the plan is presigned for it. Default: MinIO. */
+  storageUrl?: string;
+  /** The operator's VDL_MIN_UPLOAD_PART_SIZE, in bytes (default 8 MiB). */
+  minimumPartSize?: number;
+  /** Changes the plan before the downloader gets it (an unreachable endpoint, say). */
+  alterPlan?: (plan: UploadPlan) => UploadPlan;
+}
+
+export interface StartedRun {
+  process: ResultPromise;
+  plan: UploadPlan;
+  /** The download's key prefix. */
+  prefix: string;
+  finished: Promise<DownloaderRun>;
+}
+
 export interface DownloaderHarness {
-  run(name: string, spec: VideoDownloadSpecInput, env?: Record<string, string>): Promise<DownloaderRun>;
+  run(
+    name: string,
+    spec: VideoDownloadSpecInput,
+    env?: Record<string, string>,
+    options?: RunOptions,
+  ): Promise<DownloaderRun>;
+  start(
+    name: string,
+    spec: VideoDownloadSpecInput,
+    env?: Record<string, string>,
+    options?: RunOptions,
+  ): Promise<StartedRun>;
 }
 
 /** Applies the chart's RBAC and policy to the namespace and returns a runner. */
@@ -111,40 +143,57 @@ export async function downloaderHarness(options: {
     return tokenFile;
   }
 
-  return {
-    async run(name, spec, env = {}) {
-      const created = await options.downloads.create(name, spec);
-      const tokenFile = await podToken(name);
-      const work = mkdtempSync(join(tmpdir(), 'vdl-work-'));
-      const terminationLog = join(work, 'termination-log');
-      const started = performance.now();
-      const result = await execa(process.execPath, [mainScript], {
-        reject: false,
-        all: true,
-        extendEnv: false,
-        env: {
-          PATH: process.env.PATH,
-          VDL_DOWNLOAD_NAME: name,
-          VDL_DOWNLOAD_NAMESPACE: namespace,
-          VDL_SPEC: JSON.stringify(created.spec),
-          VDL_BUCKET: options.bucket,
-          VDL_KEY_PREFIX: `${namespace}/${name}/${created.metadata.uid}/`,
-          VDL_MAX_FILE_SIZE: '4Gi',
-          VDL_S3_ENDPOINT: options.minio.url,
-          VDL_S3_ACCESS_KEY: options.minio.accessKey,
-          VDL_S3_SECRET_KEY: options.minio.secretKey,
-          VDL_TOKEN_FILE: tokenFile,
-          VDL_CA_FILE: caFile,
-          VDL_KUBERNETES_URL: options.apiServerUrl,
-          VDL_WORK_DIR: join(work, 'work'),
-          VDL_TERMINATION_LOG: terminationLog,
-          VDL_YT_DLP: toolPath('yt-dlp'),
-          VDL_EGRESS_ALLOW: options.egressAllow,
-          ...env,
-        },
-      });
+  const start: DownloaderHarness['start'] = async (name, spec, env = {}, runOptions = {}) => {
+    const created = await options.downloads.create(name, spec);
+    const tokenFile = await podToken(name);
+    const work = mkdtempSync(join(tmpdir(), 'vdl-work-'));
+    const terminationLog = join(work, 'termination-log');
+    const prefix = `${namespace}/${name}/${created.metadata.uid}/`;
+    const { accessKey, secretKey } = options.minio;
+    const store = s3ObjectStore(
+      runOptions.storageUrl ?? options.minio.url,
+      accessKey,
+      secretKey,
+      'us-east-1',
+    );
+    const prepared = await prepareUploadPlan(store, {
+      bucket: options.bucket,
+      prefix,
+      maxFileSize: env.VDL_MAX_FILE_SIZE ?? '4Gi',
+      minimumPartSize: runOptions.minimumPartSize ?? 8 * 2 ** 20,
+      deadlineSeconds: 3600,
+      sourceUrl: created.spec.url,
+      now: new Date(),
+    });
+    const plan = runOptions.alterPlan ? runOptions.alterPlan(prepared) : prepared;
+    const planFile = join(work, 'upload-plan.json');
+    writeFileSync(planFile, JSON.stringify(plan), { mode: 0o400 });
+    const started = performance.now();
+    const child = execa(process.execPath, [mainScript], {
+      reject: false,
+      all: true,
+      extendEnv: false,
+      env: {
+        PATH: process.env.PATH,
+        VDL_DOWNLOAD_NAME: name,
+        VDL_DOWNLOAD_NAMESPACE: namespace,
+        VDL_SPEC: JSON.stringify(created.spec),
+        VDL_MAX_FILE_SIZE: '4Gi',
+        VDL_UPLOAD_PLAN_FILE: planFile,
+        VDL_TOKEN_FILE: tokenFile,
+        VDL_CA_FILE: caFile,
+        VDL_KUBERNETES_URL: options.apiServerUrl,
+        VDL_WORK_DIR: join(work, 'work'),
+        VDL_TERMINATION_LOG: terminationLog,
+        VDL_YT_DLP: toolPath('yt-dlp'),
+        VDL_EGRESS_ALLOW: options.egressAllow,
+        ...env,
+      },
+    });
+    const finished = (async (): Promise<DownloaderRun> => {
+      const result = await child;
       const seconds = (performance.now() - started) / 1000;
-      const finished = (result.all ?? '')
+      const logged = (result.all ?? '')
         .split('\n')
         .map((line) => {
           try {
@@ -161,14 +210,24 @@ export async function downloaderHarness(options: {
         .find((entry) => entry.msg === 'finished');
       return {
         exitCode: result.exitCode ?? -1,
-        message: parseTerminationMessage(readFileSync(terminationLog, 'utf8')),
+        message: parseTerminationMessage(
+          existsSync(terminationLog) ? readFileSync(terminationLog, 'utf8') : '',
+        ),
         output: result.all ?? '',
-        statusWrites: finished?.statusWrites ?? -1,
+        statusWrites: logged?.statusWrites ?? -1,
         seconds,
-        downloadSeconds: finished?.downloadSeconds ?? Number.NaN,
-        uploadSeconds: finished?.uploadSeconds ?? Number.NaN,
+        downloadSeconds: logged?.downloadSeconds ?? Number.NaN,
+        uploadSeconds: logged?.uploadSeconds ?? Number.NaN,
         download: await options.downloads.get(name),
       };
+    })();
+    return { process: child, plan, prefix, finished };
+  };
+
+  return {
+    start,
+    async run(name, spec, env = {}, runOptions = {}) {
+      return (await start(name, spec, env, runOptions)).finished;
     },
   };
 }

@@ -67,6 +67,25 @@ async function generate(dir: string, seconds: number): Promise<void> {
       ],
       dir,
     ),
+    // Noise does not compress: about 13 MB, more than two parts of 5 MiB, for multipart uploads.
+    ffmpeg(
+      [
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=duration=1:size=640x480:rate=25',
+        '-vf',
+        'noise=alls=20:allf=t',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-qp',
+        '10',
+        'noisy.mp4',
+      ],
+      dir,
+    ),
     // Separate video and audio renditions behind one HLS master playlist.
     ffmpeg(
       [
@@ -230,8 +249,9 @@ export async function startMediaServer({
       return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
     }
     if (path.startsWith('/throttled')) {
-      // About 3 s for the large file, in small timed chunks (any /throttled* path, so each download has its own URL).
-      const file = join(dir, 'large.mp4');
+      // About 3 s for the large file, in small timed chunks (any /throttled* path, so each download has
+      // its own URL); /throttled-noisy* sends the noisy one, for uploads of several parts.
+      const file = join(dir, path.startsWith('/throttled-noisy') ? 'noisy.mp4' : 'large.mp4');
       const { size } = await stat(file);
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size });
       const data = await readFile(file);

@@ -6,3 +6,15 @@ export function minioClient(endpoint: MinioEndpoint): Client {
   const { endPoint, port, useSSL, accessKey, secretKey } = endpoint;
   return new Client({ endPoint, port, useSSL, accessKey, secretKey });
 }
+
+/**
+ * Unfinished multipart uploads under a prefix. MinIO lists them only for an
+ * exact object name or the whole bucket, so a prefix would find none: the
+ * whole bucket is listed and filtered.
+ */
+export async function incompleteUploads(client: Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const upload of client.listIncompleteUploads(bucket, '', true))
+    if (upload.key.startsWith(prefix)) keys.push(upload.key);
+  return keys;
+}
