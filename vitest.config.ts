@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{operator,api,crds,images,test}/**/*.test.ts'],
+          include: ['{operator,api,crds,lib,images,test}/**/*.test.ts'],
           exclude: ['test/integration/**', 'test/e2e/**', 'test/chaos/**', '**/node_modules/**'],
         },
       },

@@ -19,7 +19,7 @@ import {
   type VideoDownload,
   version,
 } from '../crds/video-download.ts';
-import type { Informer } from '../operator/informer.ts';
+import type { Informer } from '../lib/kube/informer.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import { type ApiKeyStore, bearerHash, type Caller } from './api-keys.ts';
 import { apiServerRefusal } from './api-server-refusal.ts';

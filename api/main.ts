@@ -1,8 +1,8 @@
 // Wires the API from its configuration and serves until SIGTERM or SIGINT.
-import '../operator/memory-settings.ts';
+import '../lib/runtime/memory-settings.ts';
 import { pino } from 'pino';
-import { loadKubeConfig } from '../operator/kube-config.ts';
-import { s3ClientFor } from '../operator/object-store.ts';
+import { loadKubeConfig } from '../lib/kube/kube-config.ts';
+import { s3ClientFor } from '../lib/storage/object-store.ts';
 import { loadApiConfig } from './config.ts';
 import { startApi } from './server.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InformerHealth } from '../operator/informer.ts';
+import type { InformerHealth } from '../lib/kube/informer.ts';
 import { readinessOf } from './readiness.ts';
 
 const health = (failingSince?: number): InformerHealth => ({

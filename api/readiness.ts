@@ -2,7 +2,7 @@
 // current. While the API server is away the API stays ready (reads are
 // served from the cache, which is what a load balancer should keep sending
 // it) but reports "degraded" and since when.
-import type { InformerHealth } from '../operator/informer.ts';
+import type { InformerHealth } from '../lib/kube/informer.ts';
 
 export interface Readiness {
   /** HTTP status: 200 while reads can be served (even from a stale cache), 503 before the first sync. */

@@ -5,7 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Client as MinioClient } from 'minio';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
-import { Informer } from '../operator/informer.ts';
+import { Informer } from '../lib/kube/informer.ts';
 import { ApiKeyStore } from './api-keys.ts';
 import { createApp } from './app.ts';
 import type { ApiConfig } from './config.ts';

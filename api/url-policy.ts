@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { type HostLists, hostRefusal, normalizedHost } from '../crds/host-list.ts';
-import { type AddressPolicy, refusal } from '../images/downloader/address-policy.ts';
+import { type AddressPolicy, refusal } from '../lib/net/address-policy.ts';
 
 export interface UrlPolicy extends AddressPolicy, HostLists {
   maxLength: number;

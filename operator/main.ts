@@ -1,11 +1,11 @@
 // Wires the operator together from its configuration and runs it until
 // SIGTERM or SIGINT, then shuts down gracefully.
-import './memory-settings.ts';
+import '../lib/runtime/memory-settings.ts';
 import { pino } from 'pino';
+import { loadKubeConfig } from '../lib/kube/kube-config.ts';
+import { s3ObjectStore } from '../lib/storage/object-store.ts';
 import { loadOperatorConfig } from './config.ts';
 import { startHealthServer } from './health-server.ts';
-import { loadKubeConfig } from './kube-config.ts';
-import { s3ObjectStore } from './object-store.ts';
 import { Operator } from './operator.ts';
 
 const config = loadOperatorConfig();

@@ -3,14 +3,14 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
-import { statusCodeOf } from './api-errors.ts';
+import { statusCodeOf } from '../lib/kube/api-errors.ts';
+import { Informer, type InformerHealth } from '../lib/kube/informer.ts';
+import type { ObjectStore } from '../lib/storage/object-store.ts';
 import type { OperatorConfig } from './config.ts';
 import { downloadNameAnnotation, downloadNameOf, managedBy } from './desired-job.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { Informer, type InformerHealth } from './informer.ts';
 import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
-import type { ObjectStore } from './object-store.ts';
 import { type Caches, Reconciler } from './reconciler.ts';
 import { jobFinished } from './status.ts';
 import { WorkQueue } from './work-queue.ts';

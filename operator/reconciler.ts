@@ -15,8 +15,10 @@ import {
   type VideoDownloadStatus,
   version,
 } from '../crds/video-download.ts';
+import { statusCodeOf } from '../lib/kube/api-errors.ts';
+import type { Informer } from '../lib/kube/informer.ts';
+import type { ObjectStore } from '../lib/storage/object-store.ts';
 import { AdmissionPermits } from './admission-permits.ts';
-import { statusCodeOf } from './api-errors.ts';
 import type { OperatorConfig } from './config.ts';
 import {
   bucketFor,
@@ -28,9 +30,7 @@ import {
 } from './desired-job.ts';
 import { decideQueue, type QueueDecision, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import type { Informer } from './informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import type { ObjectStore } from './object-store.ts';
 import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
 import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
 

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { statusMessage } from '../../crds/status-text.ts';
 import { type TerminationMessage, terminationMessageText } from '../../crds/termination-message.ts';
 import type { Result } from '../../crds/video-download.ts';
-import { parseAllowList } from './address-policy.ts';
+import { parseAllowList } from '../../lib/net/address-policy.ts';
 import type { DownloaderConfig } from './config.ts';
 import { contentTypeOf } from './content-type.ts';
 import { startEgressProxy } from './egress-proxy.ts';

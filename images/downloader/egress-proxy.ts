@@ -15,7 +15,7 @@ import {
 } from 'node:http';
 import { connect, isIP, type Socket } from 'node:net';
 import { type HostLists, hostRefusal } from '../../crds/host-list.ts';
-import { type AddressPolicy, refusal } from './address-policy.ts';
+import { type AddressPolicy, refusal } from '../../lib/net/address-policy.ts';
 
 export interface EgressProxy {
   url: string;

@@ -3,7 +3,7 @@
 // 0 (success), 42 (permanent failure: the Job fails at once) or 1 (retry).
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { reuseConnections } from '../../operator/kube-config.ts';
+import { reuseConnections } from '../../lib/kube/kube-config.ts';
 import { loadDownloaderConfig } from './config.ts';
 import { runDownload, writeTerminationMessage } from './download.ts';
 import { statusProgressSink } from './progress-reporter.ts';

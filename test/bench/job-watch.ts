@@ -3,7 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { labels } from '../../crds/video-download.ts';
-import { Informer } from '../../operator/informer.ts';
+import { Informer } from '../../lib/kube/informer.ts';
 
 export function watchJobStarts(config: k8s.KubeConfig, namespace: string, seen: Map<string, number>) {
   const informer = new Informer<k8s.V1Job>({

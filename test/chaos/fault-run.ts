@@ -4,7 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { VideoDownload } from '../../crds/video-download.ts';
-import { Informer } from '../../operator/informer.ts';
+import { Informer } from '../../lib/kube/informer.ts';
 import type { DevEnvironment } from '../dev/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';

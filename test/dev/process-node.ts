@@ -12,8 +12,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { kubernetesTime } from '../../crds/video-download.ts';
-import { statusCodeOf } from '../../operator/api-errors.ts';
-import { Informer } from '../../operator/informer.ts';
+import { statusCodeOf } from '../../lib/kube/api-errors.ts';
+import { Informer } from '../../lib/kube/informer.ts';
 import { type RegisteredNode, registerNode } from '../cluster/node-registration.ts';
 import { localCommandFor } from './image-commands.ts';
 

@@ -12,7 +12,7 @@ import ipaddr from 'ipaddr.js';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
-import { refusal as addressRefusal } from '../../images/downloader/address-policy.ts';
+import { refusal as addressRefusal } from '../../lib/net/address-policy.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/desired-job.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
@@ -211,7 +211,7 @@ describe('the NetworkPolicies of the chart (default values)', () => {
     expect(may(pods['helm-test'] as Pod, publicV4, 443)).toBe(false);
   });
 
-  // images/downloader/address-policy.ts and the chart's ipBlocks guard the same
+  // lib/net/address-policy.ts and the chart's ipBlocks guard the same
   // addresses: the proxy in the pod, and the network plugin around it.
   describe('agrees with the egress proxy of the downloader', () => {
     type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];

@@ -5,7 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiVersion, kind, plural, type VideoDownload } from '../../crds/video-download.ts';
-import { type CachedObject, Informer } from '../../operator/informer.ts';
+import { type CachedObject, Informer } from '../../lib/kube/informer.ts';
 import { createTestNamespace, deleteNamespace, kubeConfigFrom } from '../support/kube.ts';
 import { Downloads, installCrd } from '../support/vdl.ts';
 

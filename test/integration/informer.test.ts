@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Informer } from '../../operator/informer.ts';
+import { Informer } from '../../lib/kube/informer.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfigFrom } from '../support/kube.ts';

@@ -19,8 +19,8 @@ import {
   type VideoDownloadSpecInput,
   version,
 } from '../../crds/video-download.ts';
+import { s3ObjectStore } from '../../lib/storage/object-store.ts';
 import { jobNameFor } from '../../operator/desired-job.ts';
-import { s3ObjectStore } from '../../operator/object-store.ts';
 import { prepareUploadPlan } from '../../operator/upload-plan.ts';
 import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';

@@ -1,7 +1,7 @@
 // Kubernetes clients and namespaces for tests that talk to the local control plane.
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { reuseConnections } from '../../operator/kube-config.ts';
+import { reuseConnections } from '../../lib/kube/kube-config.ts';
 import { eventually } from './eventually.ts';
 
 export function kubeConfigFrom(path: string): k8s.KubeConfig {

@@ -11,8 +11,8 @@ import {
   type VideoDownloadSpecInput,
   version,
 } from '../../crds/video-download.ts';
+import { Informer } from '../../lib/kube/informer.ts';
 import { downloadLabelValue } from '../../operator/desired-job.ts';
-import { Informer } from '../../operator/informer.ts';
 import { eventually } from './eventually.ts';
 import { createTestNamespace } from './kube.ts';
 

@@ -51,7 +51,7 @@ seccompProfile:
 
 {{/*
 Public unicast addresses, for the download pods' internet rule. The except
-lists mirror images/downloader/address-policy.ts (every range ipaddr.js does
+lists mirror lib/net/address-policy.ts (every range ipaddr.js does
 not call unicast); test/integration/chart-network.test.ts checks that they agree.
 IPv6: only global unicast (2000::/3) is opened at all.
 */}}
