@@ -280,6 +280,30 @@ describe('desiredStatus', () => {
     },
   );
 
+  // Found by the fault suite: a DONE download turned FAILED ResultMissing once its pods
+  // were gone while its Job still stood (foreground deletion removes the pods first).
+  it.each([
+    ['its Job completed and its pods are gone', job([{ type: 'Complete' }], { succeeded: 1 })],
+    [
+      'its Job is being deleted',
+      {
+        ...job([{ type: 'Complete' }], { succeeded: 1 }),
+        metadata: { ...job().metadata, deletionTimestamp: now },
+      },
+    ],
+  ])('keeps a finished download as it was recorded when %s', (_name, finishedJob) => {
+    const recorded = { phase: 'Succeeded', jobName: 'clip', result } as VideoDownloadStatus;
+    const status = desiredStatus({
+      download: download('clip', {}, { status: recorded }),
+      job: finishedJob,
+      pods: [],
+      admitted: false,
+      bucket,
+      now,
+    });
+    expect(status).toMatchObject({ phase: 'Succeeded', result });
+  });
+
   it("reads only the pods of the download's current Job, not a stale one of an older Job of the same name", () => {
     const olderResult = { ...result, key: `${prefix}old.mp4`, sha256: 'c'.repeat(64) };
     const stale = pod(

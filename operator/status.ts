@@ -199,6 +199,18 @@ function keptRecord(observed: Observed): VideoDownloadStatus | undefined {
   return outside ? failed(observed, base, { reason: 'InvalidResult', message: outside }) : base;
 }
 
+/**
+ * Whether what a finished download's status was derived from is gone or going:
+ * no Job, a Job being deleted (foreground deletion removes its pods first), or
+ * a finished Job whose pods were removed. Derived again then, a DONE download
+ * would read as ResultMissing.
+ */
+function evidenceGone(job: V1Job | undefined, pods: V1Pod[]): boolean {
+  if (!job || job.metadata?.deletionTimestamp) return true;
+  const finished = jobCondition(job, 'Complete') ?? jobCondition(job, 'Failed');
+  return finished !== undefined && podsOfJob(job, pods).length === 0;
+}
+
 /** The status the resource should have; equal to the current one when nothing changed. */
 export function desiredStatus(observed: Observed): VideoDownloadStatus {
   const status = phaseStatus(observed);
@@ -211,9 +223,10 @@ export function desiredStatus(observed: Observed): VideoDownloadStatus {
 function phaseStatus(observed: Observed): VideoDownloadStatus {
   const { download, job, admitted, now } = observed;
   const current = download.status ?? {};
-  // While the Job is there, status is derived from it every time: a phase
-  // or result written by anyone else is overwritten, not kept.
-  if (isTerminal(download) && !job) {
+  // While the Job and its pods are there, status is derived from them every
+  // time: a phase or result written by anyone else is overwritten, not kept.
+  // Once that evidence is going, a finished download's record stands (checked).
+  if (isTerminal(download) && evidenceGone(job, observed.pods)) {
     const kept = keptRecord(observed);
     if (kept) return kept;
   }

@@ -114,7 +114,15 @@ beforeAll(async () => {
   bobs.running = await submitAs(api.keys.bob);
   bobs.done = await submitAs(api.keys.bob);
   bobs.failed = await submitAs(api.keys.bob);
-  const key = `${api.namespace}/${bobs.done}/uid/clip.mp4`;
+  // The file lies under the download's own prefix (namespace/name/uid/): the API signs nothing else.
+  const done = (await api.kube.makeApiClient(k8s.CustomObjectsApi).getNamespacedCustomObject({
+    group,
+    version,
+    plural,
+    namespace: api.namespace,
+    name: bobs.done,
+  })) as { metadata: { uid: string } };
+  const key = `${api.namespace}/${bobs.done}/${done.metadata.uid}/file`;
   await storage.putObject(bucket, key, Buffer.from('bob only'), 8, { 'Content-Type': 'video/mp4' });
   await setStatus(bobs.running, { phase: 'Running', progress: { percent: 40, stage: 'downloading' } });
   await setStatus(bobs.done, {

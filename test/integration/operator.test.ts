@@ -11,6 +11,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { UploadPlan } from '../../crds/upload-plan.ts';
 import { permanentFailureExitCode, type VideoDownload } from '../../crds/video-download.ts';
+import { statusCodeOf } from '../../lib/kube/api-errors.ts';
 import type { Operator } from '../../operator/operator.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort } from '../cluster/readiness.ts';
@@ -311,6 +312,40 @@ describe('operator', () => {
     const left: string[] = [];
     for await (const item of env.minio.listObjectsV2(env.bucket, '', true)) left.push(item.name as string);
     expect(left).toEqual([keep]);
+  });
+});
+
+describe('operator, once a finished Job goes', () => {
+  let env: TestEnvironment;
+  let jobs: k8s.BatchV1Api;
+  beforeAll(async () => {
+    env = await createTestEnvironment('job-ttl');
+    jobs = env.config.makeApiClient(k8s.BatchV1Api);
+    // The Job may go at once after its result is recorded: the real TTL controller
+    // deletes it in the foreground, so its pods go before it does.
+    await env.startOperator({ jobTtlSecondsAfterRecorded: 0 });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('keeps a DONE download DONE while its pods and then its Job are removed', async () => {
+    const created = await env.downloads.create('kept', { url: 'https://example.com/kept' });
+    const pod = await env.kubelet.livePod('kept');
+    await env.kubelet.running(pod);
+    const result = resultFor(created, env.bucket);
+    await env.kubelet.terminated(pod, 0, JSON.stringify({ result }));
+    await env.downloads.waitFor('kept', 'Succeeded', isPhase('Succeeded'));
+    await eventually('the Job removed by its TTL', async () => {
+      const gone = await jobs.readNamespacedJob({ name: 'kept', namespace: env.namespace }).then(
+        () => false,
+        (error: unknown) => statusCodeOf(error) === 404,
+      );
+      return gone || undefined;
+    });
+    // A finished status is terminal: had the operator read the pod-less Job
+    // (its pods go first) as ResultMissing, the download would stay Failed.
+    expect((await env.downloads.get('kept')).status).toMatchObject({ phase: 'Succeeded', result });
   });
 });
 
