@@ -16,7 +16,8 @@ import { minioClient } from '../support/storage.ts';
 
 let api: ApiProcess;
 const bobs: Record<'running' | 'done' | 'failed', string> = { running: '', done: '', failed: '' };
-const bucket = 'results';
+// The API's default bucket (VDL_API_BUCKET): GET /result signs only inside a download's own bucket.
+const bucket = 'vdl';
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** An id of the same shape and length as a real one, that no job has. */
