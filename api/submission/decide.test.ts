@@ -56,73 +56,52 @@ describe('readSubmission', () => {
 describe('decideSubmission', () => {
   const digest = requestDigest(spec);
   const other = requestDigest(schema.parse({ url: 'https://videos.example/watch?v=2' }));
-  const decide = (caller: Caller, idempotencyKey: string | undefined, cache: VideoDownload[] = []) =>
+  /** What the cache holds under the name the caller's key k1 hashes to: whose, and made from which body. */
+  type Held = [owner: string, body: 'same' | 'other'] | undefined;
+  const decide = (caller: Caller, idempotencyKey: string | undefined, held?: Held) =>
     decideSubmission({
       spec,
       caller,
       idempotencyKey,
-      cached: (name) => cache.find((d) => d.metadata.name === name),
+      cached: (name) =>
+        held && name === keyedName(caller.user, 'k1')
+          ? stored(name, held[0], held[1] === 'same' ? digest : other)
+          : undefined,
       randomId: '0123456789abcdef0123',
     });
+  const mine = keyedName('alice', 'k1');
+  const reused = { status: 422, message: expect.stringMatching(/Idempotency-Key was already used/) };
 
-  it.each([
+  it.each<[string, Caller, string | undefined, Held, object]>([
     [
       'no key: a random name',
       alice,
       undefined,
-      [],
-      { kind: 'create', name: 'dl-0123456789abcdef0123', idempotent: false },
+      undefined,
+      { kind: 'create', name: 'dl-0123456789abcdef0123' },
     ],
+    ['a key: the name it hashes to with the user', alice, 'k1', undefined, { kind: 'create', name: mine }],
+    ['the same key from another user: another name', bob, 'k1', undefined, { name: keyedName('bob', 'k1') }],
+    ['the key again, same body: the download it made', alice, 'k1', ['alice', 'same'], { kind: 'replay' }],
+    ['the key again, another body: refused', alice, 'k1', ['alice', 'other'], { problem: reused }],
     [
-      'a key: the name it hashes to with the user',
+      'a name someone else holds (unseen): the API server decides',
       alice,
       'k1',
-      [],
-      { kind: 'create', name: keyedName('alice', 'k1'), idempotent: true },
+      ['eve', 'same'],
+      { name: mine },
     ],
-    [
-      'the same key from another user: another name',
-      bob,
-      'k1',
-      [],
-      { kind: 'create', name: keyedName('bob', 'k1') },
-    ],
-    [
-      'the key again, same body: the download it made',
-      alice,
-      'k1',
-      [stored(keyedName('alice', 'k1'), 'alice', digest)],
-      { kind: 'replay', name: keyedName('alice', 'k1') },
-    ],
-    [
-      'the key again, another body: refused',
-      alice,
-      'k1',
-      [stored(keyedName('alice', 'k1'), 'alice', other)],
-      {
-        kind: 'refuse',
-        problem: { status: 422, message: expect.stringMatching(/Idempotency-Key was already used/) },
-      },
-    ],
-    [
-      'a name someone else holds (unseen): created, and the API server decides',
-      alice,
-      'k1',
-      [stored(keyedName('alice', 'k1'), 'mallory', digest)],
-      { kind: 'create', name: keyedName('alice', 'k1') },
-    ],
-    [
-      'an admin sees every name',
-      root,
-      'k1',
-      [stored(keyedName('root', 'k1'), 'alice', digest)],
-      { kind: 'replay' },
-    ],
-    ['an empty key', alice, '', [], { kind: 'refuse', problem: { status: 400 } }],
-    ['a key of 256 characters', alice, 'k'.repeat(256), [], { kind: 'refuse', problem: { status: 400 } }],
-    ['a key with a control character', alice, 'a\u0001b', [], { kind: 'refuse', problem: { status: 400 } }],
-  ])('%s', (_what, caller, key, cache, expected) => {
-    expect(decide(caller, key, cache)).toMatchObject(expected);
+    ['an admin sees every name', root, 'k1', ['alice', 'same'], { kind: 'replay' }],
+    ['an empty key', alice, '', undefined, { kind: 'refuse', problem: { status: 400 } }],
+    ['a key of 256 characters', alice, 'k'.repeat(256), undefined, { problem: { status: 400 } }],
+    ['a key with a control character', alice, 'a\u0001b', undefined, { problem: { status: 400 } }],
+  ])('%s', (_what, caller, key, held, expected) => {
+    expect(decide(caller, key, held)).toMatchObject(expected);
+  });
+
+  it('names a keyed submission idempotent, and one without a key not', () => {
+    expect(decide(alice, 'k1')).toMatchObject({ idempotent: true });
+    expect(decide(alice, undefined)).toMatchObject({ idempotent: false });
   });
 
   it('creates the object with the owner label and the request digest', () => {
