@@ -6,12 +6,13 @@ import type { Client as MinioClient } from 'minio';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
 import { Informer } from '../lib/kube/informer.ts';
+import { VideoDownloads } from '../lib/kube/video-downloads.ts';
 import { ApiKeyStore } from './api-keys.ts';
 import { createApp } from './app.ts';
 import type { ApiConfig } from './config.ts';
-import { DownloadHub } from './download-hub.ts';
-import { LiveConnections } from './live-limits.ts';
-import { attachWebSocket } from './live-socket.ts';
+import { DownloadHub } from './live/hub.ts';
+import { LiveConnections } from './live/limits.ts';
+import { attachWebSocket } from './live/websocket.ts';
 import { Quota } from './quota.ts';
 import { ticketKeyFrom } from './tickets.ts';
 import type { UrlPolicy } from './url-policy.ts';
@@ -86,8 +87,8 @@ export async function startApi(options: {
 
   const app = createApp({
     config,
-    kubeConfig,
     downloads,
+    client: new VideoDownloads(kubeConfig, config.namespace),
     hub,
     keys,
     ticketKey: tickets.key,

@@ -209,7 +209,7 @@ try {
   const more = Array.from({ length: cached - count }, (_, i) => `m${String(i).padStart(5, '0')}`);
   const fillStart = performance.now();
   await inParallel(more, concurrency, async (name) => {
-    await downloads.create(name, { url: videoUrl(name) }, { [labels.owner]: 'bench' });
+    await downloads.create(name, { url: videoUrl(name) }, { labels: { [labels.owner]: 'bench' } });
   });
   await eventually(`${cached} Jobs`, () => (seen.size >= cached ? true : undefined), {
     timeoutMs: 900_000,

@@ -5,11 +5,11 @@
 // very answer an unknown id gets, byte for byte but for the id, and Bob's
 // jobs untouched.
 import { randomBytes } from 'node:crypto';
-import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hashKey } from '../../api/api-keys.ts';
-import { group, plural, type VideoDownloadStatus, version } from '../../crds/video-download.ts';
+import type { VideoDownloadStatus } from '../../crds/video-download.ts';
+import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
 import { type ApiProcess, startApiProcess } from '../support/api-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { minioClient } from '../support/storage.ts';
@@ -18,7 +18,6 @@ let api: ApiProcess;
 const bobs: Record<'running' | 'done' | 'failed', string> = { running: '', done: '', failed: '' };
 // The API's default bucket (VDL_API_BUCKET): GET /result signs only inside a download's own bucket.
 const bucket = 'vdl';
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** An id of the same shape and length as a real one, that no job has. */
 const unknownId = () => `dl-${randomBytes(10).toString('hex')}`;
@@ -69,12 +68,7 @@ async function submitAs(key: string): Promise<string> {
 }
 
 async function setStatus(name: string, status: VideoDownloadStatus): Promise<void> {
-  await api.kube
-    .makeApiClient(k8s.CustomObjectsApi)
-    .patchNamespacedCustomObjectStatus(
-      { group, version, plural, namespace: api.namespace, name, body: { status } },
-      mergePatch,
-    );
+  await new VideoDownloads(api.kube, api.namespace).patchStatus(name, status);
 }
 
 /** What a WebSocket subscription to these ids answers, ids masked, in order. */
@@ -115,15 +109,9 @@ beforeAll(async () => {
   bobs.running = await submitAs(api.keys.bob);
   bobs.done = await submitAs(api.keys.bob);
   bobs.failed = await submitAs(api.keys.bob);
-  // The file lies under the download's own prefix (namespace/name/uid/): the API signs nothing else.
-  const done = (await api.kube.makeApiClient(k8s.CustomObjectsApi).getNamespacedCustomObject({
-    group,
-    version,
-    plural,
-    namespace: api.namespace,
-    name: bobs.done,
-  })) as { metadata: { uid: string } };
-  const key = `${api.namespace}/${bobs.done}/${done.metadata.uid}/file`;
+  // Under the download's own prefix, uid included: GET /result signs nothing outside it.
+  const { uid } = (await new VideoDownloads(api.kube, api.namespace).get(bobs.done)).metadata;
+  const key = `${api.namespace}/${bobs.done}/${uid}/clip.mp4`;
   await storage.putObject(bucket, key, Buffer.from('bob only'), 8, { 'Content-Type': 'video/mp4' });
   await setStatus(bobs.running, { phase: 'Running', progress: { percent: 40, stage: 'downloading' } });
   await setStatus(bobs.done, {

@@ -6,7 +6,8 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../api/api-keys.ts';
 import { quotaObjectName } from '../../api/quota.ts';
-import { group, labels, plural, type VideoDownload, version } from '../../crds/video-download.ts';
+import { labels } from '../../crds/video-download.ts';
+import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
 import { type ApiProcess, type ApiReplica, startApiProcess } from '../support/api-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
@@ -14,8 +15,7 @@ import { kubeConfigFrom } from '../support/kube.ts';
 let api: ApiProcess;
 let second: ApiReplica;
 const daveKey = randomBytes(16).toString('hex');
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-const objects = () => api.kube.makeApiClient(k8s.CustomObjectsApi);
+const downloads = () => new VideoDownloads(api.kube, api.namespace);
 
 beforeAll(async () => {
   api = await startApiProcess({ VDL_API_MAX_UNFINISHED_PER_USER: '3' }, { serviceAccount: true });
@@ -50,30 +50,14 @@ describe('the unfinished-download quota', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([...Array(3).fill(202), ...Array(9).fill(429)]);
     for (const refused of answers.filter((a) => a.status === 429))
       expect(refused.body.detail).toMatch(/unfinished downloads; the limit is 3/);
-    const list = (await objects().listNamespacedCustomObject({
-      group,
-      version,
-      plural,
-      namespace: api.namespace,
-      labelSelector: `${labels.owner}=dave`,
-    })) as { items: VideoDownload[] };
-    expect(list.items.map((d) => d.metadata.name).sort()).toEqual([...accepted].sort());
+    const list = await downloads().list({ labelSelector: `${labels.owner}=dave` });
+    expect(list.map((d) => d.metadata.name).sort()).toEqual([...accepted].sort());
     const counter = await api.kube
       .makeApiClient(k8s.CoreV1Api)
       .readNamespacedConfigMap({ name: quotaObjectName('dave'), namespace: api.namespace });
     expect(Object.keys(counter.data ?? {}).sort()).toEqual([...accepted].sort());
 
-    await objects().patchNamespacedCustomObjectStatus(
-      {
-        group,
-        version,
-        plural,
-        namespace: api.namespace,
-        name: accepted[0] as string,
-        body: { status: { phase: 'Succeeded' } },
-      },
-      mergePatch,
-    );
+    await downloads().patchStatus(accepted[0] as string, { phase: 'Succeeded' });
     const next = await eventually('a slot once one download finished', async () => {
       const answer = await submit(second.url, 100);
       return answer.status === 202 ? (answer.body.job_id as string) : undefined;

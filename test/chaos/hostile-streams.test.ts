@@ -4,18 +4,17 @@
 // streams without end; a deleted download; tickets instead of keys in URLs,
 // accepted by either replica.
 import { randomBytes } from 'node:crypto';
-import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hashKey } from '../../api/api-keys.ts';
-import { group, labels, plural, type VideoDownloadStatus, version } from '../../crds/video-download.ts';
+import { labels, type VideoDownloadStatus } from '../../crds/video-download.ts';
+import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
 import { type ApiProcess, type ApiReplica, startApiProcess } from '../support/api-process.ts';
 import { eventually } from '../support/eventually.ts';
 
 let api: ApiProcess;
 let second: ApiReplica;
 const extraKeys = { carol: randomBytes(16).toString('hex'), dave: randomBytes(16).toString('hex') };
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const limits = {
   VDL_API_MAX_LIVE_CONNECTIONS_PER_USER: '3',
   VDL_API_MAX_IDS_PER_SOCKET: '5',
@@ -23,23 +22,16 @@ const limits = {
   VDL_API_SUBSCRIBE_BURST: '15',
 };
 
-const objects = () => api.kube.makeApiClient(k8s.CustomObjectsApi);
+const downloads = () => new VideoDownloads(api.kube, api.namespace);
 
 /** A download of this owner, made as kubectl would (so no quota is involved), in both replicas' caches. */
 async function createDownload(owner: string): Promise<string> {
   const name = `dl-${randomBytes(10).toString('hex')}`;
-  await objects().createNamespacedCustomObject({
-    group,
-    version,
-    plural,
-    namespace: api.namespace,
-    body: {
-      apiVersion: `${group}/${version}`,
-      kind: 'VideoDownload',
-      metadata: { name, labels: { [labels.owner]: owner } },
-      spec: { url: `https://videos.example/${name}` },
-    },
-  });
+  await downloads().create(
+    name,
+    { url: `https://videos.example/${name}` },
+    { labels: { [labels.owner]: owner } },
+  );
   const key = owner === 'carol' || owner === 'dave' ? extraKeys[owner] : api.keys[owner as 'alice'];
   for (const url of [api.url, second.url])
     await eventually(`${name} in the cache of ${url}`, async () => {
@@ -50,10 +42,7 @@ async function createDownload(owner: string): Promise<string> {
 }
 
 async function setStatus(name: string, status: VideoDownloadStatus): Promise<void> {
-  await objects().patchNamespacedCustomObjectStatus(
-    { group, version, plural, namespace: api.namespace, name, body: { status } },
-    mergePatch,
-  );
+  await downloads().patchStatus(name, status);
 }
 
 interface Socket {
@@ -184,13 +173,7 @@ describe('one WebSocket', () => {
     const socket = await openSocket(second.url, { key: api.keys.root });
     socket.ws.send(JSON.stringify({ subscribe: [id] }));
     await eventually('its state', () => (statuses(socket, 'PENDING') > 0 ? true : undefined));
-    await objects().deleteNamespacedCustomObject({
-      group,
-      version,
-      plural,
-      namespace: api.namespace,
-      name: id,
-    });
+    await downloads().delete(id);
     expect(await socket.closed()).toBe(1000);
     expect(socket.messages.at(-1)).toEqual({ type: 'deleted', job_id: id });
   });

@@ -11,13 +11,8 @@ import { hashKey } from '../../api/api-keys.ts';
 import { apiServerRefusal } from '../../api/api-server-refusal.ts';
 import { loadApiConfig } from '../../api/config.ts';
 import { type RunningApi, startApi } from '../../api/server.ts';
-import {
-  group,
-  plural,
-  type VideoDownload,
-  type VideoDownloadStatus,
-  version,
-} from '../../crds/video-download.ts';
+import type { VideoDownloadStatus } from '../../crds/video-download.ts';
+import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ApiClient } from '../support/api-client.ts';
 import { eventually } from '../support/eventually.ts';
@@ -42,22 +37,15 @@ function keysText(extra = ''): string {
   return `alice:user:${hashKey(keys.alice)}\nbob:user:${hashKey(keys.bob)}\nroot:admin:${hashKey(keys.root)}\n${extra}`;
 }
 
+// The typed client the API itself writes with, for what the operator would write.
+const videoDownloads = () => new VideoDownloads(config, namespace);
+
 async function setStatus(name: string, status: VideoDownloadStatus): Promise<void> {
-  await config
-    .makeApiClient(k8s.CustomObjectsApi)
-    .patchNamespacedCustomObjectStatus(
-      { group, version, plural, namespace, name, body: { status } },
-      mergePatch,
-    );
+  await videoDownloads().patchStatus(name, status);
 }
 
 async function countDownloads(): Promise<number> {
-  const list = (await config
-    .makeApiClient(k8s.CustomObjectsApi)
-    .listNamespacedCustomObject({ group, version, plural, namespace })) as {
-    items: VideoDownload[];
-  };
-  return list.items.length;
+  return (await videoDownloads().list()).length;
 }
 
 async function submit(
@@ -128,13 +116,7 @@ describe('POST /download', () => {
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({ state: 'PENDING' });
     expect(response.body.status_url).toBe(`${api.url}/status/${response.body.job_id}`);
-    const created = (await config.makeApiClient(k8s.CustomObjectsApi).getNamespacedCustomObject({
-      group,
-      version,
-      plural,
-      namespace,
-      name: response.body.job_id,
-    })) as VideoDownload;
+    const created = await videoDownloads().get(response.body.job_id);
     expect(created.metadata.labels?.['vdl.dev/owner']).toBe('alice');
     expect(created.spec).toMatchObject({
       url: 'https://videos.example/watch?v=1',
@@ -238,9 +220,7 @@ describe('POST /download', () => {
 describe('what the door lets in', () => {
   let roomy: RunningApi;
   let allowListed: RunningApi;
-  const objects = () => config.makeApiClient(k8s.CustomObjectsApi);
-  const stored = async (name: string) =>
-    (await objects().getNamespacedCustomObject({ group, version, plural, namespace, name })) as VideoDownload;
+  const stored = (name: string) => videoDownloads().get(name);
   beforeAll(async () => {
     roomy = await startTestApi({ submitBurst: 100 });
     allowListed = await startTestApi({ submitBurst: 100, allowHosts: 'example.com' });
@@ -288,19 +268,8 @@ describe('what the door lets in', () => {
   });
 
   it('maps a real API server refusal to the fields, in its own words', async () => {
-    const refused = await objects()
-      .createNamespacedCustomObject({
-        group,
-        version,
-        plural,
-        namespace,
-        body: {
-          apiVersion: `${group}/${version}`,
-          kind: 'VideoDownload',
-          metadata: { name: 'refused' },
-          spec: { url: 'file:///etc/passwd', retries: 99 },
-        },
-      })
+    const refused = await videoDownloads()
+      .create('refused', { url: 'file:///etc/passwd', retries: 99 })
       .then(
         () => undefined,
         (error: { code?: number; body?: unknown }) => error,

@@ -361,8 +361,16 @@ describe('operator download queue', () => {
 
   it('holds the global limit and releases slots fairly across owners', async () => {
     for (const name of ['a1', 'a2', 'a3'])
-      await env.downloads.create(name, { url: `https://example.com/${name}` }, { 'vdl.dev/owner': 'alice' });
-    await env.downloads.create('b1', { url: 'https://example.com/b1' }, { 'vdl.dev/owner': 'bob' });
+      await env.downloads.create(
+        name,
+        { url: `https://example.com/${name}` },
+        { labels: { 'vdl.dev/owner': 'alice' } },
+      );
+    await env.downloads.create(
+      'b1',
+      { url: 'https://example.com/b1' },
+      { labels: { 'vdl.dev/owner': 'bob' } },
+    );
     const batch = env.config.makeApiClient(k8s.BatchV1Api);
     const jobNames = async () =>
       (await batch.listNamespacedJob({ namespace: env.namespace })).items.map((j) => j.metadata?.name).sort();

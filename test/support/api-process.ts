@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { hashKey } from '../../api/api-keys.ts';
-import { group, plural, version } from '../../crds/video-download.ts';
+import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, tailOf, waitForHealthy } from '../cluster/readiness.ts';
@@ -147,10 +147,7 @@ export async function startApiProcess(
         );
       },
       async countDownloads() {
-        const list = (await kube
-          .makeApiClient(k8s.CustomObjectsApi)
-          .listNamespacedCustomObject({ group, version, plural, namespace })) as { items: unknown[] };
-        return list.items.length;
+        return (await new VideoDownloads(kube, namespace).list()).length;
       },
       memory() {
         const status = readFileSync(`/proc/${api.pid}/status`, 'utf8');

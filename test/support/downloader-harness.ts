@@ -12,13 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import { execa, type ResultPromise } from 'execa';
 import { parseTerminationMessage, type TerminationMessage } from '../../crds/termination-message.ts';
 import type { UploadPlan } from '../../crds/upload-plan.ts';
-import {
-  group,
-  plural,
-  type VideoDownload,
-  type VideoDownloadSpecInput,
-  version,
-} from '../../crds/video-download.ts';
+import type { VideoDownload, VideoDownloadSpecInput } from '../../crds/video-download.ts';
 import { s3ObjectStore } from '../../lib/storage/object-store.ts';
 import { jobNameFor } from '../../operator/desired-job.ts';
 import { prepareUploadPlan } from '../../operator/upload-plan.ts';
@@ -26,8 +20,6 @@ import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';
 import { applyChartRbac } from './chart-rbac.ts';
 import type { Downloads } from './vdl.ts';
-
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 const mainScript = fileURLToPath(new URL('../../images/downloader/main.ts', import.meta.url));
 
@@ -88,7 +80,6 @@ export async function downloaderHarness(options: {
   const { config, namespace } = options;
   await applyChartRbac(config, namespace);
   const core = config.makeApiClient(k8s.CoreV1Api);
-  const objects = config.makeApiClient(k8s.CustomObjectsApi);
   const credentials = mkdtempSync(join(tmpdir(), 'vdl-credentials-'));
   const caFile = join(credentials, 'ca.crt');
   writeFileSync(caFile, Buffer.from(config.getCurrentCluster()?.caData as string, 'base64'));
@@ -100,10 +91,7 @@ export async function downloaderHarness(options: {
    */
   async function podToken(name: string): Promise<string> {
     const jobName = jobNameFor(name);
-    await objects.patchNamespacedCustomObjectStatus(
-      { group, version, plural, namespace, name, body: { status: { jobName, phase: 'Running' } } },
-      mergePatch,
-    );
+    await options.downloads.patchStatus(name, { jobName, phase: 'Running' });
     const pod = await core.createNamespacedPod({
       namespace,
       body: {

@@ -4,14 +4,9 @@
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
-import {
-  group,
-  plural,
-  type VideoDownload,
-  type VideoDownloadSpecInput,
-  version,
-} from '../../crds/video-download.ts';
+import { group, plural, type VideoDownload, version } from '../../crds/video-download.ts';
 import { Informer } from '../../lib/kube/informer.ts';
+import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
 import { downloadLabelValue } from '../../operator/desired-job.ts';
 import { eventually } from './eventually.ts';
 import { createTestNamespace } from './kube.ts';
@@ -62,48 +57,8 @@ export async function createDownloadNamespace(config: k8s.KubeConfig, prefix: st
   return namespace;
 }
 
-export class Downloads {
-  private readonly objects: k8s.CustomObjectsApi;
-  private readonly namespace: string;
-  constructor(config: k8s.KubeConfig, namespace: string) {
-    this.objects = config.makeApiClient(k8s.CustomObjectsApi);
-    this.namespace = namespace;
-  }
-
-  create(
-    name: string,
-    spec: VideoDownloadSpecInput,
-    labels: Record<string, string> = {},
-  ): Promise<VideoDownload> {
-    return this.objects.createNamespacedCustomObject({
-      group,
-      version,
-      plural,
-      namespace: this.namespace,
-      body: { apiVersion: `${group}/${version}`, kind: 'VideoDownload', metadata: { name, labels }, spec },
-    }) as Promise<VideoDownload>;
-  }
-
-  get(name: string): Promise<VideoDownload> {
-    return this.objects.getNamespacedCustomObject({
-      group,
-      version,
-      plural,
-      namespace: this.namespace,
-      name,
-    }) as Promise<VideoDownload>;
-  }
-
-  async delete(name: string): Promise<void> {
-    await this.objects.deleteNamespacedCustomObject({
-      group,
-      version,
-      plural,
-      namespace: this.namespace,
-      name,
-    });
-  }
-
+/** The typed client of lib/kube/video-downloads.ts, with what only tests need: waiting for a status. */
+export class Downloads extends VideoDownloads {
   /** Polls until the download's status satisfies check; the error shows the last status seen. */
   async waitFor(name: string, description: string, check: (d: VideoDownload) => boolean, timeoutMs = 60_000) {
     let last: unknown;

@@ -1,7 +1,7 @@
 // Fans changes of VideoDownloads out to live streams (SSE, WebSocket):
 // the informer publishes, each stream subscribes to the names it follows.
 import { EventEmitter } from 'node:events';
-import type { VideoDownload } from '../crds/video-download.ts';
+import type { VideoDownload } from '../../crds/video-download.ts';
 
 export class DownloadHub {
   private readonly emitter = new EventEmitter();

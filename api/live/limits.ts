@@ -1,6 +1,7 @@
 // Bounds on the live streams (WebSocket and SSE), so one client cannot make
 // an API process fan out without end: connections per user, ids per socket,
 // and which ids of a subscribe message a socket starts to follow.
+import { type ProblemError, problems } from '../problem.ts';
 
 /** Open live connections per user, in this process. */
 export class LiveConnections {
@@ -29,6 +30,14 @@ export class LiveConnections {
   held(user: string): number {
     return this.open.get(user) ?? 0;
   }
+}
+
+/** The 429 of a user who holds the most live streams (SSE and WebSocket alike). */
+export function tooManyLiveStreams(maxPerUser: number): ProblemError {
+  return problems.tooManyRequests(
+    `you have ${maxPerUser} live streams open on this API replica, the most allowed`,
+    5,
+  );
 }
 
 /** Ids in one subscribe message, at most; more is a malformed message. */

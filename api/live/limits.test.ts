@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveConnections, planSubscribe } from './live-limits.ts';
+import { LiveConnections, planSubscribe } from './limits.ts';
 
 describe('LiveConnections', () => {
   it('holds up to the maximum per user, and a release frees one slot once', () => {

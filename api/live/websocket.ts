@@ -1,17 +1,19 @@
 // The WebSocket at /ws: {"subscribe": ["id", ...]} → a status message per
 // change of each id followed, a deleted message when one is deleted; closes
 // once nothing followed is unfinished. Bounded per user and per socket
-// (api/live-limits.ts), since every id followed is a listener on the hub.
+// (api/live/limits.ts), since every id followed is a listener on the hub.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { Router } from 'express';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { VideoDownload } from '../crds/video-download.ts';
-import { type ApiDependencies, anonymous, visibleTo } from './app.ts';
-import { planSubscribe } from './live-limits.ts';
-import { type ProblemError, problemBody, problems } from './problem.ts';
-import { RateLimiter } from './rate-limit.ts';
-import { isFinished, statusView } from './status-view.ts';
-import { streamCaller } from './tickets.ts';
+import type { VideoDownload } from '../../crds/video-download.ts';
+import { anonymous, visibleTo } from '../callers.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { type ProblemError, problemBody, problems } from '../problem.ts';
+import { RateLimiter } from '../rate-limit.ts';
+import { isFinished, statusView } from '../status-view.ts';
+import { streamCaller } from '../tickets.ts';
+import { planSubscribe, tooManyLiveStreams } from './limits.ts';
 
 /** Close code for a socket that sent subscribe messages faster than allowed (RFC 6455: policy violation). */
 export const closeTooManySubscribes = 1008;
@@ -47,14 +49,7 @@ export function attachWebSocket(
     if (!credential) return refuseUpgrade(socket, problems.unauthorized());
     const { caller } = credential;
     const release = deps.live.take(caller.user);
-    if (!release)
-      return refuseUpgrade(
-        socket,
-        problems.tooManyRequests(
-          `you have ${config.maxLiveConnectionsPerUser} live streams open on this API replica, the most allowed`,
-          5,
-        ),
-      );
+    if (!release) return refuseUpgrade(socket, tooManyLiveStreams(config.maxLiveConnectionsPerUser));
     // The socket's close, not the WebSocket's: it also comes when the upgrade fails half-way.
     socket.once('close', release);
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -117,4 +112,11 @@ export function attachWebSocket(
     });
   });
   return wss;
+}
+
+/** GET /ws without an upgrade: upgrades never reach express (attachWebSocket takes them), so it is a client error. */
+export function webSocketRoutes(): Router {
+  return Router().get('/ws', () => {
+    throw problems.upgradeRequired();
+  });
 }

@@ -1,0 +1,36 @@
+// What the API's routes are built from: the caches, the clients and the
+// per-process state that api/server.ts makes and api/app.ts hands out.
+import type { Client as MinioClient } from 'minio';
+import type { Logger } from 'pino';
+import type { VideoDownload } from '../crds/video-download.ts';
+import type { Informer } from '../lib/kube/informer.ts';
+import type { VideoDownloads } from '../lib/kube/video-downloads.ts';
+import type { ApiKeyStore } from './api-keys.ts';
+import type { ApiConfig } from './config.ts';
+import type { DownloadHub } from './live/hub.ts';
+import type { LiveConnections } from './live/limits.ts';
+import type { Quota } from './quota.ts';
+import type { UrlPolicy } from './url-policy.ts';
+
+export interface ApiDependencies {
+  config: ApiConfig;
+  /** Reads: the cache of the namespace's VideoDownloads, never a GET per request. */
+  downloads: Informer<VideoDownload>;
+  /** Writes: creates and deletes through the API server. */
+  client: VideoDownloads;
+  hub: DownloadHub;
+  keys: ApiKeyStore;
+  /** Signs and checks stream tickets (api/tickets.ts); the same on every replica. */
+  ticketKey: Buffer;
+  /** Live streams open per user, shared by SSE and the WebSocket. */
+  live: LiveConnections;
+  /** Reserves each submission's slot of the per-user cap on unfinished downloads. */
+  quota: Quota;
+  /** Ready when the caches (and, with auth, the key Secret) have synced. */
+  ready: () => boolean;
+  storage: MinioClient | undefined;
+  /** Signs result URLs; the storage client when clients reach storage at the same address. */
+  presigner?: MinioClient;
+  logger: Logger;
+  resolve?: UrlPolicy['resolve'];
+}
