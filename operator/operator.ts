@@ -7,13 +7,17 @@ import { statusCodeOf } from '../lib/kube/api-errors.ts';
 import { Informer, type InformerHealth } from '../lib/kube/informer.ts';
 import type { ObjectStore } from '../lib/storage/object-store.ts';
 import type { OperatorConfig } from './config.ts';
-import { downloadNameAnnotation, downloadNameOf, managedBy } from './desired-job.ts';
-import { EventRecorder } from './event-recorder.ts';
-import { LeaderElector } from './leader-election.ts';
-import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
-import { type Caches, Reconciler } from './reconciler.ts';
-import { jobFinished } from './status.ts';
-import { WorkQueue } from './work-queue.ts';
+import {
+  downloadNameAnnotation,
+  downloadNameOf,
+  managedBy,
+} from './controllers/video-download/desired-job.ts';
+import { EventRecorder } from './controllers/video-download/event-recorder.ts';
+import { type Caches, Reconciler } from './controllers/video-download/reconciler.ts';
+import { jobFinished } from './controllers/video-download/status.ts';
+import { LeaderElector } from './manager/leader-election.ts';
+import { createOperatorMetrics, type OperatorMetrics } from './manager/metrics.ts';
+import { WorkQueue } from './manager/work-queue.ts';
 
 export interface OperatorOptions {
   config: OperatorConfig;

@@ -20,8 +20,8 @@ import {
   version,
 } from '../../crds/video-download.ts';
 import { s3ObjectStore } from '../../lib/storage/object-store.ts';
-import { jobNameFor } from '../../operator/desired-job.ts';
-import { prepareUploadPlan } from '../../operator/upload-plan.ts';
+import { jobNameFor } from '../../operator/controllers/video-download/desired-job.ts';
+import { prepareUploadPlan } from '../../operator/controllers/video-download/upload-plan.ts';
 import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';
 import { applyChartRbac } from './chart-rbac.ts';

@@ -12,7 +12,7 @@ import {
   version,
 } from '../../crds/video-download.ts';
 import { Informer } from '../../lib/kube/informer.ts';
-import { downloadLabelValue } from '../../operator/desired-job.ts';
+import { downloadLabelValue } from '../../operator/controllers/video-download/desired-job.ts';
 import { eventually } from './eventually.ts';
 import { createTestNamespace } from './kube.ts';
 

@@ -3,10 +3,10 @@
 // every request the pod may make for them, presigned until the Job's
 // deadline. The pod gets this plan in a Secret of its own, never a credential.
 import type { V1Secret } from '@kubernetes/client-node';
-import { quantityBytes } from '../crds/quantity.ts';
-import { type PresignedUpload, type UploadPlan, uploadPlanFile } from '../crds/upload-plan.ts';
-import type { VideoDownload } from '../crds/video-download.ts';
-import type { ObjectStore } from '../lib/storage/object-store.ts';
+import { quantityBytes } from '../../../crds/quantity.ts';
+import { type PresignedUpload, type UploadPlan, uploadPlanFile } from '../../../crds/upload-plan.ts';
+import type { VideoDownload } from '../../../crds/video-download.ts';
+import type { ObjectStore } from '../../../lib/storage/object-store.ts';
 
 const mebibyte = 2 ** 20;
 /** S3 refuses parts under 5 MiB but the last. */

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { quantityBytes } from '../crds/quantity.ts';
+import { quantityBytes } from '../../../crds/quantity.ts';
 import {
   finalizers,
   group,
@@ -14,12 +14,13 @@ import {
   type VideoDownload,
   type VideoDownloadStatus,
   version,
-} from '../crds/video-download.ts';
-import { statusCodeOf } from '../lib/kube/api-errors.ts';
-import type { Informer } from '../lib/kube/informer.ts';
-import type { ObjectStore } from '../lib/storage/object-store.ts';
+} from '../../../crds/video-download.ts';
+import { statusCodeOf } from '../../../lib/kube/api-errors.ts';
+import type { Informer } from '../../../lib/kube/informer.ts';
+import type { ObjectStore } from '../../../lib/storage/object-store.ts';
+import type { OperatorConfig } from '../../config.ts';
+import type { OperatorMetrics } from '../../manager/metrics.ts';
 import { AdmissionPermits } from './admission-permits.ts';
-import type { OperatorConfig } from './config.ts';
 import {
   bucketFor,
   deadlineSecondsFor,
@@ -30,7 +31,6 @@ import {
 } from './desired-job.ts';
 import { decideQueue, type QueueDecision, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import type { OperatorMetrics } from './metrics.ts';
 import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
 import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
 

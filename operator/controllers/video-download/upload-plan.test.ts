@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UploadPlan } from '../crds/upload-plan.ts';
+import { UploadPlan } from '../../../crds/upload-plan.ts';
 import { download } from './test-fixtures.ts';
 import {
   maximumPresignSeconds,

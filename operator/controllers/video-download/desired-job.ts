@@ -2,18 +2,18 @@
 // and the operator's configuration, so it is tested without a cluster.
 import { createHash } from 'node:crypto';
 import type { V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
-import { hostList, hostListEnv } from '../crds/host-list.ts';
-import { isQuantity, quantityBytes } from '../crds/quantity.ts';
-import { downloadKeyPrefix } from '../crds/storage-location.ts';
-import { uploadPlanFile } from '../crds/upload-plan.ts';
+import { hostList, hostListEnv } from '../../../crds/host-list.ts';
+import { isQuantity, quantityBytes } from '../../../crds/quantity.ts';
+import { downloadKeyPrefix } from '../../../crds/storage-location.ts';
+import { uploadPlanFile } from '../../../crds/upload-plan.ts';
 import {
   apiVersion,
   kind,
   labels,
   permanentFailureExitCode,
   type VideoDownload,
-} from '../crds/video-download.ts';
-import type { OperatorConfig } from './config.ts';
+} from '../../../crds/video-download.ts';
+import type { OperatorConfig } from '../../config.ts';
 import { podDisk } from './pod-disk.ts';
 import { uploadSecretNameFor } from './upload-plan.ts';
 
