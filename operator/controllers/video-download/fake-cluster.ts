@@ -19,7 +19,7 @@ export class FakeCluster implements KubeWrites {
   readonly downloads = new MemoryCache<VideoDownload>();
   readonly jobs = new MemoryCache<V1Job>();
   readonly pods = new MemoryCache<V1Pod>([], downloadKeyOf);
-  /** Every write, as "verb namespace/name", in the order made. */
+  /** Every write sent, as "verb namespace/name", in order (refused ones too). */
   readonly writes: string[] = [];
   readonly events: string[] = [];
   /** The Jobs the server holds; the cache catches up on syncJobs(). */
@@ -51,8 +51,9 @@ export class FakeCluster implements KubeWrites {
 
   async createJob(namespace: string, job: V1Job): Promise<V1Job> {
     const key = `${namespace}/${job.metadata?.name}`;
-    if (this.serverJobs.has(key)) throw apiError(409, `jobs "${job.metadata?.name}" already exists`);
+    // Logged as sent: a create the server refuses was still one too many.
     this.writes.push(`createJob ${key}`);
+    if (this.serverJobs.has(key)) throw apiError(409, `jobs "${job.metadata?.name}" already exists`);
     const created = structuredClone(job);
     created.metadata = { ...created.metadata, namespace, uid: `job-uid-${++this.uids}` };
     created.status = {};
@@ -79,8 +80,8 @@ export class FakeCluster implements KubeWrites {
 
   async createSecret(namespace: string, secret: V1Secret): Promise<void> {
     const key = `${namespace}/${secret.metadata?.name}`;
-    if (this.secrets.has(key)) throw apiError(409, `secrets "${secret.metadata?.name}" already exists`);
     this.writes.push(`createSecret ${key}`);
+    if (this.secrets.has(key)) throw apiError(409, `secrets "${secret.metadata?.name}" already exists`);
     this.secrets.set(key, secret);
   }
 

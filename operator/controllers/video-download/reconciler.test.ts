@@ -129,6 +129,20 @@ describe('Reconciler', () => {
     expect(await env.metrics.jobsCreated.get()).toMatchObject({ values: [{ value: 1 }] });
   });
 
+  it('waits for a cache that has not seen its Job nor its status yet, instead of deciding again', async () => {
+    const env = setup();
+    env.add('clip');
+    await env.reconcile('clip');
+    // The informers lag: the download as it was before this replica's writes, no Job cached.
+    const stale = structuredClone(env.cluster.downloads.get(key('clip')));
+    if (!stale) throw new Error('no download');
+    stale.status = undefined;
+    env.cluster.downloads.put(stale);
+    expect(await env.reconcile('clip')).toEqual({ result: {}, writes: [] });
+    env.cluster.syncJobs();
+    expect((await env.reconcile('clip')).writes).not.toContain('createJob team/clip');
+  });
+
   it('adopts its own Job when a create finds it made before a crash', async () => {
     const env = setup();
     env.add('clip');
@@ -137,9 +151,16 @@ describe('Reconciler', () => {
     const restarted = setup();
     restarted.add('clip');
     for (const [k, job] of env.cluster.serverJobs) restarted.cluster.serverJobs.set(k, job);
+    const before = env.cluster.serverJobs.get(key('clip'))?.metadata?.uid;
     const { writes } = await restarted.reconcile('clip');
-    expect(writes.filter((w) => w.startsWith('createJob'))).toEqual([]);
+    // Its create is refused (409): it adopts the Job there, whose uid it then records.
+    expect(writes.filter((w) => w.startsWith('createJob'))).toEqual(['createJob team/clip']);
+    expect(restarted.cluster.serverJobs.size).toBe(1);
+    expect(restarted.cluster.serverJobs.get(key('clip'))?.metadata?.uid).toBe(before);
     expect(restarted.cluster.downloads.get(key('clip'))?.status?.jobName).toBe('clip');
+    expect(
+      restarted.cluster.secrets.get('team/vdl-upload-uid-clip')?.metadata?.ownerReferences?.[0]?.uid,
+    ).toBe(before);
   });
 
   it('waits, Queued and without a Job, while the slots are taken; a freed slot queues it again', async () => {

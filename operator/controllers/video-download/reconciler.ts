@@ -27,6 +27,7 @@ import type { EventRecorder } from './event-recorder.ts';
 import type { KubeWrites } from './kube-writes.ts';
 import type { VideoDownloadMetrics } from './metrics.ts';
 import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
+import { ownerOfStatusField } from './status-ownership.ts';
 import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
 
 export interface Caches {
@@ -47,9 +48,9 @@ export function statusPatch(
     const before = (current as Record<string, unknown> | undefined)?.[key];
     const after = (desired as Record<string, unknown>)[key];
     if (isDeepStrictEqual(before, after)) continue;
-    // The download pod writes progress about once a second; the operator
-    // touches it only when the phase changes, so it never rolls it back.
-    if (key === 'progress' && current?.phase === desired.phase) continue;
+    // A field the download pod owns (progress) is the operator's to write
+    // only when the phase changes, so it never rolls the pod's back.
+    if (ownerOfStatusField(key) === 'download pod' && current?.phase === desired.phase) continue;
     patch[key] = after === undefined ? null : after;
   }
   return Object.keys(patch).length > 0 ? patch : undefined;
