@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { loadKubeConfig } from '../lib/kube/kube-config.ts';
 import { s3ObjectStore } from '../lib/storage/object-store.ts';
 import { loadOperatorConfig } from './config.ts';
-import { startHealthServer } from './health-server.ts';
+import { startHealthServer } from './manager/health-server.ts';
 import { Operator } from './operator.ts';
 
 const config = loadOperatorConfig();

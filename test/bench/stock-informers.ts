@@ -6,7 +6,7 @@
 // listed; the bench reads its RSS.
 import * as k8s from '@kubernetes/client-node';
 import { labels } from '../../crds/video-download.ts';
-import { managedBy } from '../../operator/desired-job.ts';
+import { managedBy } from '../../operator/controllers/video-download/desired-job.ts';
 
 const namespace = process.argv[2] as string;
 const what = process.argv[3];

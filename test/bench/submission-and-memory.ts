@@ -19,7 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import { hashKey } from '../../api/api-keys.ts';
 import { labels, type VideoDownload, VideoDownloadSpec } from '../../crds/video-download.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
-import { desiredJob } from '../../operator/desired-job.ts';
+import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
 import { startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort } from '../cluster/readiness.ts';

@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { refusal as addressRefusal } from '../../lib/net/address-policy.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
-import { desiredJob } from '../../operator/desired-job.ts';
+import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import {
   allowed,

@@ -5,7 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { reuseConnections } from '../../lib/kube/kube-config.ts';
-import { LeaderElector } from '../../operator/leader-election.ts';
+import { LeaderElector } from '../../operator/manager/leader-election.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestNamespace, deleteNamespace, kubeConfigFrom } from '../support/kube.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';

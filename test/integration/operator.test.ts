@@ -103,6 +103,13 @@ describe('operator', () => {
     const created = await env.downloads.create(name, { url: 'https://example.com/long' });
     const pod = await env.kubelet.livePod(name);
     expect(pod.metadata?.labels?.['vdl.dev/download']).toHaveLength(63);
+    // Its upload plan exists too: the Secret's label is the same hashed value, not the name.
+    await eventually('the upload Secret of a long-named download', async () =>
+      env.config
+        .makeApiClient(k8s.CoreV1Api)
+        .readNamespacedSecret({ name: `vdl-upload-${created.metadata.uid}`, namespace: env.namespace })
+        .catch(() => undefined),
+    );
     await env.kubelet.running(pod);
     await env.downloads.waitFor(name, 'Running', isPhase('Running'));
     const result = resultFor(created, env.bucket);

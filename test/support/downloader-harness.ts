@@ -14,8 +14,8 @@ import { parseTerminationMessage, type TerminationMessage } from '../../crds/ter
 import type { UploadPlan } from '../../crds/upload-plan.ts';
 import type { VideoDownload, VideoDownloadSpecInput } from '../../crds/video-download.ts';
 import { s3ObjectStore } from '../../lib/storage/object-store.ts';
-import { jobNameFor } from '../../operator/desired-job.ts';
-import { prepareUploadPlan } from '../../operator/upload-plan.ts';
+import { jobNameFor } from '../../operator/controllers/video-download/desired-job.ts';
+import { prepareUploadPlan } from '../../operator/controllers/video-download/upload-plan.ts';
 import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';
 import { applyChartRbac } from './chart-rbac.ts';

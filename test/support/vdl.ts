@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { group, plural, type VideoDownload, version } from '../../crds/video-download.ts';
 import { Informer } from '../../lib/kube/informer.ts';
 import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
-import { downloadLabelValue } from '../../operator/desired-job.ts';
+import { downloadLabelValue } from '../../operator/controllers/video-download/desired-job.ts';
 import { eventually } from './eventually.ts';
 import { createTestNamespace } from './kube.ts';
 

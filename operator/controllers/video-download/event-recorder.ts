@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiVersion, kind, type VideoDownload } from '../crds/video-download.ts';
+import { apiVersion, kind, type VideoDownload } from '../../../crds/video-download.ts';
 
 export class EventRecorder {
   private readonly core: k8s.CoreV1Api;

@@ -3,8 +3,8 @@
 // scheduler places a download only where its worst case fits and the kubelet
 // evicts a pod that outgrows it. The downloader's own guard stops yt-dlp at
 // workDirLimitBytes, before the kubelet would act.
-import { mebibytes, quantityBytes } from '../crds/quantity.ts';
-import { workDirLimit } from '../crds/work-dir.ts';
+import { mebibytes, quantityBytes } from '../../../crds/quantity.ts';
+import { workDirLimit } from '../../../crds/work-dir.ts';
 
 /** Between the guard's bound and the emptyDir limit: what yt-dlp writes while the guard looks. */
 const guardHeadroomBytes = 128 * 2 ** 20;

@@ -3,10 +3,11 @@
 // every request the pod may make for them, presigned until the Job's
 // deadline. The pod gets this plan in a Secret of its own, never a credential.
 import type { V1Secret } from '@kubernetes/client-node';
-import { quantityBytes } from '../crds/quantity.ts';
-import { type PresignedUpload, type UploadPlan, uploadPlanFile } from '../crds/upload-plan.ts';
-import type { VideoDownload } from '../crds/video-download.ts';
-import type { ObjectStore } from '../lib/storage/object-store.ts';
+import { quantityBytes } from '../../../crds/quantity.ts';
+import { type PresignedUpload, type UploadPlan, uploadPlanFile } from '../../../crds/upload-plan.ts';
+import type { VideoDownload } from '../../../crds/video-download.ts';
+import type { ObjectStore } from '../../../lib/storage/object-store.ts';
+import { downloadLabelValue } from './names.ts';
 
 const mebibyte = 2 ** 20;
 /** S3 refuses parts under 5 MiB but the last. */
@@ -135,7 +136,8 @@ export function uploadSecret(
     metadata: {
       name: uploadSecretNameFor(download),
       namespace: download.metadata.namespace,
-      labels: { 'vdl.dev/download': download.metadata.name as string },
+      // A label value holds 63 characters, a name up to 253: the same value as on the Job.
+      labels: { 'vdl.dev/download': downloadLabelValue(download.metadata.name as string) },
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.name, uid: job.uid }],
     },
     type: 'Opaque',

@@ -1,16 +1,16 @@
 // What status follows from what the operator observed: a pure function of
 // the resource, its Job and the Job's pods, so every path is a table test.
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
-import { statusMessage } from '../crds/status-text.ts';
-import { resultOutside } from '../crds/storage-location.ts';
-import { parseTerminationMessage } from '../crds/termination-message.ts';
+import { statusMessage } from '../../../crds/status-text.ts';
+import { resultOutside } from '../../../crds/storage-location.ts';
+import { parseTerminationMessage } from '../../../crds/termination-message.ts';
 import {
   type Condition,
   kubernetesTime,
   type Phase,
   type VideoDownload,
   type VideoDownloadStatus,
-} from '../crds/video-download.ts';
+} from '../../../crds/video-download.ts';
 import { downloaderContainerName, keyPrefixFor } from './desired-job.ts';
 
 export interface Observed {

@@ -1,8 +1,9 @@
-// Prometheus metrics of the operator, in a registry of its own so two
-// operators in one test process do not collide.
+// Prometheus metrics of the manager (reconciles, queue, leadership), in a
+// registry of its own so two operators in one test process do not collide.
+// Controllers register their own metrics in the same registry.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-export function createOperatorMetrics() {
+export function createManagerMetrics() {
   const registry = new Registry();
   // Process and Node.js runtime metrics (memory, heap, event loop lag, GC).
   collectDefaultMetrics({ register: registry });
@@ -25,22 +26,6 @@ export function createOperatorMetrics() {
       help: 'Keys waiting in the work queue.',
       registers: [registry],
     }),
-    downloadsByPhase: new Gauge({
-      name: 'vdl_downloads',
-      help: 'VideoDownloads in the cache, by phase.',
-      labelNames: ['phase'] as const,
-      registers: [registry],
-    }),
-    jobsCreated: new Counter({
-      name: 'vdl_operator_jobs_created_total',
-      help: 'Jobs created.',
-      registers: [registry],
-    }),
-    statusWrites: new Counter({
-      name: 'vdl_operator_status_writes_total',
-      help: 'Status patches written.',
-      registers: [registry],
-    }),
     isLeader: new Gauge({
       name: 'vdl_operator_leader',
       help: '1 while this replica leads.',
@@ -48,4 +33,4 @@ export function createOperatorMetrics() {
     }),
   };
 }
-export type OperatorMetrics = ReturnType<typeof createOperatorMetrics>;
+export type ManagerMetrics = ReturnType<typeof createManagerMetrics>;

@@ -4,8 +4,8 @@ import {
   type VideoDownload,
   VideoDownloadSpec,
   type VideoDownloadSpecInput,
-} from '../crds/video-download.ts';
-import { loadOperatorConfig } from './config.ts';
+} from '../../../crds/video-download.ts';
+import { loadOperatorConfig } from '../../config.ts';
 
 export const testConfig = loadOperatorConfig({}, { s3Endpoint: 'http://minio:9000' });
 

@@ -1,7 +1,9 @@
 // A work queue with client-go's guarantees: a key is queued once however many
 // events arrive, one key is never processed by two workers at once, and a
 // failing key is retried with per-key exponential backoff under an overall
-// token bucket. Timers (TTL, queue re-checks) are delayed adds, never sleeps.
+// token bucket. Timers (TTL, queue re-checks) are delayed adds, never sleeps,
+// on an injected Clock.
+import { type Clock, systemClock, type Timer } from './clock.ts';
 
 export interface RateLimiterOptions {
   baseDelayMs: number;
@@ -30,17 +32,6 @@ export function timerDelayMs(delayMs: number): number {
   if (Number.isNaN(delayMs) || delayMs <= 0) return 0;
   return Math.min(delayMs, maxTimerDelayMs);
 }
-
-/** The timer functions the queue uses; tests pass their own to see the delays asked for. */
-export interface Timers {
-  setTimeout(callback: () => void, delayMs: number): NodeJS.Timeout;
-  clearTimeout(timer: NodeJS.Timeout): void;
-}
-
-const nodeTimers: Timers = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (timer) => clearTimeout(timer),
-};
 
 /** Per-key exponential backoff; pure apart from the failure counts it keeps. */
 export class ExponentialBackoff {
@@ -93,17 +84,17 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<string, { at: number; timer: Timer }>();
   private readonly waiters: Array<(key: string | undefined) => void> = [];
   private readonly backoff: ExponentialBackoff;
   private readonly bucket: TokenBucket;
-  private readonly timerFunctions: Timers;
+  private readonly clock: Clock;
   private shuttingDown = false;
 
-  constructor(options: RateLimiterOptions = defaultRateLimiter, timers: Timers = nodeTimers) {
+  constructor(options: RateLimiterOptions = defaultRateLimiter, clock: Clock = systemClock) {
     this.backoff = new ExponentialBackoff(options);
-    this.bucket = new TokenBucket(options.qps, options.burst);
-    this.timerFunctions = timers;
+    this.clock = clock;
+    this.bucket = new TokenBucket(options.qps, options.burst, () => clock.now());
   }
 
   add(key: string): void {
@@ -131,15 +122,14 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const at = Date.now() + delay;
+    const at = this.clock.now() + delay;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
-    if (pending) this.timerFunctions.clearTimeout(pending.timer);
-    const timer = this.timerFunctions.setTimeout(() => {
+    if (pending) this.clock.clearTimeout(pending.timer);
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delay);
-    timer.unref();
     this.timers.set(key, { at, timer });
   }
 
@@ -181,7 +171,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.shuttingDown = true;
-    for (const { timer } of this.timers.values()) this.timerFunctions.clearTimeout(timer);
+    for (const { timer } of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }

@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from './fake-clock.ts';
 import {
+  defaultRateLimiter,
   ExponentialBackoff,
   maxTimerDelayMs,
-  type Timers,
   TokenBucket,
   timerDelayMs,
   WorkQueue,
@@ -44,44 +45,40 @@ describe('WorkQueue', () => {
     expect(await waiting[1]).toBeUndefined();
   });
 
-  // Timers on a fake clock: what is checked is which key is queued at which
-  // instant of that clock, so a loaded machine cannot make these fail.
+  // Timers on the injected fake clock: what is checked is which key is queued
+  // at which instant of that clock, so a loaded machine cannot make these fail.
   describe('on a fake clock', () => {
-    beforeEach(() => {
-      vi.useFakeTimers();
-    });
-    afterEach(() => {
-      vi.useRealTimers();
-    });
-
     it('adds after a delay, not before, keeping the earliest pending time', async () => {
-      const queue = new WorkQueue();
+      const clock = new FakeClock();
+      const queue = new WorkQueue(defaultRateLimiter, clock);
       queue.addAfter('k', 30);
       queue.addAfter('k', 10_000);
       queue.addAfter('j', 10_000);
       queue.addAfter('j', 50);
-      vi.advanceTimersByTime(29);
+      clock.advance(29);
       expect(queue.length).toBe(0);
-      vi.advanceTimersByTime(1);
+      clock.advance(1);
       expect(queue.length).toBe(1);
       expect(await queue.get()).toBe('k');
       queue.done('k');
-      vi.advanceTimersByTime(20);
+      clock.advance(20);
       expect(await queue.get()).toBe('j');
       queue.done('j');
       // The later adds were dropped, not kept for later.
-      vi.advanceTimersByTime(20_000);
+      clock.advance(20_000);
       expect(queue.length).toBe(0);
     });
 
     it('retries a failing key after its backoff (5, 10, 20 ms), not before', async () => {
-      const queue = new WorkQueue();
+      const clock = new FakeClock();
+      const queue = new WorkQueue(defaultRateLimiter, clock);
       const readyAfter: number[] = [];
       for (let attempt = 0; attempt < 3; attempt++) {
         queue.addRateLimited('k');
         let waited = 0;
-        while (queue.length === 0) {
-          vi.advanceTimersByTime(1);
+        // Bounded: a queue that ignored the clock fails here instead of hanging.
+        while (queue.length === 0 && waited < 1_000) {
+          clock.advance(1);
           waited += 1;
         }
         readyAfter.push(waited);
@@ -91,8 +88,30 @@ describe('WorkQueue', () => {
       expect(queue.retries('k')).toBe(3);
       queue.forget('k');
       queue.addRateLimited('k');
-      vi.advanceTimersByTime(5);
+      clock.advance(5);
       expect(queue.length).toBe(1);
+    });
+
+    it('spaces retries of many keys by the overall token bucket once its burst is spent', () => {
+      const clock = new FakeClock();
+      const queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 1_000, qps: 10, burst: 2 }, clock);
+      for (const key of ['a', 'b', 'c', 'd']) queue.addRateLimited(key);
+      // a and b within the burst wait their 5 ms backoff; c and d wait for tokens, 100 ms apart.
+      expect(clock.delays).toEqual([5, 5, 100, 200]);
+      clock.advance(100);
+      expect(queue.length).toBe(3);
+      clock.advance(100);
+      expect(queue.length).toBe(4);
+    });
+
+    it('stops its timers on shutdown', () => {
+      const clock = new FakeClock();
+      const queue = new WorkQueue(defaultRateLimiter, clock);
+      queue.addAfter('k', 1_000);
+      queue.shutdown();
+      expect(clock.timers).toBe(0);
+      clock.advance(1_000);
+      expect(queue.length).toBe(0);
     });
   });
 });
@@ -135,18 +154,11 @@ describe('requeue delays', () => {
   });
 
   it('never hands Node a timer it would fire after 1 ms (a TTL of 3,000,000 s)', () => {
-    const asked: number[] = [];
-    const timers: Timers = {
-      setTimeout: (callback, delayMs) => {
-        asked.push(delayMs);
-        return setTimeout(callback, 60_000).unref();
-      },
-      clearTimeout: (timer) => clearTimeout(timer),
-    };
-    const queue = new WorkQueue(undefined, timers);
+    const clock = new FakeClock();
+    const queue = new WorkQueue(undefined, clock);
     queue.addAfter('ttl', 3_000_000 * 1000);
     queue.addAfter('backoff', Number.POSITIVE_INFINITY);
-    expect(asked).toEqual([maxTimerDelayMs, maxTimerDelayMs]);
+    expect(clock.delays).toEqual([maxTimerDelayMs, maxTimerDelayMs]);
     expect(queue.length).toBe(0);
     queue.shutdown();
   });

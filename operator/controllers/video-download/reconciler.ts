@@ -2,24 +2,19 @@
 // the caches, decide with pure functions (desired Job, queue, status), and
 // write only the difference. Running it twice, or after a crash, does nothing
 // more: the Job's name is derived from the resource, and status is patched
-// only when it changed.
+// only when it changed. It reads only caches and its clock, and writes only
+// through KubeWrites and the object store, so unit tests run it on fakes.
 import { isDeepStrictEqual } from 'node:util';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { quantityBytes } from '../crds/quantity.ts';
-import {
-  finalizers,
-  group,
-  plural,
-  type VideoDownload,
-  type VideoDownloadStatus,
-  version,
-} from '../crds/video-download.ts';
-import { statusCodeOf } from '../lib/kube/api-errors.ts';
-import type { Informer } from '../lib/kube/informer.ts';
-import type { ObjectStore } from '../lib/storage/object-store.ts';
-import { AdmissionPermits } from './admission-permits.ts';
-import type { OperatorConfig } from './config.ts';
+import { quantityBytes } from '../../../crds/quantity.ts';
+import { finalizers, type VideoDownload, type VideoDownloadStatus } from '../../../crds/video-download.ts';
+import { statusCodeOf } from '../../../lib/kube/api-errors.ts';
+import type { ObjectStore } from '../../../lib/storage/object-store.ts';
+import type { OperatorConfig } from '../../config.ts';
+import type { Clock } from '../../manager/clock.ts';
+import type { Cache, ReconcileResult } from '../../manager/controller.ts';
+import type { Admission } from './admission/admission.ts';
 import {
   bucketFor,
   deadlineSecondsFor,
@@ -28,24 +23,19 @@ import {
   keyPrefixFor,
   maxFileSizeFor,
 } from './desired-job.ts';
-import { decideQueue, type QueueDecision, type QueueSnapshot, queueSnapshot } from './download-queue.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import type { OperatorMetrics } from './metrics.ts';
+import type { KubeWrites } from './kube-writes.ts';
+import type { VideoDownloadMetrics } from './metrics.ts';
 import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
+import { ownerOfStatusField } from './status-ownership.ts';
 import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
 
 export interface Caches {
-  downloads: Informer<VideoDownload>;
-  jobs: Informer<k8s.V1Job>;
+  downloads: Cache<VideoDownload>;
+  jobs: Cache<k8s.V1Job>;
   /** Indexed by "namespace/download name". */
-  pods: Informer<k8s.V1Pod>;
+  pods: Cache<k8s.V1Pod>;
 }
-
-export interface ReconcileResult {
-  requeueAfterMs?: number;
-}
-
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** The merge patch that turns current into desired; progress only where the operator owns it. */
 export function statusPatch(
@@ -58,9 +48,9 @@ export function statusPatch(
     const before = (current as Record<string, unknown> | undefined)?.[key];
     const after = (desired as Record<string, unknown>)[key];
     if (isDeepStrictEqual(before, after)) continue;
-    // The download pod writes progress about once a second; the operator
-    // touches it only when the phase changes, so it never rolls it back.
-    if (key === 'progress' && current?.phase === desired.phase) continue;
+    // A field the download pod owns (progress) is the operator's to write
+    // only when the phase changes, so it never rolls the pod's back.
+    if (ownerOfStatusField(key) === 'download pod' && current?.phase === desired.phase) continue;
     patch[key] = after === undefined ? null : after;
   }
   return Object.keys(patch).length > 0 ? patch : undefined;
@@ -68,45 +58,29 @@ export function statusPatch(
 
 export interface ReconcilerDependencies {
   config: OperatorConfig;
-  kubeConfig: k8s.KubeConfig;
   caches: Caches;
-  recorder: EventRecorder;
-  metrics: OperatorMetrics;
+  writes: KubeWrites;
+  recorder: Pick<EventRecorder, 'record'>;
+  metrics: Pick<VideoDownloadMetrics, 'jobsCreated' | 'statusWrites'>;
   objectStore: ObjectStore | undefined;
+  admission: Admission;
+  clock: Clock;
   logger: Logger;
-  /** Asks for keys to be reconciled again (queued downloads a freed slot may admit). */
-  enqueue: (key: string) => void;
 }
 
 export class Reconciler {
   private readonly deps: ReconcilerDependencies;
-  private readonly batch: k8s.BatchV1Api;
-  private readonly objects: k8s.CustomObjectsApi;
-  private readonly core: k8s.CoreV1Api;
-  /** Jobs created but not yet seen in the cache (client-go's "expectations"). */
-  private readonly expectedJobs = new Map<string, string>();
-  /** Admission decisions are made one at a time, so limits hold across workers. */
-  private admission: Promise<unknown> = Promise.resolve();
-  private readonly permits = new AdmissionPermits();
   /** Downloads (by uid) whose upload Secret exists, as this replica made or found it. */
   private readonly uploadSecrets = new Set<string>();
 
   constructor(deps: ReconcilerDependencies) {
     this.deps = deps;
-    this.batch = deps.kubeConfig.makeApiClient(k8s.BatchV1Api);
-    this.objects = deps.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    this.core = deps.kubeConfig.makeApiClient(k8s.CoreV1Api);
-  }
-
-  /** Called by the Job informer: a Job in the cache fulfils its expectation. */
-  observedJob(downloadKey: string): void {
-    this.expectedJobs.delete(downloadKey);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const download = this.deps.caches.downloads.get(key);
     if (!download) {
-      this.expectedJobs.delete(key);
+      this.deps.admission.settled(key);
       return {};
     }
     if (download.metadata.deletionTimestamp) return this.finalize(download);
@@ -118,13 +92,13 @@ export class Reconciler {
       // A Job of an earlier download with the same name; the garbage collector removes it.
       return { requeueAfterMs: 1_000 };
     }
-    if (!job && this.expectedJobs.has(key)) return {};
+    if (!job && this.deps.admission.pending(key)) return {};
 
     let admitted = false;
     if (!job && !isTerminal(download)) {
       if (download.status?.jobName) {
         // The cache may lag behind a Job another leader created: ask the server before calling it lost.
-        job = await this.readJob(namespace, download.status.jobName);
+        job = await this.deps.writes.readJob(namespace, download.status.jobName);
         if (job && !this.ownedBy(job, uid)) job = undefined;
       } else {
         const started = await this.admitAndCreate(download);
@@ -135,7 +109,7 @@ export class Reconciler {
 
     const pods = this.deps.caches.pods.byIndex(key);
     const bucket = bucketFor(download, this.deps.config);
-    const status = desiredStatus({ download, job, pods, admitted, bucket, now: new Date() });
+    const status = desiredStatus({ download, job, pods, admitted, bucket, now: this.now() });
     if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download)) {
       // A pod stopped at the deadline may still be writing: wait for it (its pod event comes back here).
       if (pods.some((pod) => !podStopped(pod)) && !this.pastCleanupTimeout(job))
@@ -151,16 +125,13 @@ export class Reconciler {
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       this.uploadSecrets.delete(uid);
       if (job && jobFinished(job) && job.spec?.ttlSecondsAfterFinished === undefined) {
-        await this.batch.patchNamespacedJob(
-          {
-            name: job.metadata?.name as string,
-            namespace,
-            body: { spec: { ttlSecondsAfterFinished: this.deps.config.jobTtlSecondsAfterRecorded } },
-          },
-          mergePatch,
+        await this.deps.writes.setJobTtl(
+          namespace,
+          job.metadata?.name as string,
+          this.deps.config.jobTtlSecondsAfterRecorded,
         );
       }
-      if (!isTerminal(download)) this.wakeQueue();
+      if (!isTerminal(download)) this.deps.admission.released();
       return this.expire(download, status);
     }
     return {};
@@ -170,47 +141,20 @@ export class Reconciler {
     return job.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid) ?? false;
   }
 
-  private async readJob(namespace: string, name: string): Promise<k8s.V1Job | undefined> {
-    try {
-      return await this.batch.readNamespacedJob({ name, namespace });
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return undefined;
-      throw error;
-    }
+  private now(): Date {
+    return new Date(this.deps.clock.now());
   }
 
-  private queueSnapshot(): QueueSnapshot {
-    const { downloads, jobs } = this.deps.caches;
-    const snapshot = queueSnapshot(downloads.list(), jobs.list(), this.expectedJobs);
-    for (const key of snapshot.fulfilled) this.expectedJobs.delete(key);
-    return snapshot;
-  }
-
-  /**
-   * Start this download if the fair queue lets it. The decision is made under
-   * a lock and recorded as an expectation before the lock is released, so
-   * limits hold across workers while the Job creates themselves run in parallel.
-   */
+  /** Start this download if admission lets it; the Job creates of admitted downloads run in parallel. */
   private async admitAndCreate(
     download: VideoDownload,
   ): Promise<{ admitted: boolean; job: k8s.V1Job | undefined }> {
     const key = `${download.metadata.namespace}/${download.metadata.name}`;
-    const jobName = jobNameFor(download.metadata.name as string);
-    const decided = this.admission.then(() => {
-      let admitted = this.permits.take(key);
-      if (!admitted) {
-        this.permits.grant(this.decide().admitted);
-        admitted = this.permits.take(key);
-      }
-      if (admitted) this.expectedJobs.set(key, jobName);
-      return admitted;
-    });
-    this.admission = decided.catch(() => {});
-    if (!(await decided)) return { admitted: false, job: undefined };
+    if (this.deps.admission.tryAdmit(download) === 'queued') return { admitted: false, job: undefined };
     try {
       return { admitted: true, job: await this.createJob(download) };
     } catch (error) {
-      this.expectedJobs.delete(key);
+      this.deps.admission.createFailed(key);
       throw error;
     }
   }
@@ -220,14 +164,14 @@ export class Reconciler {
     const body = desiredJob(download, this.deps.config);
     const namespace = download.metadata.namespace as string;
     try {
-      const job = await this.batch.createNamespacedJob({ namespace, body });
+      const job = await this.deps.writes.createJob(namespace, body);
       this.deps.metrics.jobsCreated.inc();
       this.deps.logger.info({ download: key, job: job.metadata?.name }, 'created Job');
       return job;
     } catch (error) {
       if (statusCodeOf(error) !== 409) throw error;
       // Created before a crash or by a previous leader: adopt it if it is ours.
-      const existing = await this.readJob(namespace, body.metadata?.name as string);
+      const existing = await this.deps.writes.readJob(namespace, body.metadata?.name as string);
       if (!existing || !this.ownedBy(existing, download.metadata.uid as string)) {
         throw new Error(
           `Job ${body.metadata?.name} exists but belongs to another object; waiting for it to go`,
@@ -256,7 +200,7 @@ export class Reconciler {
       minimumPartSize: quantityBytes(config.minUploadPartSize),
       deadlineSeconds: deadlineSecondsFor(download, config),
       sourceUrl: download.spec.url,
-      now: new Date(),
+      now: this.now(),
     });
     const body = uploadSecret(
       download,
@@ -264,7 +208,7 @@ export class Reconciler {
       plan,
     );
     try {
-      await this.core.createNamespacedSecret({ namespace: download.metadata.namespace as string, body });
+      await this.deps.writes.createSecret(download.metadata.namespace as string, body);
     } catch (error) {
       // Made before (by a previous leader, say): the pod may already use those uploads; drop the new ones.
       await Promise.all([
@@ -307,7 +251,7 @@ export class Reconciler {
       const finishedAt =
         job.status?.completionTime ??
         job.status?.conditions?.find((c) => c.status === 'True')?.lastTransitionTime;
-      const since = finishedAt ? Date.now() - new Date(finishedAt).getTime() : 0;
+      const since = finishedAt ? this.deps.clock.now() - new Date(finishedAt).getTime() : 0;
       if (since < this.deps.config.finalizerTimeoutSeconds * 1000) throw error;
       this.deps.logger.warn({ bucket, prefix, err: String(error) }, 'gave up aborting unfinished uploads');
     }
@@ -321,17 +265,17 @@ export class Reconciler {
         (c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'),
       )?.lastTransitionTime;
     if (!finishedAt) return false;
-    return Date.now() - new Date(finishedAt).getTime() >= this.deps.config.finalizerTimeoutSeconds * 1000;
+    return (
+      this.deps.clock.now() - new Date(finishedAt).getTime() >=
+      this.deps.config.finalizerTimeoutSeconds * 1000
+    );
   }
 
   private async writeStatus(download: VideoDownload, status: VideoDownloadStatus): Promise<void> {
     const patch = statusPatch(download.status, status);
     if (!patch) return;
     const { namespace, name } = download.metadata as { namespace: string; name: string };
-    await this.objects.patchNamespacedCustomObjectStatus(
-      { group, version, namespace, plural, name, body: { status: patch } },
-      mergePatch,
-    );
+    await this.deps.writes.patchStatus(namespace, name, patch);
     this.deps.metrics.statusWrites.inc();
     const event = transitionEvent(download.status, status);
     // Not awaited, as client-go's recorder sends events in the background: an
@@ -339,41 +283,14 @@ export class Reconciler {
     if (event) void this.deps.recorder.record(download, event.type, event.reason, event.message);
   }
 
-  /** A slot may have come free (a download finished, a Job or download went): reconcile whoever may start now. */
-  wakeQueue(): void {
-    const decision = this.decide();
-    this.permits.grant(decision.admitted);
-    for (const key of decision.admitted) this.deps.enqueue(key);
-  }
-
-  /** The fair queue's decision over everything the caches and expectations hold now. */
-  private decide(): QueueDecision {
-    const { waiting, active } = this.queueSnapshot();
-    return decideQueue(waiting, active, {
-      maxActive: this.deps.config.maxActiveDownloads,
-      maxActivePerOwner: this.deps.config.maxActivePerOwner,
-    });
-  }
-
   private async expire(download: VideoDownload, status: VideoDownloadStatus): Promise<ReconcileResult> {
     const ttl = download.spec.ttlSecondsAfterFinished;
     if (ttl === undefined || !status.completionTime) return {};
-    const remaining = new Date(status.completionTime).getTime() + ttl * 1000 - Date.now();
+    const remaining = new Date(status.completionTime).getTime() + ttl * 1000 - this.deps.clock.now();
     if (remaining > 0) return { requeueAfterMs: remaining };
     const { namespace, name } = download.metadata as { namespace: string; name: string };
     await this.deps.recorder.record(download, 'Normal', 'Expired', `deleting ${ttl}s after it finished`);
-    await this.objects
-      .deleteNamespacedCustomObject({
-        group,
-        version,
-        namespace,
-        plural,
-        name,
-        propagationPolicy: 'Background',
-      })
-      .catch((error: unknown) => {
-        if (statusCodeOf(error) !== 404) throw error;
-      });
+    await this.deps.writes.deleteDownload(namespace, name);
     return {};
   }
 
@@ -388,10 +305,7 @@ export class Reconciler {
   private async patchFinalizers(download: VideoDownload, next: string[]): Promise<void> {
     const { namespace, name, resourceVersion } = download.metadata as Required<VideoDownload['metadata']>;
     // resourceVersion in a merge patch is a precondition: a stale cache gets 409 and a retry.
-    await this.objects.patchNamespacedCustomObject(
-      { group, version, namespace, plural, name, body: { metadata: { finalizers: next, resourceVersion } } },
-      mergePatch,
-    );
+    await this.deps.writes.setFinalizers(namespace, name, resourceVersion, next);
   }
 
   /**
@@ -406,18 +320,10 @@ export class Reconciler {
     const job = this.deps.caches.jobs.get(`${namespace}/${jobNameFor(name)}`);
     const ours = job && this.ownedBy(job, uid);
     if (ours && !jobFinished(job)) {
-      await this.batch
-        .deleteNamespacedJob({
-          name: job.metadata?.name as string,
-          namespace,
-          propagationPolicy: 'Background',
-        })
-        .catch((error: unknown) => {
-          if (statusCodeOf(error) !== 404) throw error;
-        });
+      await this.deps.writes.deleteJob(namespace, job.metadata?.name as string);
     }
     if (!download.metadata.finalizers?.includes(finalizers.storedObject)) return {};
-    const since = Date.now() - new Date(download.metadata.deletionTimestamp as string).getTime();
+    const since = this.deps.clock.now() - new Date(download.metadata.deletionTimestamp as string).getTime();
     const timeoutMs = this.deps.config.finalizerTimeoutSeconds * 1000;
 
     const stopping = this.deps.caches.pods.byIndex(key).filter((pod) => !podStopped(pod));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { download } from '../test-fixtures.ts';
 import { decideQueue, queueSnapshot, type Waiting } from './download-queue.ts';
-import { download } from './test-fixtures.ts';
 
 function waiting(owner: string, count: number, start = 0): Waiting[] {
   return Array.from({ length: count }, (_, i) => ({ key: `${owner}-${i + 1}`, owner, createdAt: start + i }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VideoDownloadStatus } from '../crds/video-download.ts';
+import type { VideoDownloadStatus } from '../../../crds/video-download.ts';
 import { statusPatch } from './reconciler.ts';
 import { conditionsFor, desiredStatus, podsOfJob, transitionEvent } from './status.ts';
 import { download, job, pod } from './test-fixtures.ts';

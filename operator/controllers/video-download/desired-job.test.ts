@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { permanentFailureExitCode } from '../crds/video-download.ts';
+import { permanentFailureExitCode } from '../../../crds/video-download.ts';
 import { desiredJob, downloadLabelValue, downloadNameOf, jobNameFor, keyPrefixFor } from './desired-job.ts';
 import { download, testConfig } from './test-fixtures.ts';
 

@@ -1,19 +1,19 @@
 // Which Job should exist for a VideoDownload: a pure function of the resource
 // and the operator's configuration, so it is tested without a cluster.
-import { createHash } from 'node:crypto';
 import type { V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
-import { hostList, hostListEnv } from '../crds/host-list.ts';
-import { isQuantity, quantityBytes } from '../crds/quantity.ts';
-import { downloadKeyPrefix } from '../crds/storage-location.ts';
-import { uploadPlanFile } from '../crds/upload-plan.ts';
+import { hostList, hostListEnv } from '../../../crds/host-list.ts';
+import { isQuantity, quantityBytes } from '../../../crds/quantity.ts';
+import { downloadKeyPrefix } from '../../../crds/storage-location.ts';
+import { uploadPlanFile } from '../../../crds/upload-plan.ts';
 import {
   apiVersion,
   kind,
   labels,
   permanentFailureExitCode,
   type VideoDownload,
-} from '../crds/video-download.ts';
-import type { OperatorConfig } from './config.ts';
+} from '../../../crds/video-download.ts';
+import type { OperatorConfig } from '../../config.ts';
+import { downloadLabelValue, jobNameFor, maxJobNameLength } from './names.ts';
 import { podDisk } from './pod-disk.ts';
 import { uploadSecretNameFor } from './upload-plan.ts';
 
@@ -26,29 +26,7 @@ const uploadDir = '/var/run/secrets/vdl/upload';
 // Non-root ids of the downloader image's user (distroless "nonroot").
 const downloaderUid = 65532;
 
-/** A name cut to max characters with a hash of the whole, so distinct names stay distinct. */
-function shortened(name: string, max: number): string {
-  if (name.length <= max) return name;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, max - 9).replace(/[^a-z0-9]+$/, '')}-${hash}`;
-}
-
-/**
- * The Job's name, derived from the resource so a create after a crash finds
- * the Job already there. At most 52 characters: the Job controller names
- * pods "<job>-<5 random>" and cuts longer names, and a download pod's right
- * to write status rests on its name showing which Job made it (charts/vdl
- * downloader-status policy).
- */
-export function jobNameFor(downloadName: string): string {
-  return shortened(downloadName, maxJobNameLength);
-}
-export const maxJobNameLength = 52;
-
-/** The vdl.dev/download label: a label value holds 63 characters, a name up to 253. */
-export function downloadLabelValue(downloadName: string): string {
-  return shortened(downloadName, 63);
-}
+export { downloadLabelValue, jobNameFor, maxJobNameLength };
 
 /** The download's whole name, on its Job and pods beside the label, which may hold only a hash of it. */
 export const downloadNameAnnotation = 'vdl.dev/download-name';

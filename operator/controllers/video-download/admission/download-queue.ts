@@ -3,9 +3,9 @@
 // FIFO within one owner). Pure: its only state is the resources themselves,
 // so the queue survives operator restarts.
 import type { V1Job } from '@kubernetes/client-node';
-import type { VideoDownload } from '../crds/video-download.ts';
-import { downloadNameOf, jobNameFor, ownerOf } from './desired-job.ts';
-import { isTerminal, jobFinished } from './status.ts';
+import type { VideoDownload } from '../../../../crds/video-download.ts';
+import { downloadNameOf, jobNameFor, ownerOf } from '../desired-job.ts';
+import { isTerminal, jobFinished } from '../status.ts';
 
 export interface QueueLimits {
   maxActive: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UploadPlan } from '../crds/upload-plan.ts';
+import { UploadPlan } from '../../../crds/upload-plan.ts';
+import { downloadLabelValue } from './names.ts';
 import { download } from './test-fixtures.ts';
 import {
   maximumPresignSeconds,
@@ -75,6 +76,13 @@ describe('uploadSecret', () => {
       { apiVersion: 'batch/v1', kind: 'Job', name: 'clip', uid: 'job-uid' },
     ]);
     expect(secret.metadata).toMatchObject({ name: 'vdl-upload-uid-clip', namespace: 'team' });
+  });
+
+  it("labels a download of a name longer than a label value with the Job's hashed label", () => {
+    const name = `long-${'n'.repeat(70)}`;
+    const long = uploadSecret(download(name), { name: 'j', uid: 'job-uid' }, plan);
+    expect(long.metadata?.labels?.['vdl.dev/download']).toHaveLength(63);
+    expect(long.metadata?.labels?.['vdl.dev/download']).toBe(downloadLabelValue(name));
   });
 
   it('holds the plan as one file the downloader parses back', () => {

@@ -1,0 +1,278 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { finalizers, labels } from '../../../crds/video-download.ts';
+import { loadOperatorConfig } from '../../config.ts';
+import { FakeClock } from '../../manager/fake-clock.ts';
+import { Admission } from './admission/admission.ts';
+import { downloaderContainerName } from './desired-job.ts';
+import { FakeCluster, fakeObjectStore } from './fake-cluster.ts';
+import { videoDownloadMetrics } from './metrics.ts';
+import { Reconciler } from './reconciler.ts';
+import { download } from './test-fixtures.ts';
+
+const key = (name: string) => `team/${name}`;
+
+function setup(overrides: Parameters<typeof loadOperatorConfig>[1] = {}) {
+  const clock = new FakeClock('2026-01-01T00:00:10Z');
+  const cluster = new FakeCluster(clock);
+  const config = loadOperatorConfig({}, { s3Endpoint: 'http://minio:9000', ...overrides });
+  const enqueued: string[] = [];
+  const admission = new Admission({
+    downloads: cluster.downloads,
+    jobs: cluster.jobs,
+    limits: { maxActive: config.maxActiveDownloads, maxActivePerOwner: config.maxActivePerOwner },
+    enqueue: (k) => enqueued.push(k),
+  });
+  const metrics = videoDownloadMetrics(new Registry());
+  const reconciler = new Reconciler({
+    config,
+    caches: cluster,
+    writes: cluster,
+    recorder: cluster,
+    metrics,
+    objectStore: fakeObjectStore(cluster.writes),
+    admission,
+    clock,
+    logger: pino({ level: 'silent' }),
+  });
+  const add = (name: string, spec = {}, createdAt = '2026-01-01T00:00:00Z') => {
+    const made = download(name, spec);
+    made.metadata.resourceVersion = '1';
+    made.metadata.creationTimestamp = createdAt;
+    cluster.downloads.put(made);
+  };
+  /** The writes made by one reconcile of name, and what it asked for. */
+  const reconcile = async (name: string) => {
+    const before = cluster.writes.length;
+    const result = await reconciler.reconcile(key(name));
+    return { result, writes: cluster.writes.slice(before) };
+  };
+  return { clock, cluster, admission, enqueued, metrics, add, reconcile };
+}
+
+/** A pod of the download's current Job, as the Job controller makes it. */
+function podOf(cluster: FakeCluster, name: string, phase: string, message?: string): V1Pod {
+  const job = cluster.jobs.get(key(name));
+  return {
+    metadata: {
+      name: `${name}-pod`,
+      namespace: 'team',
+      labels: { [labels.download]: name },
+      creationTimestamp: new Date('2026-01-01T00:00:20Z'),
+      ownerReferences: [
+        { apiVersion: 'batch/v1', kind: 'Job', name, uid: job?.metadata?.uid as string, controller: true },
+      ],
+    },
+    status: {
+      phase,
+      containerStatuses: [
+        {
+          name: downloaderContainerName,
+          image: 'x',
+          imageID: '',
+          ready: phase === 'Running',
+          restartCount: 0,
+          state: message === undefined ? { running: {} } : { terminated: { exitCode: 0, message } },
+        },
+      ],
+    },
+  };
+}
+
+const result = (name: string) => ({
+  bucket: 'vdl',
+  key: `team/${name}/uid-${name}/${name}.mp4`,
+  size: 1234,
+  sha256: 'a'.repeat(64),
+  contentType: 'video/mp4',
+  title: 'A clip',
+});
+
+/** Runs the download to Succeeded, its Job completing at completedAt. */
+async function succeed(env: ReturnType<typeof setup>, name: string, completedAt: string) {
+  await env.reconcile(name);
+  env.cluster.syncJobs();
+  env.cluster.pods.put(podOf(env.cluster, name, 'Succeeded', JSON.stringify({ result: result(name) })));
+  env.cluster.updateJob(key(name), (job) => {
+    job.status = {
+      completionTime: new Date(completedAt),
+      conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: new Date(completedAt) }],
+    };
+  });
+  return env.reconcile(name);
+}
+
+describe('Reconciler', () => {
+  it('adds its finalizer, creates the Job once when admitted, then its upload plan', async () => {
+    const env = setup();
+    env.add('clip');
+    const first = await env.reconcile('clip');
+    expect(first.writes).toEqual([
+      `setFinalizers team/clip [${finalizers.storedObject}]`,
+      'createJob team/clip',
+      'patchStatus team/clip attempts,conditions,jobName,observedGeneration,phase,progress,startTime',
+      'createUpload vdl/team/clip/uid-clip/file',
+      'createUpload vdl/team/clip/uid-clip/info.json',
+      'createSecret team/vdl-upload-uid-clip',
+    ]);
+    expect(env.cluster.downloads.get(key('clip'))?.status).toMatchObject({
+      phase: 'Pending',
+      jobName: 'clip',
+    });
+    // The informer has not seen the Job yet: the expectation holds, nothing is created twice.
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+    env.cluster.syncJobs();
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+    expect(env.cluster.serverJobs.size).toBe(1);
+    expect(await env.metrics.jobsCreated.get()).toMatchObject({ values: [{ value: 1 }] });
+  });
+
+  it('waits for a cache that has not seen its Job nor its status yet, instead of deciding again', async () => {
+    const env = setup();
+    env.add('clip');
+    await env.reconcile('clip');
+    // The informers lag: the download as it was before this replica's writes, no Job cached.
+    const stale = structuredClone(env.cluster.downloads.get(key('clip')));
+    if (!stale) throw new Error('no download');
+    stale.status = undefined;
+    env.cluster.downloads.put(stale);
+    expect(await env.reconcile('clip')).toEqual({ result: {}, writes: [] });
+    env.cluster.syncJobs();
+    expect((await env.reconcile('clip')).writes).not.toContain('createJob team/clip');
+  });
+
+  it('adopts its own Job when a create finds it made before a crash', async () => {
+    const env = setup();
+    env.add('clip');
+    await env.reconcile('clip');
+    // A new leader: no expectation, a cache without the Job, a status without jobName.
+    const restarted = setup();
+    restarted.add('clip');
+    for (const [k, job] of env.cluster.serverJobs) restarted.cluster.serverJobs.set(k, job);
+    const before = env.cluster.serverJobs.get(key('clip'))?.metadata?.uid;
+    const { writes } = await restarted.reconcile('clip');
+    // Its create is refused (409): it adopts the Job there, whose uid it then records.
+    expect(writes.filter((w) => w.startsWith('createJob'))).toEqual(['createJob team/clip']);
+    expect(restarted.cluster.serverJobs.size).toBe(1);
+    expect(restarted.cluster.serverJobs.get(key('clip'))?.metadata?.uid).toBe(before);
+    expect(restarted.cluster.downloads.get(key('clip'))?.status?.jobName).toBe('clip');
+    expect(
+      restarted.cluster.secrets.get('team/vdl-upload-uid-clip')?.metadata?.ownerReferences?.[0]?.uid,
+    ).toBe(before);
+  });
+
+  it('waits, Queued and without a Job, while the slots are taken; a freed slot queues it again', async () => {
+    const env = setup({ maxActiveDownloads: 1 });
+    env.add('first', {}, '2026-01-01T00:00:00Z');
+    env.add('second', {}, '2026-01-01T00:00:01Z');
+    await env.reconcile('first');
+    env.cluster.syncJobs();
+    const waiting = await env.reconcile('second');
+    expect(waiting.writes).toEqual([
+      `setFinalizers team/second [${finalizers.storedObject}]`,
+      'patchStatus team/second conditions,observedGeneration,phase,progress',
+    ]);
+    expect(env.cluster.downloads.get(key('second'))?.status?.phase).toBe('Queued');
+    expect((await env.reconcile('second')).writes).toEqual([]);
+
+    // first finishes: its reconcile releases the slot, and admission queues second.
+    await succeed(env, 'first', '2026-01-01T00:00:30Z');
+    expect(env.enqueued).toEqual([key('second')]);
+    const started = await env.reconcile('second');
+    expect(started.writes).toContain('createJob team/second');
+  });
+
+  it('writes status only when it changes, however often and late it reconciles', async () => {
+    const env = setup();
+    env.add('clip');
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    const writes = async () => (await env.metrics.statusWrites.get()).values[0]?.value;
+    expect(await writes()).toBe(1);
+    for (const ms of [0, 1_000, 3_600_000]) {
+      env.clock.advance(ms);
+      expect((await env.reconcile('clip')).writes).toEqual([]);
+    }
+    env.cluster.pods.put(podOf(env.cluster, 'clip', 'Running'));
+    env.cluster.updateJob(key('clip'), (job) => {
+      job.status = { active: 1 };
+    });
+    expect((await env.reconcile('clip')).writes).toEqual(['patchStatus team/clip attempts,conditions,phase']);
+    expect(await writes()).toBe(2);
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+  });
+
+  it('on deletion stops the Job, waits for its pods to stop, then cleans storage and lets go', async () => {
+    const env = setup();
+    env.add('clip');
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    env.cluster.pods.put(podOf(env.cluster, 'clip', 'Running'));
+    env.cluster.deleteNow(key('clip'));
+
+    const stop = await env.reconcile('clip');
+    expect(stop.writes).toEqual(['deleteJob team/clip']);
+    expect(stop.result).toEqual({ requeueAfterMs: 2_000 });
+    // The Job is gone, its pod still stops: storage is left alone while it could still write.
+    env.cluster.syncJobs();
+    const wait = await env.reconcile('clip');
+    expect(wait).toEqual({ result: { requeueAfterMs: 2_000 }, writes: [] });
+
+    env.cluster.pods.put(podOf(env.cluster, 'clip', 'Failed', '{}'));
+    const clean = await env.reconcile('clip');
+    expect(clean.writes).toEqual(['removePrefix vdl/team/clip/uid-clip/', 'setFinalizers team/clip []']);
+    expect(env.cluster.downloads.get(key('clip'))).toBeUndefined();
+  });
+
+  it('keeps the files of a Retain download on deletion, aborting only its unfinished uploads', async () => {
+    const env = setup();
+    env.add('clip', { storage: { deletionPolicy: 'Retain' } });
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    env.cluster.deleteNow(key('clip'));
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    expect((await env.reconcile('clip')).writes).toEqual([
+      'abortIncompleteUploads vdl/team/clip/uid-clip/',
+      'setFinalizers team/clip []',
+    ]);
+  });
+
+  it('stops waiting for a pod that never stops after the finalizer timeout, on its clock', async () => {
+    const env = setup({ finalizerTimeoutSeconds: 600 });
+    env.add('clip');
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    env.cluster.pods.put(podOf(env.cluster, 'clip', 'Running'));
+    env.cluster.deleteNow(key('clip'));
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    env.clock.advance(599_999);
+    expect((await env.reconcile('clip')).result).toEqual({ requeueAfterMs: 2_000 });
+    env.clock.advance(1);
+    expect((await env.reconcile('clip')).writes).toEqual([
+      'removePrefix vdl/team/clip/uid-clip/',
+      'setFinalizers team/clip []',
+    ]);
+  });
+
+  it('records the result, gives the Job its TTL, and deletes the download when its own TTL expires', async () => {
+    const env = setup({ jobTtlSecondsAfterRecorded: 60 });
+    env.add('clip', { ttlSecondsAfterFinished: 300 });
+    env.clock.set('2026-01-01T00:01:00Z');
+    const done = await succeed(env, 'clip', '2026-01-01T00:01:00Z');
+    expect(done.writes).toEqual([
+      'abortIncompleteUploads vdl/team/clip/uid-clip/',
+      'patchStatus team/clip completionTime,conditions,phase,progress,result',
+      'setJobTtl team/clip 60',
+    ]);
+    expect(done.result).toEqual({ requeueAfterMs: 300_000 });
+    env.clock.advance(120_000);
+    expect(await env.reconcile('clip')).toEqual({ result: { requeueAfterMs: 180_000 }, writes: [] });
+    env.clock.advance(180_000);
+    expect((await env.reconcile('clip')).writes).toEqual(['deleteDownload team/clip']);
+    expect(env.cluster.events).toContain('Normal Expired clip');
+  });
+});
