@@ -1,6 +1,8 @@
 // Per-user token buckets for submissions, answering with what the RateLimit
 // headers need. In memory per replica: with N replicas a user gets at most
 // N times the rate, which bounds abuse without shared state.
+import { TokenBucket } from '../lib/runtime/token-bucket.ts';
+
 export interface RateDecision {
   allowed: boolean;
   limit: number;
@@ -10,7 +12,7 @@ export interface RateDecision {
 }
 
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
   private readonly perSecond: number;
   private readonly burst: number;
   private readonly now: () => number;
@@ -22,18 +24,17 @@ export class RateLimiter {
   }
 
   take(user: string): RateDecision {
-    const now = this.now();
-    const bucket = this.buckets.get(user) ?? { tokens: this.burst, at: now };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    bucket.at = now;
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
-    this.buckets.set(user, bucket);
+    let bucket = this.buckets.get(user);
+    if (!bucket) {
+      bucket = new TokenBucket(this.perSecond, this.burst, this.now);
+      this.buckets.set(user, bucket);
+    }
+    const allowed = bucket.tryTake();
     return {
       allowed,
       limit: this.burst,
-      remaining: Math.floor(bucket.tokens),
-      resetSeconds: bucket.tokens >= 1 ? 0 : Math.ceil((1 - bucket.tokens) / this.perSecond),
+      remaining: Math.floor(bucket.available()),
+      resetSeconds: bucket.secondsUntilToken(),
     };
   }
 }
