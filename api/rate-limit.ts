@@ -13,22 +13,17 @@ export interface RateDecision {
 
 export class RateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly perSecond: number;
+  private readonly newBucket: () => TokenBucket;
   private readonly burst: number;
-  private readonly now: () => number;
 
   constructor(perMinute: number, burst: number, now: () => number = Date.now) {
-    this.perSecond = perMinute / 60;
+    this.newBucket = () => new TokenBucket(perMinute / 60, burst, now);
     this.burst = burst;
-    this.now = now;
   }
 
   take(user: string): RateDecision {
-    let bucket = this.buckets.get(user);
-    if (!bucket) {
-      bucket = new TokenBucket(this.perSecond, this.burst, this.now);
-      this.buckets.set(user, bucket);
-    }
+    const bucket = this.buckets.get(user) ?? this.newBucket();
+    this.buckets.set(user, bucket);
     const allowed = bucket.tryTake();
     return {
       allowed,
