@@ -86,7 +86,7 @@ kind-down: ## Remove the kind cluster (needs Docker)
 
 .PHONY: dev
 dev: tools ## The whole system on this machine (control plane, MinIO, operator, API, process node) until Ctrl-C
-	node test/dev/main.ts
+	node test/dev-environment/main.ts
 
 .PHONY: cluster
 cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C

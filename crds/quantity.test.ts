@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isQuantity, quantityBytes } from './quantity.ts';
+import { isQuantity, quantityBytes, resourceQuantity, resourceQuantityPattern } from './quantity.ts';
 
 describe('quantityBytes', () => {
   it.each([
@@ -30,5 +32,20 @@ describe('quantityBytes', () => {
       '999.999Ti',
     ])
       expect(quantityBytes(largest)).toBeLessThan(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('resourceQuantity', () => {
+  it.each(['250m', '2', '1.5', '256Mi', '1Gi', '500K'])('admits the pod resource %s', (text) => {
+    expect(resourceQuantity.safeParse(text).success).toBe(true);
+  });
+  it.each(['1e3', '-1', '1 Gi', '2gi', ''])('refuses %j', (text) => {
+    expect(resourceQuantity.safeParse(text).success).toBe(false);
+  });
+  it("is the pattern the chart's values schema writes", () => {
+    const schema = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../charts/vdl/values.schema.json', import.meta.url)), 'utf8'),
+    ) as { definitions: { quantity: { pattern: string } } };
+    expect(schema.definitions.quantity.pattern).toBe(resourceQuantityPattern);
   });
 });

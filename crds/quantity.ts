@@ -2,6 +2,8 @@
 // pattern the CRD, the API and the operator check, and the bytes they mean.
 // Every quantity it admits stays below 2^53 bytes, so it is an exact
 // integer everywhere (a 400-digit number would reach yt-dlp as "Infinity").
+// Also the looser pattern of a pod's CPU and memory, which may be milli-units.
+import { z } from 'zod';
 
 const units = {
   '': 1,
@@ -33,15 +35,25 @@ export const quantityPattern = `^(${integerDigits
 
 const quantityRegExp = new RegExp(quantityPattern);
 
+/** A size or rate as a zod string, for configuration that takes one. */
+export const quantity = z.string().regex(quantityRegExp);
+
+/**
+ * A pod's CPU or memory request or limit (250m, 2, 1Gi): Kubernetes' own
+ * suffixes, milli-units included, as the chart's values schema also writes it.
+ */
+export const resourceQuantityPattern = '^[0-9]+(\\.[0-9]+)?(m|K|Ki|M|Mi|G|Gi|T|Ti)?$';
+export const resourceQuantity = z.string().regex(new RegExp(resourceQuantityPattern));
+
 export function isQuantity(text: string): boolean {
   return quantityRegExp.test(text);
 }
 
 /** Bytes in a quantity such as 500Mi or 1.5G; throws on anything else. */
-export function quantityBytes(quantity: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(Ki|K|Mi|M|Gi|G|Ti|T)?$/.exec(quantity);
-  if (!match || !isQuantity(quantity)) throw new Error(`not a size: ${quantity}`);
-  return Math.floor(Number(match[1]) * units[(match[2] ?? '') as keyof typeof units]);
+export function quantityBytes(text: string): number {
+  if (!isQuantity(text)) throw new Error(`not a size: ${text}`);
+  const digits = /^[0-9.]+/.exec(text)?.[0] ?? '';
+  return Math.floor(Number(digits) * units[text.slice(digits.length) as keyof typeof units]);
 }
 
 /** A Kubernetes quantity of at least this many bytes, in whole mebibytes. */

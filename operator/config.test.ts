@@ -27,4 +27,13 @@ describe('loadOperatorConfig', () => {
     );
     expect(() => loadOperatorConfig({ VDL_LIMITS_CPU: 'lots' })).toThrow(/limits/);
   });
+
+  it('reads the storage credentials with the rest, and leaves them unset when absent', () => {
+    expect(loadOperatorConfig({ VDL_S3_ACCESS_KEY: 'operator', VDL_S3_SECRET_KEY: 'secret' })).toMatchObject({
+      s3AccessKey: 'operator',
+      s3SecretKey: 'secret',
+    });
+    const unset = loadOperatorConfig({ VDL_S3_ACCESS_KEY: '' });
+    expect([unset.s3AccessKey, unset.s3SecretKey]).toEqual([undefined, undefined]);
+  });
 });

@@ -1,9 +1,7 @@
 // The operator's configuration: one validated object, read once from the
 // environment, with defaults that work in `make dev`.
 import { z } from 'zod';
-import { quantityPattern } from '../crds/quantity.ts';
-
-const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|K|Ki|M|Mi|G|Gi|T|Ti)?$/);
+import { quantity, resourceQuantity } from '../crds/quantity.ts';
 
 export const OperatorConfig = z.object({
   /** Namespace to watch; empty watches every namespace (needs cluster-wide RBAC). */
@@ -23,17 +21,20 @@ export const OperatorConfig = z.object({
   /** Where the operator and download pods reach storage; presigned requests are signed for this host. */
   s3Endpoint: z.string().default('http://127.0.0.1:9000'),
   s3Region: z.string().default('us-east-1'),
+  /** The operator's own storage credentials (it presigns the pods' uploads and removes files); unset: neither. */
+  s3AccessKey: z.string().optional(),
+  s3SecretKey: z.string().optional(),
   defaultBucket: z.string().default('vdl'),
   /** The largest file a download may store: the default, and the cap of every spec's maxFileSize. */
-  defaultMaxFileSize: z.string().regex(new RegExp(quantityPattern)).default('4Gi'),
+  defaultMaxFileSize: quantity.default('4Gi'),
   defaultDeadlineSeconds: z.int().min(30).default(3600),
   /**
    * Smallest part of a download's multipart upload (S3's floor of 5 MiB
    * holds anyway); larger limits get larger parts, about 200 at most.
    */
-  minUploadPartSize: z.string().regex(new RegExp(quantityPattern)).default('8Mi'),
+  minUploadPartSize: quantity.default('8Mi'),
   /** Bytes per second a download may use: the default, and the cap of every spec's rateLimit; unset: no limit. */
-  defaultRateLimit: z.string().regex(new RegExp(quantityPattern)).optional(),
+  defaultRateLimit: quantity.optional(),
   /** Host suffixes (comma-separated) download pods may reach, as the API's VDL_API_ALLOW_HOSTS; empty: any. */
   allowHosts: z.string().default(''),
   /** Host suffixes download pods may not reach, as the API's VDL_API_DENY_HOSTS. */
@@ -42,9 +43,11 @@ export const OperatorConfig = z.object({
    * The most a download pod's work dir (emptyDir) may be given; it is sized
    * from the download's maximum file size (twice it, for a merge) up to this.
    */
-  workDirSizeLimit: z.string().regex(new RegExp(quantityPattern)).default('9Gi'),
-  requests: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '250m', memory: '256Mi' }),
-  limits: z.object({ cpu: quantity, memory: quantity }).default({ cpu: '2', memory: '1Gi' }),
+  workDirSizeLimit: quantity.default('9Gi'),
+  requests: z
+    .object({ cpu: resourceQuantity, memory: resourceQuantity })
+    .default({ cpu: '250m', memory: '256Mi' }),
+  limits: z.object({ cpu: resourceQuantity, memory: resourceQuantity }).default({ cpu: '2', memory: '1Gi' }),
   /** How long a finished Job stays after its result is recorded. */
   jobTtlSecondsAfterRecorded: z.int().min(0).default(60),
   /** Give up removing a stored file after this long, so deletion never blocks forever. */
@@ -68,6 +71,8 @@ const envNames: Record<string, keyof OperatorConfig> = {
   VDL_DOWNLOADER_SERVICE_ACCOUNT: 'downloaderServiceAccount',
   VDL_S3_ENDPOINT: 's3Endpoint',
   VDL_S3_REGION: 's3Region',
+  VDL_S3_ACCESS_KEY: 's3AccessKey',
+  VDL_S3_SECRET_KEY: 's3SecretKey',
   VDL_DEFAULT_BUCKET: 'defaultBucket',
   VDL_DEFAULT_MAX_FILE_SIZE: 'defaultMaxFileSize',
   VDL_DEFAULT_DEADLINE_SECONDS: 'defaultDeadlineSeconds',

@@ -15,11 +15,9 @@ const logger = pino({
 });
 const kubeConfig = loadKubeConfig();
 
-const accessKey = process.env.VDL_S3_ACCESS_KEY;
-const secretKey = process.env.VDL_S3_SECRET_KEY;
 const objectStore =
-  accessKey && secretKey
-    ? s3ObjectStore(config.s3Endpoint, accessKey, secretKey, config.s3Region)
+  config.s3AccessKey && config.s3SecretKey
+    ? s3ObjectStore(config.s3Endpoint, config.s3AccessKey, config.s3SecretKey, config.s3Region)
     : undefined;
 if (!objectStore)
   logger.warn(

@@ -4,7 +4,6 @@ import {
   defaultRateLimiter,
   ExponentialBackoff,
   maxTimerDelayMs,
-  TokenBucket,
   timerDelayMs,
   WorkQueue,
 } from './work-queue.ts';
@@ -125,17 +124,6 @@ describe('ExponentialBackoff', () => {
     expect(backoff.when('a')).toBe(1_000_000);
     backoff.forget('a');
     expect(backoff.when('a')).toBe(5);
-  });
-});
-
-describe('TokenBucket', () => {
-  it('allows a burst, then spaces requests at the rate', () => {
-    let now = 0;
-    const bucket = new TokenBucket(10, 3, () => now);
-    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 0]);
-    expect(bucket.reserve()).toBeCloseTo(100);
-    now = 1_000;
-    expect(bucket.reserve()).toBe(0);
   });
 });
 

@@ -3,6 +3,7 @@
 // failing key is retried with per-key exponential backoff under an overall
 // token bucket. Timers (TTL, queue re-checks) are delayed adds, never sleeps,
 // on an injected Clock.
+import { TokenBucket } from '../../lib/runtime/token-bucket.ts';
 import { type Clock, systemClock, type Timer } from './clock.ts';
 
 export interface RateLimiterOptions {
@@ -53,30 +54,6 @@ export class ExponentialBackoff {
 
   forget(key: string): void {
     this.failures.delete(key);
-  }
-}
-
-/** A token bucket that hands out the delay until the next token instead of blocking. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private readonly qps: number;
-  private readonly burst: number;
-  private readonly now: () => number;
-  constructor(qps: number, burst: number, now: () => number = Date.now) {
-    this.qps = qps;
-    this.burst = burst;
-    this.now = now;
-    this.tokens = burst;
-    this.last = now();
-  }
-
-  reserve(): number {
-    const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
   }
 }
 

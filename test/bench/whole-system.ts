@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { hashKey } from '../../api/api-keys.ts';
-import { startDevEnvironment } from '../dev/environment.ts';
+import { startDevEnvironment } from '../dev-environment/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { apiServerWrites, delta } from './apiserver-writes.ts';

@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { VideoDownload } from '../../crds/video-download.ts';
 import { Informer } from '../../lib/kube/informer.ts';
-import type { DevEnvironment } from '../dev/environment.ts';
+import type { DevEnvironment } from '../dev-environment/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { watchDownloads } from '../support/vdl.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
+import { type DevEnvironment, startDevEnvironment } from '../dev-environment/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { followEvents, followSocket } from '../support/live-streams.ts';
 import { incompleteUploads, minioClient } from '../support/storage.ts';
@@ -191,22 +191,19 @@ describe('faults with 50 downloads in flight', () => {
     const noRetry = await run.submit(`${env.media.url}/throttled-oom-no-retry.mp4`, { retries: 0 });
     const permanent = await run.submit(`${env.media.url}/missing.mp4`, { retries: 3 });
     const kill = async (id: string) => {
-      const pid = await eventually(
+      await eventually(
         `the process of ${id}`,
         async () => {
           const pods = await run.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({
             namespace: env.namespace,
             labelSelector: `vdl.dev/download=${id}`,
           });
-          for (const pod of pods.items) {
-            const pid = env.processNode.processIdOf(env.namespace, pod.metadata?.name as string);
-            if (pid) return pid;
-          }
-          return undefined;
+          return pods.items.some((pod) => env.node.killPod(env.namespace, pod.metadata?.name as string))
+            ? true
+            : undefined;
         },
         { timeoutMs: 180_000, intervalMs: 100 },
       );
-      process.kill(pid, 'SIGKILL');
       run.fault(`SIGKILL the process of ${id}`);
     };
     await Promise.all([kill(once), kill(noRetry)]);
@@ -239,7 +236,7 @@ describe('afterwards', () => {
   it('audit: every 202 finished, every DONE has its bytes, nothing orphaned, no second Job', async () => {
     // Pods of finished Jobs end on their own; wait for the process node to be idle first.
     await eventually('no download process left', () =>
-      env.processNode.runningProcesses() === 0 ? true : undefined,
+      env.node.runningProcesses() === 0 ? true : undefined,
     );
     report = await audit(run);
     expect(report.submitted).toBeGreaterThanOrEqual(300);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadPlan } from '../../crds/upload-plan.ts';
 import type { VideoDownload } from '../../crds/video-download.ts';
 import { freePort } from '../cluster/readiness.ts';
-import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
+import { type DevEnvironment, startDevEnvironment } from '../dev-environment/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { longPageTitle, memberCookie } from '../support/media-server.ts';
@@ -235,7 +235,7 @@ describe('end to end', () => {
           namespace: env.namespace,
           labelSelector: `vdl.dev/download=${id}`,
         });
-        return jobs.items.length === 0 && pods.items.length === 0 && env.processNode.runningProcesses() === 0
+        return jobs.items.length === 0 && pods.items.length === 0 && env.node.runningProcesses() === 0
           ? true
           : undefined;
       },
@@ -270,9 +270,8 @@ describe('end to end', () => {
         });
         for (const pod of pods.items) {
           const name = pod.metadata?.name as string;
-          const pid = env.processNode.processIdOf(env.namespace, name);
-          const volumes = env.processNode.volumesOf(env.namespace, name);
-          if (pid && volumes) return { pid, volumes };
+          const running = env.node.podProcess(env.namespace, name);
+          if (running) return running;
         }
         return undefined;
       },
@@ -366,13 +365,13 @@ describe('end to end', () => {
   it('runs ten downloads with at most three at once, and completes them all', async () => {
     const batch = config.makeApiClient(k8s.BatchV1Api);
     // Counted at every process start and exit, not sampled: exact however busy the machine.
-    env.processNode.resetPeakProcesses();
+    env.node.resetPeakProcesses();
     const ids = await Promise.all(
       Array.from({ length: 10 }, (_, i) => submit(`${env.media.url}/throttled-${i}.mp4`)),
     );
     const statuses = await Promise.all(ids.map((id) => finished(id, 180_000)));
     expect(statuses.map((s) => s.state)).toEqual(Array(10).fill('DONE'));
-    const maxRunning = env.processNode.peakProcesses();
+    const maxRunning = env.node.peakProcesses();
     // More than one at once: three Jobs start together and each throttled download lasts about 3 s.
     expect(maxRunning).toBeGreaterThan(1);
     expect(maxRunning).toBeLessThanOrEqual(3);
@@ -387,10 +386,14 @@ describe('make dev', () => {
   it('starts the whole system, serves the printed example, and stops cleanly on Ctrl-C', async () => {
     const devDir = mkdtempSync(join(tmpdir(), 'vdl-make-dev-'));
     const port = await freePort();
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../dev/main.ts', import.meta.url))], {
-      env: { ...process.env, VDL_DEV_DIR: devDir, VDL_API_PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../dev-environment/main.ts', import.meta.url))],
+      {
+        env: { ...process.env, VDL_DEV_DIR: devDir, VDL_API_PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;

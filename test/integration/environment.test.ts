@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RegisteredNode, registerNode } from '../cluster/node-registration.ts';
+import { type RegisteredNode, registerNode } from '../node/registration.ts';
 import { eventually } from '../support/eventually.ts';
 import {
   createTestNamespace,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevEnvironment, startDevEnvironment } from '../dev/environment.ts';
+import { type DevEnvironment, startDevEnvironment } from '../dev-environment/environment.ts';
 
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const chromiumPath = process.env.VDL_CHROMIUM ?? '/usr/bin/chromium';

@@ -13,7 +13,7 @@ import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, tailOf, waitForHealthy } from '../cluster/readiness.ts';
-import { serviceAccountKubeconfig } from '../dev/environment.ts';
+import { serviceAccountKubeconfig } from '../dev-environment/environment.ts';
 import { applyChartRbac } from './chart-rbac.ts';
 import { kubeConfigFrom } from './kube.ts';
 import { createDownloadNamespace, installCrd } from './vdl.ts';

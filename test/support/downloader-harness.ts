@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { execa, type ResultPromise } from 'execa';
+import { type DownloaderEnvValues, toEnvRecord } from '../../crds/downloader-env.ts';
 import { parseTerminationMessage, type TerminationMessage } from '../../crds/termination-message.ts';
 import type { UploadPlan } from '../../crds/upload-plan.ts';
 import type { VideoDownload, VideoDownloadSpecInput } from '../../crds/video-download.ts';
@@ -56,13 +57,13 @@ export interface DownloaderHarness {
   run(
     name: string,
     spec: VideoDownloadSpecInput,
-    env?: Record<string, string>,
+    env?: DownloaderEnvValues,
     options?: RunOptions,
   ): Promise<DownloaderRun>;
   start(
     name: string,
     spec: VideoDownloadSpecInput,
-    env?: Record<string, string>,
+    env?: DownloaderEnvValues,
     options?: RunOptions,
   ): Promise<StartedRun>;
 }
@@ -163,19 +164,22 @@ export async function downloaderHarness(options: {
       extendEnv: false,
       env: {
         PATH: process.env.PATH,
-        VDL_DOWNLOAD_NAME: name,
-        VDL_DOWNLOAD_NAMESPACE: namespace,
-        VDL_SPEC: JSON.stringify(created.spec),
-        VDL_MAX_FILE_SIZE: '4Gi',
-        VDL_UPLOAD_PLAN_FILE: planFile,
-        VDL_TOKEN_FILE: tokenFile,
-        VDL_CA_FILE: caFile,
-        VDL_KUBERNETES_URL: options.apiServerUrl,
-        VDL_WORK_DIR: join(work, 'work'),
-        VDL_TERMINATION_LOG: terminationLog,
-        VDL_YT_DLP: toolPath('yt-dlp'),
-        VDL_EGRESS_ALLOW: options.egressAllow,
-        ...env,
+        // The operator's contract, as the pod would get it, with the pod's paths on this host.
+        ...toEnvRecord({
+          VDL_DOWNLOAD_NAME: name,
+          VDL_DOWNLOAD_NAMESPACE: namespace,
+          VDL_SPEC: JSON.stringify(created.spec),
+          VDL_MAX_FILE_SIZE: '4Gi',
+          VDL_UPLOAD_PLAN_FILE: planFile,
+          VDL_TOKEN_FILE: tokenFile,
+          VDL_CA_FILE: caFile,
+          VDL_KUBERNETES_URL: options.apiServerUrl,
+          VDL_WORK_DIR: join(work, 'work'),
+          VDL_TERMINATION_LOG: terminationLog,
+          VDL_YT_DLP: toolPath('yt-dlp'),
+          VDL_EGRESS_ALLOW: options.egressAllow,
+          ...env,
+        }),
       },
     });
     const finished = (async (): Promise<DownloaderRun> => {

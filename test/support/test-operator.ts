@@ -8,18 +8,18 @@ import { group, plural, type VideoDownload, version } from '../../crds/video-dow
 import { s3ObjectStore } from '../../lib/storage/object-store.ts';
 import { loadOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
 import { Operator } from '../../operator/operator.ts';
-import { registerNode } from '../cluster/node-registration.ts';
+import { ScriptedNode } from '../node/scripted-node.ts';
 import { eventually } from './eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from './kube.ts';
-import { reapTerminatingPods } from './pod-reaper.ts';
 import { minioClient } from './storage.ts';
-import { createDownloadNamespace, Downloads, installCrd, PodStatusWriter } from './vdl.ts';
+import { createDownloadNamespace, Downloads, installCrd } from './vdl.ts';
 
 export interface TestEnvironment {
   config: k8s.KubeConfig;
   namespace: string;
   downloads: Downloads;
-  kubelet: PodStatusWriter;
+  /** The node the download pods are bound to; the test plays their containers. */
+  kubelet: ScriptedNode;
   minio: MinioClient;
   bucket: string;
   operatorConfig: (overrides?: Partial<OperatorConfig>) => OperatorConfig;
@@ -32,8 +32,8 @@ export async function createTestEnvironment(prefix: string): Promise<TestEnviron
   const endpoint = inject('minio');
   await installCrd(config);
   const namespace = await createDownloadNamespace(config, prefix);
-  const node = await registerNode(config, uniqueName('node'));
-  const stopReaper = reapTerminatingPods(config, node.name);
+  const node = new ScriptedNode(config, namespace, uniqueName('node'));
+  await node.start();
   const minio = minioClient(endpoint);
   const bucket = uniqueName('vdl');
   await minio.makeBucket(bucket);
@@ -56,7 +56,7 @@ export async function createTestEnvironment(prefix: string): Promise<TestEnviron
     config,
     namespace,
     downloads: new Downloads(config, namespace),
-    kubelet: new PodStatusWriter(config, namespace),
+    kubelet: node,
     minio,
     bucket,
     operatorConfig,
@@ -91,7 +91,6 @@ export async function createTestEnvironment(prefix: string): Promise<TestEnviron
         (await remaining()).length === 0 ? true : undefined,
       );
       await Promise.all(operators.map((operator) => operator.stop()));
-      stopReaper();
       await node.stop();
       await deleteNamespace(config, namespace);
     },

@@ -1,13 +1,12 @@
 // Test helpers for vdl resources: install the CRD, make a namespace a
-// download can run in, and act as a kubelet for pods (set their status,
-// finish their deletion) until the process node exists.
+// download can run in, and read and watch its VideoDownloads. (The kubelet's
+// part for pods is in test/node/.)
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { group, plural, type VideoDownload, version } from '../../crds/video-download.ts';
 import { Informer } from '../../lib/kube/informer.ts';
 import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
-import { downloadLabelValue } from '../../operator/controllers/video-download/desired-job.ts';
 import { eventually } from './eventually.ts';
 import { createTestNamespace } from './kube.ts';
 
@@ -17,7 +16,6 @@ import { createTestNamespace } from './kube.ts';
 const crdManifest = k8s.loadYaml<k8s.V1CustomResourceDefinition>(
   readFileSync(new URL('../../crds/vdl.dev_videodownloads.yaml', import.meta.url), 'utf8'),
 );
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** Creates or updates the VideoDownload CRD and waits until it is served. */
 export async function installCrd(config: k8s.KubeConfig): Promise<void> {
@@ -75,88 +73,6 @@ export class Downloads extends VideoDownloads {
     } catch (error) {
       throw new Error(`${(error as Error).message}\nlast status: ${JSON.stringify(last)}`);
     }
-  }
-}
-
-/** Plays the kubelet's part for pods in tests: report container state the way a kubelet would. */
-export class PodStatusWriter {
-  private readonly core: k8s.CoreV1Api;
-  private readonly namespace: string;
-  constructor(config: k8s.KubeConfig, namespace: string) {
-    this.core = config.makeApiClient(k8s.CoreV1Api);
-    this.namespace = namespace;
-  }
-
-  async podsOf(downloadName: string): Promise<k8s.V1Pod[]> {
-    const pods = await this.core.listNamespacedPod({
-      namespace: this.namespace,
-      labelSelector: `vdl.dev/download=${downloadLabelValue(downloadName)}`,
-    });
-    return pods.items;
-  }
-
-  /** The download's pod that has not finished yet, once the Job controller made it. */
-  async livePod(downloadName: string): Promise<k8s.V1Pod> {
-    return eventually(`a live pod of ${downloadName}`, async () => {
-      const pods = await this.podsOf(downloadName);
-      return pods.find(
-        (p) => !['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && !p.metadata?.deletionTimestamp,
-      );
-    });
-  }
-
-  async running(pod: k8s.V1Pod): Promise<void> {
-    const now = new Date().toISOString();
-    await this.patch(pod, {
-      phase: 'Running',
-      startTime: now,
-      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-      containerStatuses: [
-        {
-          name: 'downloader',
-          image: 'vdl/downloader:dev',
-          imageID: '',
-          ready: true,
-          restartCount: 0,
-          started: true,
-          state: { running: { startedAt: now } },
-        },
-      ],
-    });
-  }
-
-  async terminated(pod: k8s.V1Pod, exitCode: number, message?: string, reason?: string): Promise<void> {
-    const now = new Date().toISOString();
-    await this.patch(pod, {
-      phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-      conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now }],
-      containerStatuses: [
-        {
-          name: 'downloader',
-          image: 'vdl/downloader:dev',
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          started: false,
-          state: {
-            terminated: {
-              exitCode,
-              reason: reason ?? (exitCode === 0 ? 'Completed' : 'Error'),
-              message,
-              startedAt: now,
-              finishedAt: now,
-            },
-          },
-        },
-      ],
-    });
-  }
-
-  private async patch(pod: k8s.V1Pod, status: Record<string, unknown>): Promise<void> {
-    await this.core.patchNamespacedPodStatus(
-      { name: pod.metadata?.name as string, namespace: this.namespace, body: { status } },
-      mergePatch,
-    );
   }
 }
 

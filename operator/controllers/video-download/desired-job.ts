@@ -1,6 +1,7 @@
 // Which Job should exist for a VideoDownload: a pure function of the resource
 // and the operator's configuration, so it is tested without a cluster.
-import type { V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Job, V1PodSpec } from '@kubernetes/client-node';
+import { type DownloaderEnvValues, toEnv } from '../../../crds/downloader-env.ts';
 import { hostList, hostListEnv } from '../../../crds/host-list.ts';
 import { isQuantity, quantityBytes } from '../../../crds/quantity.ts';
 import { downloadKeyPrefix } from '../../../crds/storage-location.ts';
@@ -68,10 +69,6 @@ export function selectorLabels(download: VideoDownload): Record<string, string> 
   };
 }
 
-function rateLimitEnv(rateLimit: string | undefined) {
-  return rateLimit ? [{ name: 'VDL_RATE_LIMIT', value: rateLimit }] : [];
-}
-
 /**
  * The operator's limits are caps, not only defaults: the smaller of what the
  * spec asks and the cap wins; the cap alone when the spec asks nothing (or
@@ -83,12 +80,12 @@ export function cappedQuantity(wanted: string | undefined, cap: string | undefin
   return quantityBytes(wanted) <= quantityBytes(cap) ? wanted : cap;
 }
 
-/** The operator's host lists, for the pod's egress proxy to enforce as the API does. */
-function hostListsEnv(config: OperatorConfig): V1EnvVar[] {
-  return [
-    { name: hostListEnv.allow, value: hostList(config.allowHosts).join(',') },
-    { name: hostListEnv.deny, value: hostList(config.denyHosts).join(',') },
-  ].filter((variable) => variable.value !== '');
+/** The operator's host lists, for the pod's egress proxy to enforce as the API does; empty lists are left out. */
+function hostListsEnv(config: OperatorConfig): DownloaderEnvValues {
+  return {
+    [hostListEnv.allow]: hostList(config.allowHosts).join(',') || undefined,
+    [hostListEnv.deny]: hostList(config.denyHosts).join(',') || undefined,
+  };
 }
 
 export function desiredJob(download: VideoDownload, config: OperatorConfig): V1Job {
@@ -121,20 +118,22 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
         image: config.downloaderImage,
         imagePullPolicy: 'IfNotPresent',
         env: [
-          { name: 'VDL_DOWNLOAD_NAME', value: name },
-          { name: 'VDL_DOWNLOAD_NAMESPACE', value: namespace },
-          { name: 'VDL_DOWNLOAD_UID', value: uid },
-          { name: 'VDL_SPEC', value: JSON.stringify(spec) },
-          { name: 'VDL_MAX_FILE_SIZE', value: maxFileSize },
-          { name: 'VDL_WORK_DIR_LIMIT', value: String(disk.workDirLimitBytes) },
-          // No storage credentials: presigned requests for this download's own uploads only.
-          { name: 'VDL_UPLOAD_PLAN_FILE', value: `${uploadDir}/${uploadPlanFile}` },
-          ...rateLimitEnv(cappedQuantity(spec.limits?.rateLimit, config.defaultRateLimit)),
-          ...hostListsEnv(config),
-          ...(spec.cookies ? [{ name: 'VDL_COOKIES_FILE', value: `${cookiesDir}/${cookiesFile}` }] : []),
-          { name: 'VDL_TOKEN_FILE', value: `${tokenDir}/token` },
-          { name: 'VDL_CA_FILE', value: `${tokenDir}/ca.crt` },
-          { name: 'VDL_WORK_DIR', value: '/work' },
+          ...toEnv({
+            VDL_DOWNLOAD_NAME: name,
+            VDL_DOWNLOAD_NAMESPACE: namespace,
+            VDL_DOWNLOAD_UID: uid,
+            VDL_SPEC: JSON.stringify(spec),
+            VDL_MAX_FILE_SIZE: maxFileSize,
+            VDL_WORK_DIR_LIMIT: String(disk.workDirLimitBytes),
+            // No storage credentials: presigned requests for this download's own uploads only.
+            VDL_UPLOAD_PLAN_FILE: `${uploadDir}/${uploadPlanFile}`,
+            VDL_RATE_LIMIT: cappedQuantity(spec.limits?.rateLimit, config.defaultRateLimit) || undefined,
+            ...hostListsEnv(config),
+            VDL_COOKIES_FILE: spec.cookies ? `${cookiesDir}/${cookiesFile}` : undefined,
+            VDL_TOKEN_FILE: `${tokenDir}/token`,
+            VDL_CA_FILE: `${tokenDir}/ca.crt`,
+            VDL_WORK_DIR: '/work',
+          }),
           { name: 'HOME', value: '/tmp' },
         ],
         resources: {

@@ -1,4 +1,4 @@
-// A development stand-in for the kubelet, and nothing more: it registers a
+// The process node, a TestNode (./node.ts): a stand-in for the kubelet, and nothing more: it registers a
 // Node, keeps its Lease fresh, and runs each pod bound to it as host
 // processes (the image maps to a command of this repository), with the
 // pod's environment, volumes and service-account token, then reports the
@@ -10,23 +10,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import type { Logger } from 'pino';
 import { kubernetesTime } from '../../crds/video-download.ts';
 import { statusCodeOf } from '../../lib/kube/api-errors.ts';
 import { Informer } from '../../lib/kube/informer.ts';
-import { type RegisteredNode, registerNode } from '../cluster/node-registration.ts';
 import { localCommandFor } from './image-commands.ts';
-
-export interface ProcessNodeOptions {
-  config: k8s.KubeConfig;
-  name: string;
-  /** Where pods' work dirs and container logs go. */
-  dir: string;
-  apiServerUrl: string;
-  /** Extra environment for every container (tool paths, the allowed internal hosts). */
-  extraEnv?: Record<string, string>;
-  logger: Logger;
-}
+import type { NodeOptions, PodProcess, TestNode } from './node.ts';
+import { type RegisteredNode, registerNode } from './registration.ts';
 
 interface RunningPod {
   uid: string;
@@ -43,8 +32,8 @@ function now(): string {
   return kubernetesTime(new Date());
 }
 
-export class ProcessNode {
-  private readonly options: ProcessNodeOptions;
+export class ProcessNode implements TestNode {
+  private readonly options: NodeOptions;
   private readonly core: k8s.CoreV1Api;
   private readonly pods: Informer<k8s.V1Pod>;
   private readonly running = new Map<string, RunningPod>();
@@ -53,7 +42,7 @@ export class ProcessNode {
   private processes = 0;
   private peak = 0;
 
-  constructor(options: ProcessNodeOptions) {
+  constructor(options: NodeOptions) {
     this.options = options;
     this.core = options.config.makeApiClient(k8s.CoreV1Api);
     this.pods = new Informer<k8s.V1Pod>({
@@ -91,16 +80,24 @@ export class ProcessNode {
     this.peak = this.processes;
   }
 
-  /** The host process id of a pod's running container, for tests that kill it as an OOM kill would. */
-  processIdOf(namespace: string, pod: string): number | undefined {
-    const child = this.running.get(`${namespace}/${pod}`)?.child;
-    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  podProcess(namespace: string, pod: string): PodProcess | undefined {
+    const running = this.running.get(`${namespace}/${pod}`);
+    const child = running?.child;
+    if (!running?.root || !child?.pid || child.exitCode !== null || child.signalCode !== null)
+      return undefined;
+    return { pid: child.pid, volumes: join(running.root, 'volumes') };
   }
 
-  /** Host directory holding a running pod's volumes (volumes/NAME), for tests that look inside. */
-  volumesOf(namespace: string, pod: string): string | undefined {
-    const root = this.running.get(`${namespace}/${pod}`)?.root;
-    return root ? join(root, 'volumes') : undefined;
+  /** SIGKILL to the container's process alone, as an OOM kill: the pod reports it failed as any exit. */
+  killPod(namespace: string, pod: string): boolean {
+    const running = this.podProcess(namespace, pod);
+    if (!running) return false;
+    try {
+      process.kill(running.pid, 'SIGKILL');
+      return true;
+    } catch {
+      return false; // It exited on its own just now.
+    }
   }
 
   logFile(namespace: string, pod: string, container: string): string {

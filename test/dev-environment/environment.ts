@@ -15,6 +15,7 @@ import { hashKey } from '../../api/api-keys.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
+import { startNode, type TestNode } from '../node/node.ts';
 import { applyChartRbac } from '../support/chart-rbac.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { type MediaServer, startMediaServer } from '../support/media-server.ts';
@@ -23,7 +24,6 @@ import { minioClient } from '../support/storage.ts';
 import { installCrd } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 import { readableLine } from './log-lines.ts';
-import { ProcessNode } from './process-node.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const release = 'vdl';
@@ -57,7 +57,8 @@ export interface DevEnvironment {
   kubeconfig: string;
   media: MediaServer;
   bucket: string;
-  processNode: ProcessNode;
+  /** The node download pods run on (VDL_TEST_NODE picks which kind; tests do not know). */
+  node: TestNode;
   /** The link the operator and download pods reach MinIO through, with storageLink. */
   storageLink: SlowLink | undefined;
   /** The current processes; restartApi() replaces `api`. `operator` is operators[0]. */
@@ -191,7 +192,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       : undefined;
     if (storageLink) stops.push(() => storageLink.close());
     const ytDlp = toolPath('yt-dlp');
-    const processNode = new ProcessNode({
+    const node = await startNode({
       config,
       name: 'vdl-process-node',
       dir: join(options.dir, 'node'),
@@ -203,8 +204,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
         VDL_EGRESS_ALLOW: allowed,
       },
     });
-    await processNode.start();
-    stops.push(() => processNode.stop());
+    stops.push(() => node.stop());
 
     const accounts = join(options.dir, 'accounts');
     await mkdir(accounts, { recursive: true });
@@ -311,7 +311,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       kubeconfig: plane.adminKubeconfig,
       media,
       bucket,
-      processNode,
+      node,
       storageLink,
       processes,
       operatorIdentities,
