@@ -57,7 +57,13 @@ export async function audit(run: FaultRun): Promise<AuditReport> {
 
   const orphanedObjects: string[] = [];
   for await (const item of storage.listObjectsV2(env.bucket, `${namespace}/`, true)) {
-    if (!expectedKeys.has(item.name as string)) orphanedObjects.push(item.name as string);
+    const key = item.name as string;
+    if (expectedKeys.has(key)) continue;
+    // Say whose it is and how that download ended, so a failure names its cause.
+    const owner = downloads.get(key.slice(namespace.length + 1).split('/')[0] ?? '')?.status;
+    orphanedObjects.push(
+      owner ? `${key} (${owner.phase} ${owner.reason ?? ''}: ${owner.message ?? ''})` : key,
+    );
   }
   const incompleteUploads: string[] = [];
   for await (const upload of storage.listIncompleteUploads(env.bucket, '', true))
