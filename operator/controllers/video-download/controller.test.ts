@@ -7,7 +7,7 @@ import { loadOperatorConfig } from '../../config.ts';
 import type { ControllerContext, Watch } from '../../manager/controller.ts';
 import { FakeClock } from '../../manager/fake-clock.ts';
 import type { MemoryCache } from '../../manager/memory-cache.ts';
-import { downloads, jobs, pods, videoDownloadController } from './controller.ts';
+import { downloads, jobs, pods, slimJob, slimPod, videoDownloadController } from './controller.ts';
 import { downloadNameAnnotation } from './desired-job.ts';
 import { FakeCluster, fakeObjectStore } from './fake-cluster.ts';
 import { download } from './test-fixtures.ts';
@@ -83,4 +83,29 @@ describe('the VideoDownload controller', () => {
       expect(enqueued).toEqual(expected);
     },
   );
+});
+
+describe('the cached Jobs and pods', () => {
+  // status.ts keeps a finished download's record while its Job is being deleted
+  // (its pods go first): the cache must keep what that decision reads.
+  it('keep identity, owners and deletionTimestamp, and drop the pod template', () => {
+    const deletionTimestamp = new Date('2026-01-01T00:02:00Z');
+    const metadata = {
+      name: 'clip',
+      namespace: 'team',
+      uid: 'u',
+      ownerReferences: [{ apiVersion: 'vdl.dev/v1alpha1', kind: 'VideoDownload', name: 'clip', uid: 'd' }],
+      deletionTimestamp,
+      managedFields: [{ manager: 'kube-controller-manager' }],
+    };
+    const job = slimJob({ metadata, spec: { template: { spec: { containers: [] } } } } as V1Job);
+    expect(job.metadata).toMatchObject({
+      uid: 'u',
+      deletionTimestamp,
+      ownerReferences: metadata.ownerReferences,
+    });
+    expect(job.metadata?.managedFields).toBeUndefined();
+    expect(job.spec?.template).toEqual({});
+    expect(slimPod({ metadata }).metadata?.deletionTimestamp).toEqual(deletionTimestamp);
+  });
 });

@@ -31,20 +31,30 @@ function slimAnnotations(annotations: Record<string, string> | undefined) {
   return name === undefined ? undefined : { [downloadNameAnnotation]: name };
 }
 
+/**
+ * The metadata the operator reads of its Jobs and pods: identity, owners,
+ * labels, and deletionTimestamp (a finished download keeps its record while
+ * its Job is being deleted, see status.ts).
+ */
+function slimMetadata(metadata: k8s.V1ObjectMeta | undefined): k8s.V1ObjectMeta {
+  return {
+    name: metadata?.name,
+    namespace: metadata?.namespace,
+    uid: metadata?.uid,
+    labels: metadata?.labels,
+    annotations: slimAnnotations(metadata?.annotations),
+    // Which Job made a pod: a pod of an older Job of the same name is not this download's.
+    ownerReferences: metadata?.ownerReferences,
+    resourceVersion: metadata?.resourceVersion,
+    creationTimestamp: metadata?.creationTimestamp,
+    deletionTimestamp: metadata?.deletionTimestamp,
+  };
+}
+
 /** Drops what the operator never reads of a pod, to keep the cache small. */
 export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
   return {
-    metadata: {
-      name: pod.metadata?.name,
-      namespace: pod.metadata?.namespace,
-      labels: pod.metadata?.labels,
-      annotations: slimAnnotations(pod.metadata?.annotations),
-      // Which Job made the pod: a pod of an older Job of the same name is not this download's.
-      ownerReferences: pod.metadata?.ownerReferences,
-      resourceVersion: pod.metadata?.resourceVersion,
-      creationTimestamp: pod.metadata?.creationTimestamp,
-      deletionTimestamp: pod.metadata?.deletionTimestamp,
-    },
+    metadata: slimMetadata(pod.metadata),
     status: { phase: pod.status?.phase, containerStatuses: pod.status?.containerStatuses },
   };
 }
@@ -52,16 +62,7 @@ export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
 /** Drops the pod template: the operator only reads a Job's identity and status. */
 export function slimJob(job: k8s.V1Job): k8s.V1Job {
   return {
-    metadata: {
-      name: job.metadata?.name,
-      namespace: job.metadata?.namespace,
-      uid: job.metadata?.uid,
-      labels: job.metadata?.labels,
-      annotations: slimAnnotations(job.metadata?.annotations),
-      resourceVersion: job.metadata?.resourceVersion,
-      ownerReferences: job.metadata?.ownerReferences,
-      creationTimestamp: job.metadata?.creationTimestamp,
-    },
+    metadata: slimMetadata(job.metadata),
     spec: {
       ttlSecondsAfterFinished: job.spec?.ttlSecondsAfterFinished,
       template: {} as k8s.V1PodTemplateSpec,
