@@ -1,3 +1,4 @@
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { VideoDownloadStatus } from '../../../crds/video-download.ts';
 import { statusPatch } from './reconciler.ts';
@@ -282,21 +283,27 @@ describe('desiredStatus', () => {
 
   // Found by the fault suite: a DONE download turned FAILED ResultMissing once its pods
   // were gone while its Job still stood (foreground deletion removes the pods first).
-  it.each([
-    ['its Job completed and its pods are gone', job([{ type: 'Complete' }], { succeeded: 1 })],
+  it.each<[string, V1Job, V1Pod[]]>([
+    ['its Job completed and its pods are gone', job([{ type: 'Complete' }], { succeeded: 1 }), []],
+    [
+      'its Job completed after a retry and only the failed pod is left',
+      job([{ type: 'Complete' }], { succeeded: 1, failed: 1 }),
+      [pod('Failed', { exitCode: 1 })],
+    ],
     [
       'its Job is being deleted',
       {
         ...job([{ type: 'Complete' }], { succeeded: 1 }),
         metadata: { ...job().metadata, deletionTimestamp: now },
       },
+      [],
     ],
-  ])('keeps a finished download as it was recorded when %s', (_name, finishedJob) => {
+  ])('keeps a finished download as it was recorded when %s', (_name, finishedJob, jobPods) => {
     const recorded = { phase: 'Succeeded', jobName: 'clip', result } as VideoDownloadStatus;
     const status = desiredStatus({
       download: download('clip', {}, { status: recorded }),
       job: finishedJob,
-      pods: [],
+      pods: [...jobPods],
       admitted: false,
       bucket,
       now,

@@ -202,13 +202,16 @@ function keptRecord(observed: Observed): VideoDownloadStatus | undefined {
 /**
  * Whether what a finished download's status was derived from is gone or going:
  * no Job, a Job being deleted (foreground deletion removes its pods first), or
- * a finished Job whose pods were removed. Derived again then, a DONE download
- * would read as ResultMissing.
+ * a finished Job whose pods were removed (for a Complete one: its succeeded
+ * pod). Derived again then, a DONE download would read as ResultMissing.
  */
 function evidenceGone(job: V1Job | undefined, pods: V1Pod[]): boolean {
   if (!job || job.metadata?.deletionTimestamp) return true;
-  const finished = jobCondition(job, 'Complete') ?? jobCondition(job, 'Failed');
-  return finished !== undefined && podsOfJob(job, pods).length === 0;
+  const jobPods = podsOfJob(job, pods);
+  // A Complete Job's result is read from its succeeded pod; a retried Job
+  // keeps its failed pods too, and they may outlast the one that succeeded.
+  if (jobCondition(job, 'Complete')) return !jobPods.some((pod) => pod.status?.phase === 'Succeeded');
+  return jobCondition(job, 'Failed') !== undefined && jobPods.length === 0;
 }
 
 /** The status the resource should have; equal to the current one when nothing changed. */
