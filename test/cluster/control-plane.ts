@@ -127,7 +127,7 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       });
     };
     const minioEndpoint = options.minio === false ? undefined : await chooseMinioEndpoint();
-    const minioStarted = minioEndpoint && startMinio(dir, logDir, start, minioEndpoint);
+    const minioStarted = minioEndpoint && startMinioOnFreePorts(dir, logDir, start, minioEndpoint);
     await startEtcd();
 
     const startApiServer = async () => {
@@ -260,6 +260,29 @@ async function chooseMinioEndpoint(): Promise<MinioPlan> {
     secretKey: randomBytes(24).toString('base64url'),
     url: `http://127.0.0.1:${port}`,
   };
+}
+
+/**
+ * The first start of MinIO. A port freePort() found free can be taken by a
+ * test running beside this one before MinIO binds it; then MinIO exits saying
+ * so, and it is started again on other ports (the plan records the ones used,
+ * which a later restart reuses).
+ */
+async function startMinioOnFreePorts(
+  dir: string,
+  logDir: string,
+  start: (name: string, command: string, args: string[], env?: NodeJS.ProcessEnv) => ManagedProcess,
+  plan: MinioPlan,
+): Promise<MinioEndpoint> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMinio(dir, logDir, start, plan);
+    } catch (error) {
+      if (attempt >= 3 || !/already in use/.test(String(error))) throw error;
+      const [port, consolePort] = [await freePort(), await freePort()];
+      Object.assign(plan, { port, consolePort, url: `http://127.0.0.1:${port}` });
+    }
+  }
 }
 
 async function startMinio(
