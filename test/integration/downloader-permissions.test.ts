@@ -7,6 +7,7 @@ import { group, plural, version } from '../../crds/video-download.ts';
 import { applyChartRbac } from '../support/chart-rbac.ts';
 import { eventually } from '../support/eventually.ts';
 import { deleteNamespace, kubeConfigFrom } from '../support/kube.ts';
+import { podBoundToken } from '../support/pod-token.ts';
 import { createDownloadNamespace, Downloads, installCrd } from '../support/vdl.ts';
 
 const admin = kubeConfigFrom(inject('adminKubeconfig'));
@@ -27,33 +28,7 @@ function clientWithToken(token: string): k8s.CustomObjectsApi {
   return config.makeApiClient(k8s.CustomObjectsApi);
 }
 
-/** A pod as the Job controller names them ("<job>-<5 random>"), never scheduled, and a token bound to it. */
-async function podToken(jobName: string): Promise<{ pod: string; token: string }> {
-  const core = admin.makeApiClient(k8s.CoreV1Api);
-  const pod = await core.createNamespacedPod({
-    namespace,
-    body: {
-      metadata: { generateName: `${jobName}-` },
-      spec: {
-        serviceAccountName: 'vdl-downloader',
-        automountServiceAccountToken: false,
-        schedulingGates: [{ name: 'vdl.dev/test' }],
-        containers: [{ name: 'downloader', image: 'vdl/downloader:test' }],
-      },
-    },
-  });
-  const issued = await core.createNamespacedServiceAccountToken({
-    name: 'vdl-downloader',
-    namespace,
-    body: {
-      spec: {
-        audiences: [],
-        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
-      },
-    },
-  });
-  return { pod: pod.metadata?.name as string, token: issued.status?.token as string };
-}
+const podToken = (jobName: string) => podBoundToken(admin, namespace, jobName);
 
 async function patchStatus(api: k8s.CustomObjectsApi, name: string, status: Record<string, unknown>) {
   try {

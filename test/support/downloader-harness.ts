@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { execa, type ResultPromise } from 'execa';
 import { type DownloaderEnvValues, toEnvRecord } from '../../crds/downloader-env.ts';
 import { parseTerminationMessage, type TerminationMessage } from '../../crds/termination-message.ts';
@@ -20,6 +20,7 @@ import { prepareUploadPlan } from '../../operator/controllers/video-download/upl
 import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';
 import { applyChartRbac } from './chart-rbac.ts';
+import { podBoundToken } from './pod-token.ts';
 import type { Downloads } from './vdl.ts';
 
 const mainScript = fileURLToPath(new URL('../../images/downloader/main.ts', import.meta.url));
@@ -80,7 +81,6 @@ export async function downloaderHarness(options: {
 }): Promise<DownloaderHarness> {
   const { config, namespace } = options;
   await applyChartRbac(config, namespace);
-  const core = config.makeApiClient(k8s.CoreV1Api);
   const credentials = mkdtempSync(join(tmpdir(), 'vdl-credentials-'));
   const caFile = join(credentials, 'ca.crt');
   writeFileSync(caFile, Buffer.from(config.getCurrentCluster()?.caData as string, 'base64'));
@@ -93,42 +93,9 @@ export async function downloaderHarness(options: {
   async function podToken(name: string): Promise<string> {
     const jobName = jobNameFor(name);
     await options.downloads.patchStatus(name, { jobName, phase: 'Running' });
-    const pod = await core.createNamespacedPod({
-      namespace,
-      body: {
-        metadata: { generateName: `${jobName}-` },
-        spec: {
-          serviceAccountName: 'vdl-downloader',
-          automountServiceAccountToken: false,
-          schedulingGates: [{ name: 'vdl.dev/harness' }],
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          containers: [
-            {
-              name: 'downloader',
-              image: 'vdl/downloader:harness',
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-            },
-          ],
-        },
-      },
-    });
-    const issued = await core.createNamespacedServiceAccountToken({
-      name: 'vdl-downloader',
-      namespace,
-      body: {
-        spec: {
-          audiences: [],
-          expirationSeconds: 3600,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
-        },
-      },
-    });
+    const { token } = await podBoundToken(config, namespace, jobName);
     const tokenFile = join(credentials, `${name}.token`);
-    writeFileSync(tokenFile, issued.status?.token as string, { mode: 0o600 });
+    writeFileSync(tokenFile, token, { mode: 0o600 });
     return tokenFile;
   }
 
