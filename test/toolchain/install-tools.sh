@@ -2,7 +2,7 @@
 # Builds or installs every upstream program the local environment runs, once per
 # version, into a cache outside the work tree (default ~/.cache/vdl/tools), so
 # a fresh clone on the same machine reuses it. Idempotent: a tool whose stamp
-# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|minio|helm|kube-score|media|fuzzer|all]...
+# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|node-tools|minio|helm|kube-score|media|fuzzer|all]...
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -65,26 +65,54 @@ endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
 kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission
 sample-apiserver sample-cli-plugin sample-controller"
 
+# The wrapper module for k8s.io/kubernetes at KUBERNETES_VERSION, and the
+# version ldflags every Kubernetes binary of ours is stamped with.
+kube_wrapper() {
+  local mod="$1" v="${KUBERNETES_VERSION#v}" staging_version major minor pkg
+  major="${v%%.*}"; minor="${v#*.}"; minor="${minor%%.*}"
+  staging_version="v0.${v#*.}"
+  wrapper_module "$mod" vdl.dev/tools/kubernetes "k8s.io/kubernetes@$KUBERNETES_VERSION"
+  (cd "$mod" && for s in $KUBE_STAGING; do go mod edit -replace="k8s.io/$s=k8s.io/$s@$staging_version"; done)
+  KUBE_LDFLAGS=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    KUBE_LDFLAGS+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+}
+
 install_kubernetes() {
   local dest="$TOOLS_DIR/kubernetes-$KUBERNETES_VERSION" start=$SECONDS
   done_stamp "$dest" && return 0
-  local v="${KUBERNETES_VERSION#v}" staging_version major minor
-  major="${v%%.*}"; minor="${v#*.}"; minor="${minor%%.*}"
-  staging_version="v0.${v#*.}"
   log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $KUBERNETES_VERSION (cold: ~25 min on 2 cores)"
   local mod="$TOOLS_DIR/build/kubernetes-$KUBERNETES_VERSION"
-  wrapper_module "$mod" vdl.dev/tools/kubernetes "k8s.io/kubernetes@$KUBERNETES_VERSION"
-  (cd "$mod" && for s in $KUBE_STAGING; do go mod edit -replace="k8s.io/$s=k8s.io/$s@$staging_version"; done)
-  local ldflags="" pkg
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-  done
+  kube_wrapper "$mod"
   mkdir -p "$dest/bin"
-  (cd "$mod" && go build -trimpath -ldflags "-s -w $ldflags" -o "$dest/bin/" \
+  (cd "$mod" && go build -trimpath -ldflags "-s -w $KUBE_LDFLAGS" -o "$dest/bin/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
   "$dest/bin/kube-apiserver" --version
   finish "$dest" "kubernetes $KUBERNETES_VERSION" "$start"
+}
+
+# What a real node runs beside containerd: kubelet and kube-proxy from the same
+# wrapper module and ldflags as the control plane (kube_wrapper), crictl, CoreDNS
+# as kubeadm deploys it, and the pause binary Kubernetes ships as C source
+# (no registry is reachable to pull registry.k8s.io/pause).
+install_node_tools() {
+  local dest="$TOOLS_DIR/kube-node-$KUBERNETES_VERSION-coredns-$COREDNS_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  command -v gcc >/dev/null || apt_install gcc libc6-dev
+  log "building kubelet, kube-proxy $KUBERNETES_VERSION, crictl $CRICTL_VERSION, CoreDNS $COREDNS_VERSION (cold: ~8 min on 2 cores)"
+  local mod="$TOOLS_DIR/build/kube-node-$KUBERNETES_VERSION"
+  kube_wrapper "$mod"
+  mkdir -p "$dest/bin"
+  (cd "$mod" && go get "k8s.io/kubernetes/cmd/kubelet@$KUBERNETES_VERSION" "k8s.io/kubernetes/cmd/kube-proxy@$KUBERNETES_VERSION" \
+    && go build -trimpath -ldflags "-s -w $KUBE_LDFLAGS" -o "$dest/bin/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+  local pause_c; pause_c="$(cd "$mod" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
+  gcc -Os -static -o "$dest/bin/pause" "$pause_c"
+  GOBIN="$dest/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+  GOBIN="$dest/bin" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
+  "$dest/bin/kubelet" --version && "$dest/bin/coredns" -version | head -1
+  finish "$dest" "node tools" "$start"
 }
 
 install_minio() {
@@ -181,6 +209,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_kubernetes; install_fuzzer; install_kstatus ;;
     node|etcd|kubernetes|minio|helm|media|fuzzer|kstatus) "install_$t" ;;
+    node-tools) install_node_tools ;;
     kube-score) install_kube_score ;;
     *) echo "unknown tool: $t" >&2; exit 2 ;;
   esac
