@@ -42,8 +42,22 @@ function subject(identity: ClientIdentity): string {
   return `${groups}/CN=${identity.user}`;
 }
 
-/** Writes a CA, a serving certificate for 127.0.0.1 and one client certificate per identity into dir. */
-export async function createClusterPki(dir: string, identities: ClientIdentity[]): Promise<ClusterPki> {
+/**
+ * The kubernetes Service's ClusterIP (the first of --service-cluster-ip-range):
+ * in-cluster clients dial it and check the serving certificate names it.
+ */
+export const kubernetesServiceIp = '10.96.0.1';
+
+/**
+ * Writes a CA, a serving certificate for 127.0.0.1 (and any serverAddresses, e.g.
+ * the address a real node reaches the API server at) and one client certificate
+ * per identity into dir.
+ */
+export async function createClusterPki(
+  dir: string,
+  identities: ClientIdentity[],
+  serverAddresses: string[] = [],
+): Promise<ClusterPki> {
   const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   await openssl([
     'req',
@@ -90,7 +104,7 @@ export async function createClusterPki(dir: string, identities: ClientIdentity[]
   };
   const [apiserver, clientList] = await Promise.all([
     signed('apiserver', '/CN=kube-apiserver', [
-      'subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1',
+      `subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,${['127.0.0.1', kubernetesServiceIp, ...serverAddresses].map((ip) => `IP:${ip}`).join(',')}`,
       'extendedKeyUsage=serverAuth',
     ]),
     Promise.all(

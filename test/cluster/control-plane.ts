@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toolPath } from '../toolchain/tools.ts';
-import { type ClusterPki, createClusterPki } from './certificates.ts';
+import { type ClientIdentity, type ClusterPki, createClusterPki } from './certificates.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { freePort, type TlsClient, waitForHealthy } from './readiness.ts';
@@ -18,6 +18,15 @@ export interface ControlPlaneOptions {
   minRequestTimeoutSeconds?: number;
   /** Start MinIO as well (default true). */
   minio?: boolean;
+  /**
+   * For a real node: the host's address on the link to the node's network
+   * namespace. kube-apiserver (and MinIO) listen there instead of on loopback,
+   * and the kubernetes Service's endpoint is this address (a loopback one is
+   * refused by the Endpoints API and unreachable from a pod).
+   */
+  nodeLinkAddress?: string;
+  /** More client certificates to issue (a kubelet's, kube-proxy's). */
+  extraClients?: ClientIdentity[];
   log?: (message: string) => void;
 }
 
@@ -82,11 +91,19 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
     const pkiDir = join(dir, 'pki');
     const logDir = join(dir, 'logs');
     await Promise.all([mkdir(pkiDir, { recursive: true }), mkdir(logDir, { recursive: true })]);
-    const pki = await createClusterPki(pkiDir, [
-      { user: 'vdl-admin', groups: ['system:masters'] },
-      { user: 'system:kube-controller-manager' },
-      { user: 'system:kube-scheduler' },
-    ]);
+    const host = options.nodeLinkAddress ?? '127.0.0.1';
+    const pki = await createClusterPki(
+      pkiDir,
+      [
+        { user: 'vdl-admin', groups: ['system:masters'] },
+        { user: 'system:kube-controller-manager' },
+        { user: 'system:kube-scheduler' },
+        // How kube-apiserver authenticates to kubelets for logs, exec and port-forward.
+        { user: 'kube-apiserver-kubelet-client', groups: ['system:masters'] },
+        ...(options.extraClients ?? []),
+      ],
+      options.nodeLinkAddress ? [options.nodeLinkAddress] : [],
+    );
     const ports = {
       etcdClient: await freePort(),
       etcdPeer: await freePort(),
@@ -94,7 +111,7 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       controllerManager: await freePort(),
       scheduler: await freePort(),
     };
-    const apiServerUrl = `https://127.0.0.1:${ports.apiserver}`;
+    const apiServerUrl = `https://${host}:${ports.apiserver}`;
     const kubeconfig = (name: string) => join(dir, `${name}.kubeconfig`);
     const writeFor = (file: string, user: string) =>
       writeKubeconfig(kubeconfig(file), {
@@ -126,7 +143,7 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
         timeoutMs: startTimeoutMs,
       });
     };
-    const minioEndpoint = options.minio === false ? undefined : await chooseMinioEndpoint();
+    const minioEndpoint = options.minio === false ? undefined : await chooseMinioEndpoint(host);
     const minioStarted = minioEndpoint && startMinioOnFreePorts(dir, logDir, start, minioEndpoint);
     await startEtcd();
 
@@ -135,7 +152,7 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       const apiserver = start(
         'kube-apiserver',
         toolPath('kube-apiserver'),
-        apiServerArgs(dir, pki, ports, options.minRequestTimeoutSeconds),
+        apiServerArgs(dir, pki, ports, options.minRequestTimeoutSeconds, options.nodeLinkAddress),
       );
       await waitForHealthy(apiserver, `${apiServerUrl}/readyz`, { tls: adminTls, timeoutMs: startTimeoutMs });
     };
@@ -224,12 +241,25 @@ function apiServerArgs(
   pki: ClusterPki,
   ports: { etcdClient: number; apiserver: number },
   minRequestTimeoutSeconds: number | undefined,
+  nodeLinkAddress: string | undefined,
 ): string[] {
+  const kubeletClient = pki.clients['kube-apiserver-kubelet-client'];
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${nodeLinkAddress ?? '127.0.0.1'}`,
     // Without it, a loopback bind fails on a machine with no default route.
-    '--advertise-address=127.0.0.1',
+    `--advertise-address=${nodeLinkAddress ?? '127.0.0.1'}`,
+    // A loopback endpoint is invalid, so the kubernetes Service gets one only
+    // where a real node can reach the API server at a non-loopback address.
+    `--endpoint-reconciler-type=${nodeLinkAddress ? 'lease' : 'none'}`,
+    ...(kubeletClient
+      ? [
+          `--kubelet-client-certificate=${kubeletClient.cert}`,
+          `--kubelet-client-key=${kubeletClient.key}`,
+          '--kubelet-preferred-address-types=InternalIP',
+        ]
+      : []),
+    '--enable-admission-plugins=NodeRestriction',
     `--secure-port=${ports.apiserver}`,
     `--cert-dir=${join(dir, 'kube-apiserver')}`,
     `--tls-cert-file=${pki.apiserver.cert}`,
@@ -241,7 +271,6 @@ function apiServerArgs(
     `--service-account-key-file=${pki.serviceAccount.publicKey}`,
     `--service-account-signing-key-file=${pki.serviceAccount.privateKey}`,
     '--allow-privileged=true',
-    '--endpoint-reconciler-type=none',
     ...(minRequestTimeoutSeconds ? [`--min-request-timeout=${minRequestTimeoutSeconds}`] : []),
   ];
 }
@@ -249,16 +278,16 @@ function apiServerArgs(
 type MinioPlan = MinioEndpoint & { consolePort: number };
 
 /** Ports and credentials, chosen once so a restarted MinIO comes back where clients expect it. */
-async function chooseMinioEndpoint(): Promise<MinioPlan> {
+async function chooseMinioEndpoint(host: string): Promise<MinioPlan> {
   const [port, consolePort] = [await freePort(), await freePort()];
   return {
-    endPoint: '127.0.0.1',
+    endPoint: host,
     port,
     consolePort,
     useSSL: false,
     accessKey: `vdl-${randomBytes(6).toString('hex')}`,
     secretKey: randomBytes(24).toString('base64url'),
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
   };
 }
 
@@ -280,7 +309,7 @@ async function startMinioOnFreePorts(
     } catch (error) {
       if (attempt >= 3 || !/already in use/.test(String(error))) throw error;
       const [port, consolePort] = [await freePort(), await freePort()];
-      Object.assign(plan, { port, consolePort, url: `http://127.0.0.1:${port}` });
+      Object.assign(plan, { port, consolePort, url: `http://${plan.endPoint}:${port}` });
     }
   }
 }
@@ -291,7 +320,7 @@ async function startMinio(
   start: (name: string, command: string, args: string[], env?: NodeJS.ProcessEnv) => ManagedProcess,
   plan: MinioPlan,
 ): Promise<MinioEndpoint> {
-  const { port, consolePort, accessKey, secretKey, url } = plan;
+  const { endPoint, port, consolePort, accessKey, secretKey, url } = plan;
   const minio = start(
     'minio',
     toolPath('minio'),
@@ -299,9 +328,9 @@ async function startMinio(
       'server',
       '--quiet',
       '--address',
-      `127.0.0.1:${port}`,
+      `${endPoint}:${port}`,
       '--console-address',
-      `127.0.0.1:${consolePort}`,
+      `${endPoint}:${consolePort}`,
       join(dir, 'minio'),
     ],
     {
@@ -314,5 +343,5 @@ async function startMinio(
     },
   );
   await waitForHealthy(minio, `${url}/minio/health/ready`, { timeoutMs: startTimeoutMs });
-  return { endPoint: '127.0.0.1', port, useSSL: false, accessKey, secretKey, url };
+  return { endPoint, port, useSSL: false, accessKey, secretKey, url };
 }

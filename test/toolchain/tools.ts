@@ -55,7 +55,12 @@ export type Tool =
   | 'yt-dlp'
   | 'ffmpeg'
   | 'schemathesis'
-  | 'kstatus-of';
+  | 'kstatus-of'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'crictl'
+  | 'coredns'
+  | 'pause';
 
 /** As install-tools.sh names the build of test/toolchain/kstatus: by the program's own source. */
 export function kstatusSourceHash(): string {
@@ -80,6 +85,20 @@ function toolLocation(tool: Tool, dir: string): { path: string; installTarget: s
     case 'kube-scheduler':
     case 'kubectl':
       return kube(tool);
+    case 'kubelet':
+    case 'kube-proxy':
+    case 'crictl':
+    case 'coredns':
+    case 'pause':
+      return {
+        path: join(
+          dir,
+          `kube-node-${version('KUBERNETES_VERSION')}-coredns-${version('COREDNS_VERSION')}`,
+          'bin',
+          tool,
+        ),
+        installTarget: 'node-tools',
+      };
     case 'minio':
       return { path: join(dir, `minio-${version('MINIO_VERSION')}`, 'bin', 'minio'), installTarget: 'minio' };
     case 'helm':
