@@ -4,7 +4,9 @@
 // and get it from startNode; only this folder knows the concrete nodes.
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { ClientIdentity, ClusterPki } from '../cluster/certificates.ts';
 import { ProcessNode } from './process-node.ts';
+import { prepareRealNodeSite, RealNode, type RealNodeSite } from './real-node/real-node.ts';
 
 /** A running pod's container as the host sees it: what the program in it can read. */
 export interface PodProcess {
@@ -48,10 +50,46 @@ export interface NodeOptions {
   /** Extra environment for every container (tool paths, the allowed internal hosts). */
   extraEnv?: Record<string, string>;
   logger: Logger;
+  /** The site prepareNodeSite made before the control plane started. */
+  site?: NodeSite;
+  /** The control plane's PKI: a real node's kubelet and kube-proxy authenticate with it. */
+  pki?: ClusterPki;
+  /** OCI archives a real node imports into its containerd (a process node maps images to commands). */
+  images?: string[];
 }
 
-/** The kinds of node there are; VDL_TEST_NODE picks one (default: process). */
-export const nodeKinds = ['process'] as const;
+/**
+ * What a node needs of the machine before the control plane starts: a real
+ * node's pods reach kube-apiserver, MinIO and test servers only at the host's
+ * end of its link, so those listen there.
+ */
+export interface NodeSite {
+  /** Where servers that the node's pods must reach listen (loopback for the process node). */
+  hostAddress: string;
+  /** Options the control plane must start with for this node. */
+  controlPlane: { nodeLinkAddress?: string; extraClients?: ClientIdentity[] };
+  real?: RealNodeSite;
+  /** Undoes the site if the node never started (a started node undoes it on stop). */
+  release(): Promise<void>;
+}
+
+export async function prepareNodeSite(dir: string, kind: NodeKind = nodeKindOf()): Promise<NodeSite> {
+  if (kind === 'process') return { hostAddress: '127.0.0.1', controlPlane: {}, release: async () => {} };
+  const real = await prepareRealNodeSite(dir);
+  return {
+    hostAddress: real.hostAddress,
+    controlPlane: { nodeLinkAddress: real.hostAddress, extraClients: real.clients },
+    real,
+    release: real.release,
+  };
+}
+
+/**
+ * The kinds of node there are; VDL_TEST_NODE picks one (default: process).
+ * process: pods as host processes, fast, with fault hooks no kubelet has;
+ * real: kubelet + containerd, pods in containers with real cgroup limits (needs root).
+ */
+export const nodeKinds = ['process', 'real'] as const;
 export type NodeKind = (typeof nodeKinds)[number];
 
 export function nodeKindOf(env: Record<string, string | undefined> = process.env): NodeKind {
@@ -65,6 +103,10 @@ export function nodeKindOf(env: Record<string, string | undefined> = process.env
 export async function startNode(options: NodeOptions, kind: NodeKind = nodeKindOf()): Promise<TestNode> {
   const nodes: Record<NodeKind, (options: NodeOptions) => TestNode> = {
     process: (nodeOptions) => new ProcessNode(nodeOptions),
+    real: ({ site, pki, ...nodeOptions }) => {
+      if (!site?.real || !pki) throw new Error('a real node needs the site prepareNodeSite made and the PKI');
+      return new RealNode({ ...nodeOptions, site: site.real, pki });
+    },
   };
   const node = nodes[kind](options);
   await node.start();

@@ -177,9 +177,12 @@ export const memberCookie = { name: 'vdl_session', value: 'members-only-7f3a' };
 export async function startMediaServer({
   seconds = 4,
   forbiddenRedirect,
+  host = '127.0.0.1',
 }: {
   seconds?: number;
   forbiddenRedirect: string;
+  /** Where to listen: loopback, or the host's end of a real node's link so its pods reach it. */
+  host?: string;
 }): Promise<MediaServer> {
   const dir = await mkdtemp(join(tmpdir(), 'vdl-media-'));
   await generate(dir, seconds);
@@ -294,11 +297,11 @@ export async function startMediaServer({
       createReadStream(file).pipe(res);
     }
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     port,
     dir,
     file: (name) => join(dir, name),

@@ -82,7 +82,7 @@ function freeIndex(): number {
   throw new Error('real node: all 250 node indexes are in use');
 }
 
-export interface RealNodeOptions extends NodeOptions {
+export interface RealNodeOptions extends Omit<NodeOptions, 'site' | 'pki'> {
   site: RealNodeSite;
   pki: ClusterPki;
   /** OCI archives of images to import into the node's containerd (vdl's own, the test media server). */
