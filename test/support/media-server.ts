@@ -178,11 +178,14 @@ export async function startMediaServer({
   seconds = 4,
   forbiddenRedirect,
   host = '127.0.0.1',
+  port = 0,
 }: {
   seconds?: number;
   forbiddenRedirect: string;
   /** Where to listen: loopback, or the host's end of a real node's link so its pods reach it. */
   host?: string;
+  /** 0 picks a free one. */
+  port?: number;
 }): Promise<MediaServer> {
   const dir = await mkdtemp(join(tmpdir(), 'vdl-media-'));
   await generate(dir, seconds);
@@ -297,12 +300,12 @@ export async function startMediaServer({
       createReadStream(file).pipe(res);
     }
   }
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const boundPort = typeof address === 'object' && address ? address.port : 0;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: `http://${host}:${boundPort}`,
+    port: boundPort,
     dir,
     file: (name) => join(dir, name),
     requests: (path) => allRequests.get(path) ?? 0,
