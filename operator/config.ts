@@ -40,6 +40,12 @@ export const OperatorConfig = z.object({
   /** Host suffixes download pods may not reach, as the API's VDL_API_DENY_HOSTS. */
   denyHosts: z.string().default(''),
   /**
+   * host:port pairs download pods may reach although their addresses are
+   * internal (a test site in the cluster), as the API's VDL_API_EGRESS_ALLOW;
+   * everything else internal stays refused. Empty on real deployments.
+   */
+  egressAllow: z.string().default(''),
+  /**
    * The most a download pod's work dir (emptyDir) may be given; it is sized
    * from the download's maximum file size (twice it, for a merge) up to this.
    */
@@ -80,6 +86,7 @@ const envNames: Record<string, keyof OperatorConfig> = {
   VDL_DEFAULT_RATE_LIMIT: 'defaultRateLimit',
   VDL_ALLOW_HOSTS: 'allowHosts',
   VDL_DENY_HOSTS: 'denyHosts',
+  VDL_EGRESS_ALLOW: 'egressAllow',
   VDL_WORK_DIR_SIZE_LIMIT: 'workDirSizeLimit',
   VDL_JOB_TTL_SECONDS_AFTER_RECORDED: 'jobTtlSecondsAfterRecorded',
   VDL_FINALIZER_TIMEOUT_SECONDS: 'finalizerTimeoutSeconds',

@@ -129,6 +129,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
             VDL_UPLOAD_PLAN_FILE: `${uploadDir}/${uploadPlanFile}`,
             VDL_RATE_LIMIT: cappedQuantity(spec.limits?.rateLimit, config.defaultRateLimit) || undefined,
             ...hostListsEnv(config),
+            VDL_EGRESS_ALLOW: config.egressAllow || undefined,
             VDL_COOKIES_FILE: spec.cookies ? `${cookiesDir}/${cookiesFile}` : undefined,
             VDL_TOKEN_FILE: `${tokenDir}/token`,
             VDL_CA_FILE: `${tokenDir}/ca.crt`,
