@@ -7,7 +7,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{operator,api,crds,lib,images,test}/**/*.test.ts'],
-          exclude: ['test/integration/**', 'test/e2e/**', 'test/chaos/**', '**/node_modules/**'],
+          exclude: [
+            'test/integration/**',
+            'test/e2e/**',
+            'test/chaos/**',
+            'test/real-node/**',
+            '**/node_modules/**',
+          ],
         },
       },
       {
@@ -20,6 +26,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          // vdl as deployed: the chart on a kubelet + containerd node with the
+          // images `make images` built (`make test-real-node`).
+          name: 'real-node',
+          include: ['test/real-node/**/*.test.ts'],
+          globalSetup: ['test/real-node/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -15,13 +15,14 @@ import { hashKey } from '../../api/api-keys.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
-import { startNode, type TestNode } from '../node/node.ts';
+import { nodeKindOf, prepareNodeSite, startNode, type TestNode } from '../node/node.ts';
 import { applyChartRbac } from '../support/chart-rbac.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { type MediaServer, startMediaServer } from '../support/media-server.ts';
 import { type SlowLink, startSlowLink } from '../support/slow-link.ts';
 import { minioClient } from '../support/storage.ts';
 import { installCrd } from '../support/vdl.ts';
+import { imageArchive, imageRef } from '../toolchain/images.ts';
 import { toolPath } from '../toolchain/tools.ts';
 import { readableLine } from './log-lines.ts';
 
@@ -145,8 +146,16 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
   await mkdir(logDir, { recursive: true });
   const log = (message: string) =>
     options.onLog?.(`${new Date().toISOString().slice(11, 19)} dev        info  ${message}`);
-  const plane = await startControlPlane({ log });
-  const stops: Array<() => Promise<void>> = [() => plane.stop()];
+  const kind = nodeKindOf();
+  const site = await prepareNodeSite(options.dir, kind);
+  let plane: ControlPlane;
+  try {
+    plane = await startControlPlane({ log, ...site.controlPlane });
+  } catch (error) {
+    await site.release();
+    throw error;
+  }
+  const stops: Array<() => Promise<void>> = [() => site.release(), () => plane.stop()];
   const stop = async () => {
     for (const step of stops.reverse()) await step().catch(() => {});
   };
@@ -183,21 +192,28 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     await minioClient(minio).makeBucket(bucket);
 
     log('generating a sample video and serving it on loopback');
-    const media = await startMediaServer({ forbiddenRedirect: 'http://169.254.169.254/latest/meta-data/' });
+    const media = await startMediaServer({
+      forbiddenRedirect: 'http://169.254.169.254/latest/meta-data/',
+      host: site.hostAddress,
+    });
     stops.push(() => media.close());
-    const allowed = [`127.0.0.1:${media.port}`, ...(options.allowedInternalHosts ?? [])].join(',');
+    const allowed = [`${site.hostAddress}:${media.port}`, ...(options.allowedInternalHosts ?? [])].join(',');
 
     const storageLink = options.storageLink
       ? await startSlowLink({ host: minio.endPoint, port: minio.port })
       : undefined;
     if (storageLink) stops.push(() => storageLink.close());
     const ytDlp = toolPath('yt-dlp');
+    if (kind === 'real') log('starting a real node: kubelet, containerd, kube-proxy and CoreDNS');
     const node = await startNode({
       config,
       name: 'vdl-process-node',
       dir: join(options.dir, 'node'),
       apiServerUrl: plane.apiServerUrl,
       logger: pino({ level: 'warn' }),
+      site,
+      pki: plane.pki,
+      images: kind === 'real' ? [imageArchive('downloader')] : [],
       extraEnv: {
         PATH: [dirname(ytDlp), dirname(toolPath('ffmpeg')), process.env.PATH].join(delimiter),
         VDL_YT_DLP: ytDlp,
@@ -249,7 +265,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_LEASE_NAMESPACE: namespace,
       VDL_LEASE_NAME: `${release}-operator`,
       VDL_DOWNLOADER_SERVICE_ACCOUNT: `${release}-downloader`,
-      VDL_DOWNLOADER_IMAGE: 'ghcr.io/vdl-dev/downloader:dev',
+      VDL_DOWNLOADER_IMAGE: imageRef('downloader'),
       // Presigned requests are signed for the host the pods reach.
       VDL_S3_ENDPOINT: storageLink?.url ?? minio.url,
       VDL_S3_ACCESS_KEY: minio.accessKey,
@@ -258,6 +274,8 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_MAX_ACTIVE_DOWNLOADS: String(options.maxActiveDownloads ?? 4),
       VDL_MAX_ACTIVE_PER_OWNER: String(options.maxActiveDownloads ?? 4),
       VDL_JOB_TTL_SECONDS_AFTER_RECORDED: '300',
+      // A real node's pods get the allowed test hosts from their Job, as in the chart.
+      VDL_EGRESS_ALLOW: allowed,
       ...(options.minUploadPartSize ? { VDL_MIN_UPLOAD_PART_SIZE: options.minUploadPartSize } : {}),
     };
     const replicas = options.operatorReplicas ?? 1;

@@ -1,0 +1,36 @@
+// The chart as a user installs it, on a real node: every vdl pod runs in a
+// container of containerd, admitted by a namespace that enforces the
+// restricted Pod Security Standard, and `helm test` passes.
+import * as k8s from '@kubernetes/client-node';
+import { describe, expect, inject, it } from 'vitest';
+import { kubeConfigFrom } from '../support/kube.ts';
+import { helm, kubectl, namespace, release } from './cluster.ts';
+
+const kubeconfig = inject('realKubeconfig');
+const core = kubeConfigFrom(kubeconfig).makeApiClient(k8s.CoreV1Api);
+
+describe('the chart on a real node', () => {
+  it('passes helm test', async () => {
+    const output = await helm(['test', release, '--namespace', namespace, '--timeout', '3m'], kubeconfig);
+    expect(output).toMatch(/Phase:\s+Succeeded/);
+  });
+
+  it('runs every vdl pod in a containerd container, admitted under restricted', async () => {
+    const ns = await core.readNamespace({ name: namespace });
+    expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const pods = (await core.listNamespacedPod({ namespace })).items.filter((pod) => pod.status?.phase === 'Running');
+    const parts = new Set(pods.map((pod) => pod.metadata?.labels?.['app.kubernetes.io/component']));
+    expect([...parts].sort()).toEqual(expect.arrayContaining(['api', 'minio', 'operator']));
+    for (const pod of pods) {
+      for (const status of pod.status?.containerStatuses ?? []) expect(status.containerID).toMatch(/^containerd:\/\//);
+    }
+  });
+
+  it('refuses a privileged pod in the release namespace (the policy is enforced, not only labelled)', async () => {
+    const error = await kubectl(
+      ['-n', namespace, 'run', 'privileged', '--image', 'ghcr.io/vdl-dev/api:dev', '--privileged', '--restart=Never'],
+      kubeconfig,
+    ).catch((e: Error) => e);
+    expect(String(error)).toMatch(/violates PodSecurity "restricted/);
+  });
+});
