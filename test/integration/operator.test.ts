@@ -234,7 +234,7 @@ describe('operator', () => {
     });
     await env.kubelet.terminated(second, 137, undefined, 'OOMKilled');
     const failed = await env.downloads.waitFor('flaky', 'Failed', isPhase('Failed'));
-    expect(failed.status).toMatchObject({ reason: 'RetriesExhausted', attempts: 2 });
+    expect(failed.status).toMatchObject({ reason: 'OutOfMemory', attempts: 2 });
     expect(failed.status?.message).toContain('exit code 137');
   });
 

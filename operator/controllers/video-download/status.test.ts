@@ -156,10 +156,19 @@ describe('desiredStatus', () => {
     [
       'retries used up, naming the last exit',
       { type: 'Failed', reason: 'BackoffLimitExceeded' },
-      [pod('Failed', { exitCode: 137, reason: 'OOMKilled' })],
+      [pod('Failed', { exitCode: 1, reason: 'Error' })],
       {
         reason: 'RetriesExhausted',
-        message: 'the download failed on every attempt (last attempt: exit code 137, OOMKilled)',
+        message: 'the download failed on every attempt (last attempt: exit code 1, Error)',
+      },
+    ],
+    [
+      'running out of memory, in words a user can act on',
+      { type: 'Failed', reason: 'BackoffLimitExceeded' },
+      [pod('Failed', { exitCode: 137, reason: 'OOMKilled' })],
+      {
+        reason: 'OutOfMemory',
+        message: expect.stringMatching(/^the download ran out of memory: .*downloader\.limits\.memory/),
       },
     ],
   ])('a failed Job reports %s', (_name, condition, pods, expected) => {

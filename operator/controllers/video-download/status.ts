@@ -147,6 +147,11 @@ function recordedCompletion(observed: Observed): string | undefined {
   return isTerminal(observed.download) ? observed.download.status?.completionTime : undefined;
 }
 
+function memoryLimitOf(pods: V1Pod[]): string {
+  const limit = newest(pods)[0]?.spec?.containers?.[0]?.resources?.limits?.memory;
+  return limit ? ` of ${limit}` : '';
+}
+
 /** Why a failed Job failed: the downloader's own words first, then the Job controller's. */
 function jobFailure(job: V1Job, pods: V1Pod[]): Failure {
   for (const pod of newest(pods)) {
@@ -161,6 +166,13 @@ function jobFailure(job: V1Job, pods: V1Pod[]): Failure {
       const exit = newest(pods)
         .map(terminationOf)
         .find((terminated) => terminated !== undefined);
+      // The kernel's OOM killer leaves no words of the downloader's: say what happened
+      // and what to change, since a retry with the same limit ends the same way.
+      if (exit?.reason === 'OOMKilled')
+        return {
+          reason: 'OutOfMemory',
+          message: `the download ran out of memory: its container was killed at its memory limit${memoryLimitOf(pods)} (exit code ${exit.exitCode}); raise the downloader's memory limit (chart value downloader.limits.memory)`,
+        };
       const how = exit
         ? ` (last attempt: exit code ${exit.exitCode}${exit.reason ? `, ${exit.reason}` : ''})`
         : '';
