@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
+import { freePort } from '../cluster/readiness.ts';
 import { prepareNodeSite, startNode, type TestNode } from '../node/node.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
@@ -38,6 +39,8 @@ export interface RealCluster {
   apiKey: string;
   /** The chart values the release was installed with (`helm upgrade` reuses them). */
   values: string[];
+  /** The local port result links point at: a test forwards it to the bundled MinIO, as a user would. */
+  storagePort: number;
   stop(): Promise<void>;
 }
 
@@ -69,8 +72,10 @@ export async function kubectl(args: string[], kubeconfig: string, input?: string
 }
 
 /** The values a new user would set, plus where the images come from and the media site's address. */
-export function chartValues(): string[] {
+export function chartValues(storagePort: number): string[] {
   return [
+    // How users reach object storage for result links: here a port-forward to the bundled MinIO.
+    `api.s3PublicEndpoint=http://127.0.0.1:${storagePort}`,
     `image.registry=${imageRegistry}`,
     `image.tag=${imageTag}`,
     // Imported into containerd by the node; there is no registry to pull from.
@@ -122,7 +127,8 @@ export async function startRealCluster(log: (message: string) => void = () => {}
     await startMediaSite(config);
     const apiKey = randomBytes(24).toString('base64url');
     await createReleaseNamespace(config, apiKey);
-    const values = chartValues();
+    const storagePort = await freePort();
+    const values = chartValues(storagePort);
     log('helm install of charts/vdl');
     await helm(
       [
@@ -143,7 +149,7 @@ export async function startRealCluster(log: (message: string) => void = () => {}
       await helm(['uninstall', release, '--namespace', namespace, '--wait'], kubeconfig).catch(() => {});
     });
     log('vdl is installed');
-    return { plane, node, config, kubeconfig, apiKey, values, stop };
+    return { plane, node, config, kubeconfig, apiKey, values, storagePort, stop };
   } catch (error) {
     await stop();
     throw error;

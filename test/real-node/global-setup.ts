@@ -11,6 +11,7 @@ declare module 'vitest' {
     realKubeconfig: string;
     realApiKey: string;
     realChartValues: string[];
+    realStoragePort: number;
   }
 }
 
@@ -23,6 +24,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('realKubeconfig', cluster.kubeconfig);
   project.provide('realApiKey', cluster.apiKey);
   project.provide('realChartValues', cluster.values);
+  project.provide('realStoragePort', cluster.storagePort);
 }
 
 export async function teardown(): Promise<void> {

@@ -18,17 +18,29 @@ describe('the chart on a real node', () => {
   it('runs every vdl pod in a containerd container, admitted under restricted', async () => {
     const ns = await core.readNamespace({ name: namespace });
     expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    const pods = (await core.listNamespacedPod({ namespace })).items.filter((pod) => pod.status?.phase === 'Running');
+    const pods = (await core.listNamespacedPod({ namespace })).items.filter(
+      (pod) => pod.status?.phase === 'Running',
+    );
     const parts = new Set(pods.map((pod) => pod.metadata?.labels?.['app.kubernetes.io/component']));
     expect([...parts].sort()).toEqual(expect.arrayContaining(['api', 'minio', 'operator']));
     for (const pod of pods) {
-      for (const status of pod.status?.containerStatuses ?? []) expect(status.containerID).toMatch(/^containerd:\/\//);
+      for (const status of pod.status?.containerStatuses ?? [])
+        expect(status.containerID).toMatch(/^containerd:\/\//);
     }
   });
 
   it('refuses a privileged pod in the release namespace (the policy is enforced, not only labelled)', async () => {
     const error = await kubectl(
-      ['-n', namespace, 'run', 'privileged', '--image', 'ghcr.io/vdl-dev/api:dev', '--privileged', '--restart=Never'],
+      [
+        '-n',
+        namespace,
+        'run',
+        'privileged',
+        '--image',
+        'ghcr.io/vdl-dev/api:dev',
+        '--privileged',
+        '--restart=Never',
+      ],
       kubeconfig,
     ).catch((e: Error) => e);
     expect(String(error)).toMatch(/violates PodSecurity "restricted/);

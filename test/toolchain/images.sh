@@ -99,14 +99,19 @@ build_one() {
   else
     "${B[@]}" bud --quiet --pull=never --layers --network=host --isolation=chroot "${args[@]}" "$root" >/dev/null ||
       fail "$name" "buildah bud failed"
-    rm -f "$IMAGES_DIR/$name.oci.tar"
-    "${B[@]}" push --quiet "$image" "oci-archive:$IMAGES_DIR/$name.oci.tar:$image" || fail "$name" "buildah push to an OCI archive failed"
+    # Writing the archive is most of a warm build: skip it when the image did not change.
+    local id; id="$("${B[@]}" images --quiet --no-trunc "$image" | head -1)"
+    if [[ ! -f "$IMAGES_DIR/$name.oci.tar" || "$(cat "$IMAGES_DIR/$name.id" 2>/dev/null)" != "$id" ]]; then
+      rm -f "$IMAGES_DIR/$name.oci.tar" "$IMAGES_DIR/$name.id"
+      "${B[@]}" push --quiet "$image" "oci-archive:$IMAGES_DIR/$name.oci.tar:$image" || fail "$name" "buildah push to an OCI archive failed"
+      echo "$id" >"$IMAGES_DIR/$name.id"
+    fi
   fi
   log "$image built in $(( SECONDS - start )) s"
 }
 
 size_of() {
-  if [[ $engine == docker ]]; then docker image ls --format '{{.Size}}' "$1"; else "${B[@]}" images --format '{{.Size}}' "$1"; fi
+  if [[ $engine == docker ]]; then docker image ls --format '{{.Size}}' "$1"; else "${B[@]}" images --format '{{.Size}}' "$1" | head -1; fi
 }
 
 main() {

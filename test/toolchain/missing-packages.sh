@@ -9,6 +9,9 @@ set -euo pipefail
 declare -A package_of=(
   [openssl]=openssl [setpriv]=util-linux [ffmpeg]=ffmpeg [ffprobe]=ffmpeg
   [make]=make [python3]=python3 [chromium]=chromium
+  # The real node and `make images` without Docker.
+  [containerd]=containerd [ctr]=containerd [runc]=runc [buildah]=buildah [debootstrap]=debootstrap
+  [nft]=nftables [ip]=iproute2 [nsenter]=util-linux [gcc]=gcc
 )
 packages=()
 for command in "${!package_of[@]}"; do
@@ -18,6 +21,11 @@ done
 if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   packages+=(python3-venv)
 fi
+# Files, not commands: looked up under VDL_CHECK_ROOT (its test points it at a stub tree).
+files="${VDL_CHECK_ROOT:-}"
+[[ -x $files/usr/lib/cni/bridge ]] || packages+=(containernetworking-plugins)
+# gcc -static (the pause binary) needs the C library's static archive.
+[[ -f $files/usr/lib/x86_64-linux-gnu/libc.a || -f $files/usr/lib/aarch64-linux-gnu/libc.a ]] || packages+=(libc6-dev)
 if ! command -v npm >/dev/null; then
   # npm ships inside nodesource's nodejs; Debian's npm fits only Debian's nodejs.
   if command -v node >/dev/null; then

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,8 +23,24 @@ function pathWith(commands: string[]): string {
   return dir;
 }
 
-function run(commands: string[]) {
-  const result = spawnSync(bash, [script], { env: { PATH: pathWith(commands) }, encoding: 'utf8' });
+/** A file tree with the files the script looks for (CNI plugins, libc.a), or without them. */
+function filesRoot(present: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vdl-root-'));
+  if (present) {
+    mkdirSync(join(dir, 'usr/lib/cni'), { recursive: true });
+    writeFileSync(join(dir, 'usr/lib/cni/bridge'), '');
+    chmodSync(join(dir, 'usr/lib/cni/bridge'), 0o755);
+    mkdirSync(join(dir, 'usr/lib/x86_64-linux-gnu'), { recursive: true });
+    writeFileSync(join(dir, 'usr/lib/x86_64-linux-gnu/libc.a'), '');
+  }
+  return dir;
+}
+
+function run(commands: string[], files = true) {
+  const result = spawnSync(bash, [script], {
+    env: { PATH: pathWith(commands), VDL_CHECK_ROOT: filesRoot(files) },
+    encoding: 'utf8',
+  });
   return {
     status: result.status,
     packages: result.stdout.split('\n').filter(Boolean),
@@ -32,7 +48,11 @@ function run(commands: string[]) {
   };
 }
 
-const everything = ['openssl', 'setpriv', 'ffmpeg', 'ffprobe', 'make', 'python3', 'chromium', 'node', 'npm'];
+const realNode = ['containerd', 'ctr', 'runc', 'buildah', 'debootstrap', 'nft', 'ip', 'nsenter', 'gcc'];
+const everything = [
+  ...['openssl', 'setpriv', 'ffmpeg', 'ffprobe', 'make', 'python3', 'chromium', 'node', 'npm'],
+  ...realNode,
+];
 
 describe('missing-packages.sh (what .ci/run installs)', () => {
   it('names nothing on a machine that has every command', () => {
@@ -45,11 +65,35 @@ describe('missing-packages.sh (what .ci/run installs)', () => {
     expect(fresh.packages).toEqual(['chromium', 'ffmpeg']);
   });
 
+  it("names the real node's packages on a machine that has none of them", () => {
+    const fresh = run(
+      everything.filter((c) => !realNode.includes(c)),
+      false,
+    );
+    expect(fresh.packages).toEqual(
+      [
+        'buildah',
+        'containerd',
+        'containernetworking-plugins',
+        'debootstrap',
+        'gcc',
+        'iproute2',
+        'libc6-dev',
+        'nftables',
+        'runc',
+        'util-linux',
+      ].sort(),
+    );
+  });
+
   it('names python3-venv when venv or ensurepip cannot be imported', () => {
     const dir = pathWith(everything.filter((c) => c !== 'python3'));
     writeFileSync(join(dir, 'python3'), '#!/bin/sh\nexit 1\n');
     chmodSync(join(dir, 'python3'), 0o755);
-    const result = spawnSync(bash, [script], { env: { PATH: dir }, encoding: 'utf8' });
+    const result = spawnSync(bash, [script], {
+      env: { PATH: dir, VDL_CHECK_ROOT: filesRoot(true) },
+      encoding: 'utf8',
+    });
     expect(result.stdout.trim()).toBe('python3-venv');
   });
 
