@@ -163,6 +163,18 @@ describe('desiredStatus', () => {
       },
     ],
     [
+      'running out of memory even where the downloader blamed the tool the kernel killed',
+      { type: 'Failed', reason: 'BackoffLimitExceeded' },
+      [
+        pod('Failed', {
+          exitCode: 1,
+          reason: 'OOMKilled',
+          message: JSON.stringify({ error: { reason: 'DownloadFailed', message: 'yt-dlp was killed by SIGKILL' } }),
+        }),
+      ],
+      { reason: 'OutOfMemory', message: expect.stringContaining('exit code 1') },
+    ],
+    [
       'running out of memory, in words a user can act on',
       { type: 'Failed', reason: 'BackoffLimitExceeded' },
       [pod('Failed', { exitCode: 137, reason: 'OOMKilled' })],

@@ -154,6 +154,16 @@ function memoryLimitOf(pods: V1Pod[]): string {
 
 /** Why a failed Job failed: the downloader's own words first, then the Job controller's. */
 function jobFailure(job: V1Job, pods: V1Pod[]): Failure {
+  // The kernel's OOM killer may have killed yt-dlp or ffmpeg and not the
+  // downloader, whose own words would then blame the tool; the runtime marks
+  // the container OOMKilled either way. Say what happened and what to change,
+  // since a retry with the same limit ends the same way.
+  const last = newest(pods).map(terminationOf).find((terminated) => terminated !== undefined);
+  if (last?.reason === 'OOMKilled' && jobCondition(job, 'Failed'))
+    return {
+      reason: 'OutOfMemory',
+      message: `the download ran out of memory: its container was killed at its memory limit${memoryLimitOf(pods)} (exit code ${last.exitCode}); raise the downloader's memory limit (chart value downloader.limits.memory)`,
+    };
   for (const pod of newest(pods)) {
     const message = parseTerminationMessage(terminationOf(pod)?.message);
     if (message && 'error' in message) return message.error;
@@ -166,13 +176,6 @@ function jobFailure(job: V1Job, pods: V1Pod[]): Failure {
       const exit = newest(pods)
         .map(terminationOf)
         .find((terminated) => terminated !== undefined);
-      // The kernel's OOM killer leaves no words of the downloader's: say what happened
-      // and what to change, since a retry with the same limit ends the same way.
-      if (exit?.reason === 'OOMKilled')
-        return {
-          reason: 'OutOfMemory',
-          message: `the download ran out of memory: its container was killed at its memory limit${memoryLimitOf(pods)} (exit code ${exit.exitCode}); raise the downloader's memory limit (chart value downloader.limits.memory)`,
-        };
       const how = exit
         ? ` (last attempt: exit code ${exit.exitCode}${exit.reason ? `, ${exit.reason}` : ''})`
         : '';
