@@ -65,16 +65,24 @@ test-chaos: tools ## Reliability and security suite: faults injected into the ru
 	$(VITEST) run --project chaos
 
 .PHONY: test
-test: tools lint typecheck ## Everything CI runs: lint, types, unit and integration tests
+test: tools images lint typecheck ## Everything CI runs: lint, types, unit, integration, chaos and real-node tests
 	$(VITEST) run
+
+.PHONY: test-real-node
+test-real-node: tools images ## The chart installed with Helm on a real node (kubelet + containerd; needs root)
+	$(VITEST) run --project real-node
 
 .PHONY: bench
 bench: tools ## Benchmarks against side-by-side baselines; one table, kept in test/bench/results/RESULTS.md
 	node test/bench/run-all.ts
 
 .PHONY: images
-images: ## Build the operator, api and downloader images (needs Docker)
-	bash test/toolchain/kind.sh images
+images: deps ## Build every image the chart uses, with Docker or else buildah (cached; sizes at the end)
+	bash test/toolchain/images.sh
+
+.PHONY: cluster-up
+cluster-up: tools images ## vdl installed with Helm on a real node of this machine (needs root), until Ctrl-C
+	node test/real-node/main.ts
 
 .PHONY: kind-up
 kind-up: tools ## A kind cluster with the images and the Helm chart (needs Docker)
@@ -85,8 +93,8 @@ kind-down: ## Remove the kind cluster (needs Docker)
 	bash test/toolchain/kind.sh down
 
 .PHONY: dev
-dev: tools ## The whole system on this machine (control plane, MinIO, operator, API, process node) until Ctrl-C
-	node test/dev-environment/main.ts
+dev: tools images ## The whole system on this machine (control plane, MinIO, operator, API, a real node) until Ctrl-C
+	VDL_TEST_NODE=$${VDL_TEST_NODE:-real} node test/dev-environment/main.ts
 
 .PHONY: cluster
 cluster: tools ## Start the local control plane and MinIO alone, until Ctrl-C

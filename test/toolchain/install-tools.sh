@@ -207,7 +207,7 @@ apt_install() {
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_kubernetes; install_fuzzer; install_kstatus ;;
+    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_kubernetes; install_node_tools; install_fuzzer; install_kstatus ;;
     node|etcd|kubernetes|minio|helm|media|fuzzer|kstatus) "install_$t" ;;
     node-tools) install_node_tools ;;
     kube-score) install_kube_score ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make images / kind-up / kind-down: vdl on a kind cluster with the real
+# make kind-up / kind-down: vdl on a kind cluster with the real
 # images and the Helm chart. Needs a Docker engine; says so and fails without one.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,10 +29,9 @@ kind_bin() {
 }
 
 images() {
-  need_docker "make images"
-  for name in operator api downloader; do
-    docker build --build-arg "YT_DLP_VERSION=$YT_DLP_VERSION" -f "$root/images/$name/Dockerfile" -t "$REGISTRY/$name:$TAG" "$root"
-  done
+  need_docker "make kind-up"
+  # The same build as `make images` (Docker is there, so it uses Docker).
+  VDL_IMAGE_REGISTRY="$REGISTRY" VDL_IMAGE_TAG="$TAG" bash "$here/images.sh"
 }
 
 kind_up() {
@@ -42,7 +41,7 @@ kind_up() {
   helm="$TOOLS_DIR/helm-$HELM_VERSION/bin/helm"
   "$kind" get clusters | grep -qx "$CLUSTER" || "$kind" create cluster --name "$CLUSTER" --wait 120s
   images
-  for name in operator api downloader; do "$kind" load docker-image --name "$CLUSTER" "$REGISTRY/$name:$TAG"; done
+  for name in operator api downloader minio; do "$kind" load docker-image --name "$CLUSTER" "$REGISTRY/$name:$TAG"; done
   local key
   key="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
   kubectl --context "kind-$CLUSTER" create namespace vdl --dry-run=client -o yaml | kubectl --context "kind-$CLUSTER" apply -f -
@@ -50,7 +49,8 @@ kind_up() {
     --from-literal=keys="me:admin:$(printf %s "$key" | sha256sum | cut -d' ' -f1)" --dry-run=client -o yaml |
     kubectl --context "kind-$CLUSTER" apply -f -
   "$helm" upgrade --install vdl "$root/charts/vdl" --kube-context "kind-$CLUSTER" --namespace vdl \
-    --set image.registry="$REGISTRY" --set image.tag="$TAG" --set image.pullPolicy=Never --wait --timeout 5m
+    --set image.registry="$REGISTRY" --set image.tag="$TAG" --set image.pullPolicy=Never \
+    --set minio.image="$REGISTRY/minio:$TAG" --wait --timeout 5m
   "$helm" test vdl --kube-context "kind-$CLUSTER" --namespace vdl
   cat <<EOM
 
@@ -67,8 +67,7 @@ kind_down() {
 }
 
 case "${1:-}" in
-  images) images ;;
   up) kind_up ;;
   down) kind_down ;;
-  *) echo "usage: $0 images|up|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac

@@ -169,7 +169,9 @@ describe('desiredStatus', () => {
         pod('Failed', {
           exitCode: 1,
           reason: 'OOMKilled',
-          message: JSON.stringify({ error: { reason: 'DownloadFailed', message: 'yt-dlp was killed by SIGKILL' } }),
+          message: JSON.stringify({
+            error: { reason: 'DownloadFailed', message: 'yt-dlp was killed by SIGKILL' },
+          }),
         }),
       ],
       { reason: 'OutOfMemory', message: expect.stringContaining('exit code 1') },
@@ -180,7 +182,9 @@ describe('desiredStatus', () => {
       [pod('Failed', { exitCode: 137, reason: 'OOMKilled' })],
       {
         reason: 'OutOfMemory',
-        message: expect.stringMatching(/^the download ran out of memory: .*downloader\.limits\.memory/),
+        message: expect.stringMatching(
+          /^the download ran out of memory: .* limit of 1Gi .*downloader\.limits\.memory/,
+        ),
       },
     ],
   ])('a failed Job reports %s', (_name, condition, pods, expected) => {

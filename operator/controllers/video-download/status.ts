@@ -147,8 +147,9 @@ function recordedCompletion(observed: Observed): string | undefined {
   return isTerminal(observed.download) ? observed.download.status?.completionTime : undefined;
 }
 
-function memoryLimitOf(pods: V1Pod[]): string {
-  const limit = newest(pods)[0]?.spec?.containers?.[0]?.resources?.limits?.memory;
+/** The limit from the Job's pod template: the operator caches pods without their spec. */
+function memoryLimitOf(job: V1Job): string {
+  const limit = job.spec?.template?.spec?.containers?.[0]?.resources?.limits?.memory;
   return limit ? ` of ${limit}` : '';
 }
 
@@ -158,11 +159,13 @@ function jobFailure(job: V1Job, pods: V1Pod[]): Failure {
   // downloader, whose own words would then blame the tool; the runtime marks
   // the container OOMKilled either way. Say what happened and what to change,
   // since a retry with the same limit ends the same way.
-  const last = newest(pods).map(terminationOf).find((terminated) => terminated !== undefined);
+  const last = newest(pods)
+    .map(terminationOf)
+    .find((terminated) => terminated !== undefined);
   if (last?.reason === 'OOMKilled' && jobCondition(job, 'Failed'))
     return {
       reason: 'OutOfMemory',
-      message: `the download ran out of memory: its container was killed at its memory limit${memoryLimitOf(pods)} (exit code ${last.exitCode}); raise the downloader's memory limit (chart value downloader.limits.memory)`,
+      message: `the download ran out of memory: its container was killed at its memory limit${memoryLimitOf(job)} (exit code ${last.exitCode}); raise the downloader's memory limit (chart value downloader.limits.memory)`,
     };
   for (const pod of newest(pods)) {
     const message = parseTerminationMessage(terminationOf(pod)?.message);

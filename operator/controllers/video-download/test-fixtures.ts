@@ -43,6 +43,9 @@ export function job(
       uid: jobUid,
       creationTimestamp: new Date('2026-01-01T00:00:05Z'),
     },
+    spec: {
+      template: { spec: { containers: [{ name: 'downloader', resources: { limits: { memory: '1Gi' } } }] } },
+    },
     status: {
       ...status,
       conditions: conditions.map((c) => ({
