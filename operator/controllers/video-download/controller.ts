@@ -59,13 +59,19 @@ export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
   };
 }
 
-/** Drops the pod template: the operator only reads a Job's identity and status. */
+/**
+ * Drops the pod template but the downloader's memory limit: the operator reads
+ * a Job's identity and status, and that limit for an OutOfMemory message.
+ */
 export function slimJob(job: k8s.V1Job): k8s.V1Job {
+  const memory = job.spec?.template?.spec?.containers?.[0]?.resources?.limits?.memory;
   return {
     metadata: slimMetadata(job.metadata),
     spec: {
       ttlSecondsAfterFinished: job.spec?.ttlSecondsAfterFinished,
-      template: {} as k8s.V1PodTemplateSpec,
+      template: (memory
+        ? { spec: { containers: [{ name: 'downloader', resources: { limits: { memory } } }] } }
+        : {}) as k8s.V1PodTemplateSpec,
     },
     status: job.status,
   };

@@ -39,6 +39,8 @@ export interface HostState {
   fixed: Record<string, string>;
   /** Sets that other tests' pods add to and take from while this one runs; only additions are leftovers. */
   mounts: Set<string>;
+  /** kubelet's links in /var/log/containers (another real node's pods come and go there too). */
+  containerLogs: Set<string>;
 }
 
 export async function hostState(): Promise<HostState> {
@@ -56,7 +58,7 @@ export async function hostState(): Promise<HostState> {
     netns: await entries('/run/netns'),
     cni: `${await entries('/etc/cni')} | ${await entries('/var/lib/cni')} | ${await entries('/opt/cni')}`,
     containerd: `${await entries('/run/containerd')} | ${await entries('/var/lib/containerd')} | ${await entries('/opt/containerd')}`,
-    kubelet: `${await entries('/var/lib/kubelet')} | ${await entries('/var/log/pods')} | ${await entries('/var/log/containers')}`,
+    kubelet: `${await entries('/var/lib/kubelet')} | ${await entries('/var/log/pods')} | ${(await entries('/var/log/containers')) === '(absent)' ? 'absent' : 'present'}`,
     containers: await entries('/var/lib/containers'),
   };
   for (const name of sysctls) {
@@ -74,7 +76,10 @@ export async function hostState(): Promise<HostState> {
   const mounts = new Set(
     (await output('findmnt', ['-rn', '-o', 'TARGET,FSTYPE'])).split('\n').filter(Boolean),
   );
-  return { fixed, mounts };
+  const containerLogs = new Set(
+    (await entries('/var/log/containers')).split(' ').filter((e) => e && e !== '(absent)'),
+  );
+  return { fixed, mounts, containerLogs };
 }
 
 /** What differs: fixed parts that changed, and mounts that appeared. Empty when the host is as it was. */
@@ -83,5 +88,7 @@ export function hostChanges(before: HostState, after: HostState): string[] {
     .filter((key) => before.fixed[key] !== after.fixed[key])
     .map((key) => `${key}: ${JSON.stringify(before.fixed[key])} -> ${JSON.stringify(after.fixed[key])}`);
   for (const mount of after.mounts) if (!before.mounts.has(mount)) changes.push(`mount left: ${mount}`);
+  for (const link of after.containerLogs)
+    if (!before.containerLogs.has(link)) changes.push(`/var/log/containers link left: ${link}`);
   return changes;
 }

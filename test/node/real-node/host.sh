@@ -62,7 +62,7 @@ up() {
     ip netns exec "$name" sysctl -qw net.ipv4.ip_forward=1 ||
     { down "$index" "$state"; fail "step 'addresses': configuring $name failed"; }
   local h
-  for h in $(cgroup_hierarchies); do mkdir -p "/sys/fs/cgroup/$h/$cgroup_root"; done
+  for h in $(cgroup_hierarchies); do [[ $h == unified ]] || mkdir -p "/sys/fs/cgroup/$h/$cgroup_root"; done
   # A new cpuset cgroup starts with no CPUs and no memory nodes: give it the parent's.
   if [[ -d /sys/fs/cgroup/cpuset/$cgroup_root ]]; then
     cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$cgroup_root/cpuset.cpus"
@@ -70,11 +70,12 @@ up() {
   fi
 }
 
+# Every mounted hierarchy, the cgroup2 one (unified) too: runc makes the pods'
+# cgroups there as well on a hybrid host, though kubelet only needs the v1 ones.
 cgroup_hierarchies() {
   local h
   for h in /sys/fs/cgroup/*/; do
     h="$(basename "$h")"
-    [[ "$h" == unified ]] && continue
     [[ -f "/sys/fs/cgroup/$h/cgroup.procs" ]] && echo "$h"
   done
 }
