@@ -1,7 +1,7 @@
 // The two sides of the operator↔downloader contract against each other: the
 // environment the operator renders into a Job is the one the downloader reads.
 import { describe, expect, it } from 'vitest';
-import { fromEnv } from '../../crds/downloader-env.ts';
+import { fromEnv, podPaths } from '../../crds/downloader-env.ts';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
 import { download, testConfig } from '../../operator/controllers/video-download/test-fixtures.ts';
@@ -32,5 +32,18 @@ describe("the operator's rendered env, read by the downloader", () => {
     }
     expect(VideoDownloadSpec.parse(JSON.parse(parsed.VDL_SPEC))).toEqual(resource.spec);
     expect(parsed.VDL_MAX_FILE_SIZE).toBe(resource.spec.limits?.maxFileSize ?? config.defaultMaxFileSize);
+  });
+});
+
+describe("the downloader's default paths", () => {
+  it('are the files the operator mounts, so a variable left unset still finds them', () => {
+    const container = desiredJob(download('clip'), testConfig).spec?.template.spec?.containers[0];
+    const mounts = (container?.volumeMounts ?? []).map((mount) => mount.mountPath);
+    const defaults = fromEnv({ VDL_DOWNLOAD_NAME: 'clip', VDL_DOWNLOAD_NAMESPACE: 'team', VDL_SPEC: '{}' });
+    for (const file of [defaults.VDL_TOKEN_FILE, defaults.VDL_CA_FILE, defaults.VDL_UPLOAD_PLAN_FILE])
+      expect(mounts, file).toContain(file.slice(0, file.lastIndexOf('/')));
+    expect(mounts).toContain(defaults.VDL_WORK_DIR);
+    expect(container?.terminationMessagePath).toBe(defaults.VDL_TERMINATION_LOG);
+    expect(renderedEnv(desiredJob(download('clip'), testConfig)).VDL_WORK_DIR).toBe(podPaths.workDir);
   });
 });
