@@ -1,6 +1,7 @@
 // The contract between the operator and the downloader: the environment
 // variables a download pod gets. The operator renders them (toEnv), the
-// downloader parses them (fromEnv), tests build them the same way: one list.
+// downloader parses them (images/downloader/config.ts), tests build them the
+// same way: one list.
 import { z } from 'zod';
 import { hostListEnv } from './host-list.ts';
 import { quantity } from './quantity.ts';
@@ -75,11 +76,4 @@ export function toEnv(values: DownloaderEnvValues): Array<{ name: string; value:
 /** The variables as a process environment (a test running the downloader as its own process). */
 export function toEnvRecord(values: DownloaderEnvValues): Record<string, string> {
   return Object.fromEntries(toEnv(values).map(({ name, value }) => [name, value]));
-}
-
-/** The downloader's side: the variables checked, with defaults; throws naming each bad variable. */
-export function fromEnv(env: Record<string, string | undefined>): DownloaderEnv {
-  const parsed = DownloaderEnv.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid downloader environment: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
 }
