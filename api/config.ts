@@ -1,38 +1,35 @@
 // The API's configuration: one validated object, read once from VDL_API_*
 // environment variables, with defaults that work in `make dev`.
 import { z } from 'zod';
+import { envFlag, envInteger, parseEnv } from '../lib/config/env-config.ts';
 
 export const ApiConfig = z.object({
   host: z.string().default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65_535).default(8000),
+  port: envInteger.min(0).max(65_535).default(8000),
   /** Namespace the downloads live in. */
   namespace: z.string().default('default'),
   /** Secret holding the API keys (data key "keys": lines "user:role:sha256hex"). */
   keysSecret: z.string().default('vdl-api-keys'),
   /** Local development only: every request is the user "anonymous", an admin. */
-  noAuth: z.coerce.boolean().default(false),
+  noAuth: envFlag('true').default(false),
   /** Submissions per user per minute, and burst. */
-  submitPerMinute: z.coerce.number().int().min(1).default(30),
-  submitBurst: z.coerce.number().int().min(1).default(10),
+  submitPerMinute: envInteger.min(1).default(30),
+  submitBurst: envInteger.min(1).default(10),
   /** Unfinished downloads a user may have at once, reserved through a ConfigMap per user (api/quota.ts). */
-  maxUnfinishedPerUser: z.coerce.number().int().min(1).default(50),
+  maxUnfinishedPerUser: envInteger.min(1).default(50),
   /** Live streams (WebSocket and SSE) a user may hold open at once, per API replica. */
-  maxLiveConnectionsPerUser: z.coerce.number().int().min(1).default(20),
+  maxLiveConnectionsPerUser: envInteger.min(1).default(20),
   /** Downloads one WebSocket may follow. */
-  maxIdsPerSocket: z.coerce.number().int().min(1).max(10_000).default(100),
+  maxIdsPerSocket: envInteger.min(1).max(10_000).default(100),
   /** Subscribe messages per WebSocket per minute, and burst; beyond them the socket is closed (1008). */
-  subscribePerMinute: z.coerce.number().int().min(1).default(60),
-  subscribeBurst: z.coerce.number().int().min(1).default(20),
+  subscribePerMinute: envInteger.min(1).default(60),
+  subscribeBurst: envInteger.min(1).default(20),
   /** Base64 HMAC key for stream tickets, the same on every replica (the chart keeps it in a Secret); empty: a random key of this process. */
   ticketKey: z.string().default(''),
   /** How long a stream ticket (POST /tickets) may be used to open a stream. */
-  ticketSeconds: z.coerce.number().int().min(1).max(600).default(60),
-  bodyLimitBytes: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .default(64 * 1024),
-  maxUrlLength: z.coerce.number().int().min(16).max(2048).default(2048),
+  ticketSeconds: envInteger.min(1).max(600).default(60),
+  bodyLimitBytes: envInteger.min(1024).default(64 * 1024),
+  maxUrlLength: envInteger.min(16).max(2048).default(2048),
   /** Comma-separated host suffixes; when set, only these hosts may be downloaded from. */
   allowHosts: z.string().default(''),
   denyHosts: z.string().default(''),
@@ -46,9 +43,7 @@ export const ApiConfig = z.object({
   s3PublicEndpoint: z.string().default(''),
   s3AccessKey: z.string().default(''),
   s3SecretKey: z.string().default(''),
-  presignSeconds: z.coerce
-    .number()
-    .int()
+  presignSeconds: envInteger
     .min(10)
     .max(7 * 86_400)
     .default(900),
@@ -56,22 +51,10 @@ export const ApiConfig = z.object({
 });
 export type ApiConfig = z.output<typeof ApiConfig>;
 
-const envPrefix = 'VDL_API_';
-
-function envName(key: string): string {
-  return envPrefix + key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
-}
-
+/** Reads VDL_API_* variables (VDL_API_ and the field in upper snake case); overrides (from tests) win. */
 export function loadApiConfig(
   env: NodeJS.ProcessEnv = process.env,
   overrides: Partial<z.input<typeof ApiConfig>> = {},
 ): ApiConfig {
-  const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(ApiConfig.shape)) {
-    const value = env[envName(key)];
-    if (value !== undefined && value !== '') raw[key] = key === 'noAuth' ? value === 'true' : value;
-  }
-  const parsed = ApiConfig.safeParse({ ...raw, ...overrides });
-  if (!parsed.success) throw new Error(`invalid API configuration: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  return parseEnv(ApiConfig, env, { program: 'API', prefix: 'VDL_API_', overrides });
 }

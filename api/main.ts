@@ -2,6 +2,7 @@
 import '../lib/runtime/memory-settings.ts';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../lib/kube/kube-config.ts';
+import { onShutdown } from '../lib/runtime/shutdown.ts';
 import { s3ClientFor } from '../lib/storage/object-store.ts';
 import { loadApiConfig } from './config.ts';
 import { startApi } from './server.ts';
@@ -23,12 +24,4 @@ if (!storage) logger.warn('VDL_API_S3_ACCESS_KEY unset: GET /result answers 503'
 const api = await startApi({ config, kubeConfig: loadKubeConfig(), logger, storage, presigner });
 logger.info({ url: api.url }, 'vdl API listening');
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    await api.close();
-    process.exit(0);
-  });
-}
+onShutdown(() => api.close());

@@ -266,6 +266,8 @@ export const VideoDownloadSpec = z
   .describe('What to download and how. Immutable once the download started.');
 
 const timestamp = z.iso.datetime();
+/** A metadata.generation something was done for. */
+const generation = z.int().min(0);
 
 /** A time as Kubernetes writes it in status: RFC 3339 in UTC, whole seconds. */
 export function kubernetesTime(value: Date | string | number): string {
@@ -279,11 +281,7 @@ export const Condition = z
       .max(316)
       .describe('Type of the condition: Ready, Reconciling, Stalled, Complete or Failed.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
-    observedGeneration: z
-      .int()
-      .min(0)
-      .optional()
-      .describe('The metadata.generation this condition was set for.'),
+    observedGeneration: generation.optional().describe('The metadata.generation this condition was set for.'),
     lastTransitionTime: timestamp.describe('When the status last changed.'),
     reason: z
       .string()
@@ -356,11 +354,7 @@ export const VideoDownloadStatus = z
     attempts: z.int().min(0).optional().describe('How many pods have been started for this download.'),
     startTime: timestamp.optional().describe('When the download left the queue.'),
     completionTime: timestamp.optional().describe('When the download succeeded or failed.'),
-    observedGeneration: z
-      .int()
-      .min(0)
-      .optional()
-      .describe('The metadata.generation the operator last acted on.'),
+    observedGeneration: generation.optional().describe('The metadata.generation the operator last acted on.'),
     result: Result.optional(),
     reason: z.string().max(1024).optional().describe('CamelCase reason of a failure.'),
     message: z.string().max(32_768).optional().describe('Human-readable message of a failure.'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadOperatorConfig } from './config.ts';
+import { envVariables } from '../lib/config/env-config.ts';
+import { loadOperatorConfig, OperatorConfig } from './config.ts';
 
 describe('loadOperatorConfig', () => {
   it('works with no environment at all, for make dev', () => {
@@ -23,9 +24,9 @@ describe('loadOperatorConfig', () => {
 
   it('refuses bad values with a message naming them', () => {
     expect(() => loadOperatorConfig({ VDL_WORKERS: 'many' })).toThrow(
-      /invalid operator configuration[\s\S]*workers/,
+      /invalid operator configuration: VDL_WORKERS: /,
     );
-    expect(() => loadOperatorConfig({ VDL_LIMITS_CPU: 'lots' })).toThrow(/limits/);
+    expect(() => loadOperatorConfig({ VDL_LIMITS_CPU: 'lots' })).toThrow(/VDL_LIMITS_CPU: /);
   });
 
   it('reads the storage credentials with the rest, and leaves them unset when absent', () => {
@@ -35,5 +36,49 @@ describe('loadOperatorConfig', () => {
     });
     const unset = loadOperatorConfig({ VDL_S3_ACCESS_KEY: '' });
     expect([unset.s3AccessKey, unset.s3SecretKey]).toEqual([undefined, undefined]);
+  });
+
+  it('takes the Lease identity from HOSTNAME unless VDL_IDENTITY names one', () => {
+    expect(loadOperatorConfig({ HOSTNAME: 'vdl-operator-7d9' }).identity).toBe(
+      `vdl-operator-7d9-${process.pid}`,
+    );
+    expect(loadOperatorConfig({ HOSTNAME: 'pod', VDL_IDENTITY: 'me' }).identity).toBe('me');
+  });
+
+  it('reads exactly the variables the chart and the README name', () => {
+    expect(envVariables(OperatorConfig.shape, 'VDL_').map((variable) => variable.name)).toEqual([
+      'VDL_WATCH_NAMESPACE',
+      'VDL_LEASE_NAMESPACE',
+      'VDL_LEASE_NAME',
+      'VDL_LEADER_ELECTION',
+      'VDL_IDENTITY',
+      'VDL_WORKERS',
+      'VDL_MAX_ACTIVE_DOWNLOADS',
+      'VDL_MAX_ACTIVE_PER_OWNER',
+      'VDL_DOWNLOADER_IMAGE',
+      'VDL_DOWNLOADER_SERVICE_ACCOUNT',
+      'VDL_S3_ENDPOINT',
+      'VDL_S3_REGION',
+      'VDL_S3_ACCESS_KEY',
+      'VDL_S3_SECRET_KEY',
+      'VDL_DEFAULT_BUCKET',
+      'VDL_DEFAULT_MAX_FILE_SIZE',
+      'VDL_DEFAULT_DEADLINE_SECONDS',
+      'VDL_MIN_UPLOAD_PART_SIZE',
+      'VDL_DEFAULT_RATE_LIMIT',
+      'VDL_ALLOW_HOSTS',
+      'VDL_DENY_HOSTS',
+      'VDL_EGRESS_ALLOW',
+      'VDL_WORK_DIR_SIZE_LIMIT',
+      'VDL_REQUESTS_CPU',
+      'VDL_REQUESTS_MEMORY',
+      'VDL_LIMITS_CPU',
+      'VDL_LIMITS_MEMORY',
+      'VDL_JOB_TTL_SECONDS_AFTER_RECORDED',
+      'VDL_FINALIZER_TIMEOUT_SECONDS',
+      'VDL_METRICS_PORT',
+      'VDL_METRICS_HOST',
+      'VDL_LOG_LEVEL',
+    ]);
   });
 });

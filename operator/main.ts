@@ -3,6 +3,7 @@
 import '../lib/runtime/memory-settings.ts';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../lib/kube/kube-config.ts';
+import { onShutdown } from '../lib/runtime/shutdown.ts';
 import { s3ObjectStore } from '../lib/storage/object-store.ts';
 import { loadOperatorConfig } from './config.ts';
 import { startHealthServer } from './manager/health-server.ts';
@@ -37,14 +38,8 @@ const server = await startHealthServer(
 logger.info({ address: server.address() }, 'health and metrics listening');
 await operator.start();
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await operator.stop();
-    server.close();
-    process.exit(0);
-  });
-}
+onShutdown(async (signal) => {
+  logger.info({ signal }, 'shutting down');
+  await operator.stop();
+  server.close();
+});

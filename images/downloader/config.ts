@@ -2,17 +2,36 @@
 // operator's contract (crds/downloader-env.ts), validated once.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { fromEnv } from '../../crds/downloader-env.ts';
+import { DownloaderEnv } from '../../crds/downloader-env.ts';
 import { hostList, hostListEnv } from '../../crds/host-list.ts';
 import { quantityBytes } from '../../crds/quantity.ts';
 import { UploadPlan } from '../../crds/upload-plan.ts';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { workDirLimit } from '../../crds/work-dir.ts';
+import { parseEnv } from '../../lib/config/env-config.ts';
+
+/** The contract's variables, checked, with defaults; throws naming each bad variable. */
+export function downloaderEnv(env: Record<string, string | undefined>): DownloaderEnv {
+  return parseEnv(DownloaderEnv, env, { program: 'downloader' });
+}
+
+/** JSON text checked against a schema; the error says where the text came from. */
+function parseJson<Schema extends z.ZodType>(schema: Schema, text: string, source: string): z.output<Schema> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`invalid downloader configuration: ${source}: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new Error(`invalid downloader configuration: ${source}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
 
 export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
-  const e = fromEnv(env);
-  const spec = VideoDownloadSpec.safeParse(JSON.parse(e.VDL_SPEC));
-  if (!spec.success) throw new Error(`invalid VDL_SPEC: ${z.prettifyError(spec.error)}`);
+  const e = downloaderEnv(env);
+  const spec = parseJson(VideoDownloadSpec, e.VDL_SPEC, 'VDL_SPEC');
   const apiServer =
     e.VDL_KUBERNETES_URL ??
     (e.KUBERNETES_SERVICE_HOST
@@ -20,15 +39,18 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
       : undefined);
   if (!apiServer) throw new Error('no API server: set VDL_KUBERNETES_URL or run in a pod');
   const maxFileSize = quantityBytes(e.VDL_MAX_FILE_SIZE);
-  const upload = UploadPlan.safeParse(JSON.parse(readFileSync(e.VDL_UPLOAD_PLAN_FILE, 'utf8')));
-  if (!upload.success) throw new Error(`invalid upload plan: ${z.prettifyError(upload.error)}`);
+  const upload = parseJson(
+    UploadPlan,
+    readFileSync(e.VDL_UPLOAD_PLAN_FILE, 'utf8'),
+    `the upload plan (VDL_UPLOAD_PLAN_FILE ${e.VDL_UPLOAD_PLAN_FILE})`,
+  );
   return {
     download: { name: e.VDL_DOWNLOAD_NAME, namespace: e.VDL_DOWNLOAD_NAMESPACE },
-    spec: spec.data,
+    spec,
     maxFileSize,
     workDirLimit:
       e.VDL_WORK_DIR_LIMIT !== undefined ? quantityBytes(e.VDL_WORK_DIR_LIMIT) : workDirLimit(maxFileSize),
-    upload: upload.data,
+    upload,
     apiServer,
     tokenFile: e.VDL_TOKEN_FILE,
     caFile: e.VDL_CA_FILE,

@@ -3,7 +3,9 @@
 // (presigned for the pod) and removing a download's files and unfinished
 // uploads.
 import { Client } from 'minio';
-import { presignerFor } from './presign.ts';
+import { presignerFor, type S3Endpoint } from './presign.ts';
+
+export type { S3Endpoint };
 
 export interface ObjectStore {
   /**
@@ -24,15 +26,6 @@ export interface ObjectStore {
     expirySeconds: number,
     query: Record<string, string>,
   ): Promise<string>;
-}
-
-export interface S3Endpoint {
-  /** http(s)://host[:port] */
-  endpoint: string;
-  accessKey: string;
-  secretKey: string;
-  /** Known region: presigning stays offline (no bucket-location request). */
-  region: string;
 }
 
 /** One way for operator and API to reach S3-compatible storage from an endpoint URL. */

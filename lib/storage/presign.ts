@@ -3,12 +3,14 @@
 // deriving the key for each (as minio-js does) cost 68 µs a URL.
 import { createHash, createHmac } from 'node:crypto';
 
-export interface PresignTarget {
+/** Where S3-compatible storage is and whose keys sign for it. */
+export interface S3Endpoint {
   /** http(s)://host[:port] */
   endpoint: string;
-  region: string;
   accessKey: string;
   secretKey: string;
+  /** Known region: presigning stays offline (no bucket-location request). */
+  region: string;
 }
 
 export type Presigner = (
@@ -32,7 +34,7 @@ function hmac(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data).digest();
 }
 
-export function presignerFor(target: PresignTarget): Presigner {
+export function presignerFor(target: S3Endpoint): Presigner {
   const url = new URL(target.endpoint);
   const origin = `${url.protocol}//${url.host}`;
   let signingKey: { day: string; key: Buffer } | undefined;

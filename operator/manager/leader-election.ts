@@ -95,6 +95,17 @@ function abortingWith(signal: AbortSignal): k8s.ConfigurationOptions {
 
 const codeOf = (error: unknown) => (error as { code?: number }).code;
 
+/** A write another candidate beat (409 Conflict) is a lost race, not an error. */
+async function wonRace(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (codeOf(error) === 409) return false;
+    throw error;
+  }
+}
+
 export class LeaderElector {
   private readonly api: k8s.CoordinationV1Api;
   private readonly options: Required<Omit<LeaderElectionOptions, 'onStartedLeading' | 'onStoppedLeading'>> &
@@ -208,9 +219,9 @@ export class LeaderElector {
     } catch (error) {
       if (codeOf(error) !== 404) throw error;
     }
-    if (!lease) {
-      try {
-        await this.api.createNamespacedLease(
+    if (!lease)
+      return wonRace(() =>
+        this.api.createNamespacedLease(
           {
             namespace,
             body: {
@@ -225,13 +236,8 @@ export class LeaderElector {
             },
           },
           options,
-        );
-        return true;
-      } catch (error) {
-        if (codeOf(error) === 409) return false;
-        throw error;
-      }
-    }
+        ),
+      );
     this.observed = observe(this.observed, lease.spec, this.options.now());
     if (!canAcquire(lease.spec, identity, this.observed, this.options.now())) return false;
     const spec = lease.spec ?? {};
@@ -244,13 +250,7 @@ export class LeaderElector {
       acquireTime: takingOver ? micro(wallClock) : spec.acquireTime,
       leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && spec.holderIdentity ? 1 : 0),
     };
-    try {
-      // The resourceVersion in lease makes this a compare-and-swap: two candidates cannot both win.
-      await this.api.replaceNamespacedLease({ name, namespace, body: lease }, options);
-      return true;
-    } catch (error) {
-      if (codeOf(error) === 409) return false;
-      throw error;
-    }
+    // The resourceVersion in lease makes this a compare-and-swap: two candidates cannot both win.
+    return wonRace(() => this.api.replaceNamespacedLease({ name, namespace, body: lease }, options));
   }
 }

@@ -16,7 +16,7 @@ import { type ControlPlane, startControlPlane } from '../cluster/control-plane.t
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
 import { nodeKindOf, prepareNodeSite, startNode, type TestNode } from '../node/node.ts';
-import { applyChartRbac } from '../support/chart-rbac.ts';
+import { applyChartRbac } from '../support/chart-render.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { type MediaServer, startMediaServer } from '../support/media-server.ts';
 import { type SlowLink, startSlowLink } from '../support/slow-link.ts';

@@ -5,16 +5,14 @@
 // server's address comes from the cluster at install time: checked against
 // the real one.
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import ipaddr from 'ipaddr.js';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { refusal as addressRefusal } from '../../lib/net/address-policy.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
+import { type Manifest, renderChart } from '../support/chart-render.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import {
   allowed,
@@ -25,26 +23,8 @@ import {
 } from '../support/network-policy.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
-const run = promisify(execFile);
-const chart = fileURLToPath(new URL('../../charts/vdl', import.meta.url));
 const namespace = 'vdl';
-
-interface Manifest {
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec?: Record<string, unknown>;
-}
-
-async function render(values: string[] = [], extra: string[] = []): Promise<Manifest[]> {
-  const { stdout } = await run(
-    toolPath('helm'),
-    ['template', 'vdl', chart, '--namespace', namespace, ...values.flatMap((v) => ['--set', v]), ...extra],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  return parseAllDocuments(stdout)
-    .map((d) => d.toJSON() as Manifest | null)
-    .filter((d): d is Manifest => Boolean(d?.kind));
-}
+const render = (values: string[] = [], flags: string[] = []) => renderChart(namespace, values, flags);
 
 function policiesOf(manifests: Manifest[]): NetworkPolicy[] {
   return manifests.filter((m) => m.kind === 'NetworkPolicy') as unknown as NetworkPolicy[];

@@ -3,29 +3,21 @@
 // namespace that enforces the restricted Pod Security Standard, and check
 // each service account's permissions with kubectl auth can-i.
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
+import { chart, helm, renderChart, renderChartText } from '../support/chart-render.ts';
 import { eventually } from '../support/eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
-const run = promisify(execFile);
-const chart = fileURLToPath(new URL('../../charts/vdl', import.meta.url));
 const kubeconfig = inject('adminKubeconfig');
 const config = kubeConfigFrom(kubeconfig);
 let namespace: string;
-
-async function helm(args: string[]): Promise<string> {
-  const { stdout } = await run(toolPath('helm'), args, { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
 
 async function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -42,9 +34,7 @@ async function kubectl(args: string[], input?: string): Promise<{ stdout: string
   });
 }
 
-function render(values: string[] = []): Promise<string> {
-  return helm(['template', 'vdl', chart, '--namespace', namespace, ...values.flatMap((v) => ['--set', v])]);
-}
+const render = (values: string[] = []) => renderChartText(namespace, values);
 
 beforeAll(async () => {
   await installCrd(config);
@@ -173,10 +163,9 @@ describe('RBAC of the chart', () => {
   };
 
   beforeAll(async () => {
-    const manifests = await render();
-    const rbac = parseAllDocuments(manifests)
-      .map((d) => d.toJSON() as { kind?: string })
-      .filter((d) => d && ['ServiceAccount', 'Role', 'RoleBinding'].includes(d.kind ?? ''));
+    const rbac = (await renderChart(namespace)).filter((d) =>
+      ['ServiceAccount', 'Role', 'RoleBinding'].includes(d.kind),
+    );
     await kubectl(
       ['apply', '-n', namespace, '-f', '-'],
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }),

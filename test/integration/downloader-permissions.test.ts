@@ -4,7 +4,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { group, plural, version } from '../../crds/video-download.ts';
-import { applyChartRbac } from '../support/chart-rbac.ts';
+import { applyChartRbac } from '../support/chart-render.ts';
 import { eventually } from '../support/eventually.ts';
 import { deleteNamespace, kubeConfigFrom } from '../support/kube.ts';
 import { podBoundToken } from '../support/pod-token.ts';

@@ -14,7 +14,7 @@ import { type ControlPlane, startControlPlane } from '../cluster/control-plane.t
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, tailOf, waitForHealthy } from '../cluster/readiness.ts';
 import { serviceAccountKubeconfig } from '../dev-environment/environment.ts';
-import { applyChartRbac } from './chart-rbac.ts';
+import { applyChartRbac } from './chart-render.ts';
 import { kubeConfigFrom } from './kube.ts';
 import { createDownloadNamespace, installCrd } from './vdl.ts';
 

@@ -19,7 +19,7 @@ import { jobNameFor } from '../../operator/controllers/video-download/desired-jo
 import { prepareUploadPlan } from '../../operator/controllers/video-download/upload-plan.ts';
 import type { MinioEndpoint } from '../cluster/control-plane.ts';
 import { toolPath } from '../toolchain/tools.ts';
-import { applyChartRbac } from './chart-rbac.ts';
+import { applyChartRbac } from './chart-render.ts';
 import { podBoundToken } from './pod-token.ts';
 import type { Downloads } from './vdl.ts';
 

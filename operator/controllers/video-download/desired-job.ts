@@ -1,7 +1,7 @@
 // Which Job should exist for a VideoDownload: a pure function of the resource
 // and the operator's configuration, so it is tested without a cluster.
 import type { V1Job, V1PodSpec } from '@kubernetes/client-node';
-import { type DownloaderEnvValues, toEnv } from '../../../crds/downloader-env.ts';
+import { type DownloaderEnvValues, podFiles, podPaths, toEnv } from '../../../crds/downloader-env.ts';
 import { hostList, hostListEnv } from '../../../crds/host-list.ts';
 import { isQuantity, quantityBytes } from '../../../crds/quantity.ts';
 import { downloadKeyPrefix } from '../../../crds/storage-location.ts';
@@ -20,10 +20,7 @@ import { uploadSecretNameFor } from './upload-plan.ts';
 
 export const downloaderContainerName = 'downloader';
 export const managedBy = 'vdl-operator';
-const tokenDir = '/var/run/secrets/vdl/token';
-const cookiesDir = '/var/run/secrets/vdl/cookies';
-const cookiesFile = 'cookies.txt';
-const uploadDir = '/var/run/secrets/vdl/upload';
+const { tokenDir, uploadDir, cookiesDir, cookiesFile, workDir, tmpDir, terminationLog } = podPaths;
 // Non-root ids of the downloader image's user (distroless "nonroot").
 const downloaderUid = 65532;
 
@@ -126,16 +123,16 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
             VDL_MAX_FILE_SIZE: maxFileSize,
             VDL_WORK_DIR_LIMIT: String(disk.workDirLimitBytes),
             // No storage credentials: presigned requests for this download's own uploads only.
-            VDL_UPLOAD_PLAN_FILE: `${uploadDir}/${uploadPlanFile}`,
+            VDL_UPLOAD_PLAN_FILE: podFiles.uploadPlan,
             VDL_RATE_LIMIT: cappedQuantity(spec.limits?.rateLimit, config.defaultRateLimit) || undefined,
             ...hostListsEnv(config),
             VDL_EGRESS_ALLOW: config.egressAllow || undefined,
-            VDL_COOKIES_FILE: spec.cookies ? `${cookiesDir}/${cookiesFile}` : undefined,
-            VDL_TOKEN_FILE: `${tokenDir}/token`,
-            VDL_CA_FILE: `${tokenDir}/ca.crt`,
-            VDL_WORK_DIR: '/work',
+            VDL_COOKIES_FILE: spec.cookies ? podFiles.cookies : undefined,
+            VDL_TOKEN_FILE: podFiles.token,
+            VDL_CA_FILE: podFiles.ca,
+            VDL_WORK_DIR: workDir,
           }),
-          { name: 'HOME', value: '/tmp' },
+          { name: 'HOME', value: tmpDir },
         ],
         resources: {
           requests: { ...config.requests, 'ephemeral-storage': disk.ephemeralStorage },
@@ -147,11 +144,11 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           runAsNonRoot: true,
           capabilities: { drop: ['ALL'] },
         },
-        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePath: terminationLog,
         terminationMessagePolicy: 'File',
         volumeMounts: [
-          { name: 'work', mountPath: '/work' },
-          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'work', mountPath: workDir },
+          { name: 'tmp', mountPath: tmpDir },
           { name: 'vdl-token', mountPath: tokenDir, readOnly: true },
           { name: 'upload', mountPath: uploadDir, readOnly: true },
           ...(spec.cookies ? [{ name: 'cookies', mountPath: cookiesDir, readOnly: true }] : []),

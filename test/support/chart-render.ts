@@ -1,7 +1,8 @@
-// The chart's identities and what limits them (ServiceAccounts, Roles and
+// The chart rendered by `helm template`, the one way every test renders it;
+// and its identities and what limits them (ServiceAccounts, Roles and
 // bindings, and the admission policy that narrows the downloader's status
-// writes), rendered by helm and applied for real: the local environment and
-// the tests run the programs under exactly what a cluster would enforce.
+// writes) applied for real: the local environment and the tests run the
+// programs under exactly what a cluster would enforce.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { toolPath } from '../toolchain/tools.ts';
 
 const run = promisify(execFile);
-const chart = fileURLToPath(new URL('../../charts/vdl', import.meta.url));
+export const chart = fileURLToPath(new URL('../../charts/vdl', import.meta.url));
 export const release = 'vdl';
 
 /** What of the chart says who may do what. */
@@ -35,19 +36,50 @@ export const localChartValues = [
   'networkPolicy.enabled=false',
 ];
 
-/** The chart's RBAC objects for a release in namespace. */
-export async function renderChartRbac(namespace: string, values: string[] = localChartValues) {
-  const { stdout } = await run(toolPath('helm'), [
+/** One object of the rendered chart. */
+export interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+/** Runs helm (template, lint) and returns what it printed. */
+export async function helm(args: string[]): Promise<string> {
+  const { stdout } = await run(toolPath('helm'), args, { maxBuffer: 16 * 1024 * 1024 });
+  return stdout;
+}
+
+/** The chart as helm template prints it for a release in namespace, with --set values and other flags. */
+export function renderChartText(
+  namespace: string,
+  values: string[] = [],
+  flags: string[] = [],
+): Promise<string> {
+  return helm([
     'template',
     release,
     chart,
     '--namespace',
     namespace,
     ...values.flatMap((value) => ['--set', value]),
+    ...flags,
   ]);
-  return parseAllDocuments(stdout)
-    .map((document) => document.toJSON() as { kind?: string } | null)
-    .filter((item): item is { kind: string } => chartRbacKinds.includes(item?.kind ?? ''));
+}
+
+/** The chart's objects, parsed. */
+export async function renderChart(
+  namespace: string,
+  values: string[] = [],
+  flags: string[] = [],
+): Promise<Manifest[]> {
+  return parseAllDocuments(await renderChartText(namespace, values, flags))
+    .map((document) => document.toJSON() as Manifest | null)
+    .filter((item): item is Manifest => Boolean(item?.kind));
+}
+
+/** The chart's RBAC objects for a release in namespace. */
+export async function renderChartRbac(namespace: string, values: string[] = localChartValues) {
+  return (await renderChart(namespace, values)).filter((item) => chartRbacKinds.includes(item.kind));
 }
 
 /** Applies the chart's RBAC and admission policy with kubectl, as `helm install` would create them. */
