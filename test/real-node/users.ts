@@ -32,15 +32,22 @@ export async function openForwards(): Promise<Forwards> {
     portForward(kubeconfig, namespace, 'svc/vdl-minio', 9000, inject('realStoragePort')),
     portForward(kubeconfig, mediaNamespace, 'svc/media-site', mediaPort),
   ]);
-  return { api, storage, media, close: () => [api, storage, media].forEach((forward) => forward.close()) };
+  const close = () => {
+    for (const forward of [api, storage, media]) forward.close();
+  };
+  return { api, storage, media, close };
 }
+
+/** A response body of the API: the tests read the fields each route documents. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON of several routes, checked by the assertions that read it
+type ApiBody = any;
 
 export async function call(
   api: PortForward,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: ApiBody }> {
   const response = await fetch(`${api.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
