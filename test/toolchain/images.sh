@@ -30,7 +30,8 @@ fail() { echo "make images: step '$1': $2" >&2; exit 1; }
 engine=buildah
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker; fi
 
-B=(buildah --root "$CACHE/buildah/root" --runroot "${TMPDIR:-/tmp}/vdl-images-buildah-run" --storage-driver overlay)
+# One run root per storage root: buildah keeps that root's locks and mounts there.
+B=(buildah --root "$CACHE/buildah/root" --runroot "${TMPDIR:-/tmp}/vdl-images-buildah-run-$(printf %s "$CACHE" | sha256sum | cut -c1-8)" --storage-driver overlay)
 
 stage_context() {
   # .stage/ sits in the repository (git-ignored) because every Dockerfile's context is the root.
@@ -67,19 +68,63 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# What debian:bookworm-slim itself sets (debuerreotype's slimify and docker
+# settings): no docs, man pages or translations installed, and apt keeps no
+# downloaded packages or caches in a layer. Without these an `apt-get install`
+# of ffmpeg left 210 MB of .deb files in the downloader image.
+write_slim_settings() {
+  local dir="$1"
+  mkdir -p "$dir/etc/dpkg/dpkg.cfg.d" "$dir/etc/apt/apt.conf.d"
+  cat >"$dir/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/man/*
+EOF
+  cat >"$dir/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+  echo 'Acquire::Languages "none";' >"$dir/etc/apt/apt.conf.d/docker-no-languages"
+  echo 'Acquire::GzipIndexes "true";' >"$dir/etc/apt/apt.conf.d/docker-gzip-indexes"
+  echo 'APT::AutoRemove::SuggestsImportant "false";' >"$dir/etc/apt/apt.conf.d/docker-autoremove-suggests"
+}
+
 ensure_base() {
-  "${B[@]}" inspect --type image "$BASE" >/dev/null 2>&1 && return 0
-  "${B[@]}" pull --quiet "$BASE" >/dev/null 2>&1 && return 0
-  # No registry: the same thing from Debian's own packages, keyed by its package set.
+  # The key names what goes into the base: suite, variant and this script's
+  # slimming. A change to either makes a new one; the package set debootstrap
+  # chose is kept beside the tarball (packages.txt).
+  local key; key="bookworm-minbase-$(declare -f write_slim_settings | sha256sum | cut -c1-12)"
+  local have
+  if have="$("${B[@]}" inspect --type image --format '{{index .OCIv1.Config.Labels "vdl.dev/base"}}' "$BASE" 2>/dev/null)"; then
+    # One pulled from a registry carries no such label and is taken as it is.
+    [[ "$have" == "$key" || -z "$have" || "$have" == "<no value>" ]] && return 0
+    log "the local $BASE was made by an older images.sh ($have): making it again"
+  elif "${B[@]}" pull --quiet "$BASE" >/dev/null 2>&1; then
+    return 0
+  fi
+  # No registry: the same thing from Debian's own packages.
   command -v debootstrap >/dev/null || fail "base image" "debootstrap is missing (apt-get install debootstrap)"
-  local key="bookworm-minbase" tarball="$CACHE/base/debian-bookworm-minbase.tar"
+  local tarball="$CACHE/base/debian-$key.tar"
   if [[ ! -f "$tarball" ]]; then
     log "making $BASE with debootstrap --variant=minbase bookworm (about 1 min)"
     local dir; dir="$(mktemp -d "${TMPDIR:-/tmp}/vdl-images-rootfs.XXXXXX")"
     debootstrap --variant=minbase bookworm "$dir" "$(debian_mirror)" >"$CACHE/base/debootstrap.log" 2>&1 ||
       { rm -rf "$dir"; fail "base image" "debootstrap failed; see $CACHE/base/debootstrap.log"; }
-    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
-    tar -C "$dir" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    write_slim_settings "$dir"
+    # What dpkg installed before the settings existed goes the same way.
+    find "$dir/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    find "$dir/usr/share/doc" -mindepth 1 -type d -empty -delete
+    rm -rf "$dir"/usr/share/{man,info,groff,lintian,linda,locale}/*
+    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/cache/apt/*.bin "$dir"/var/lib/apt/lists/* "$dir"/var/log/*.log
+    chroot "$dir" dpkg-query -W -f '${Package} ${Version}\n' >"$CACHE/base/debian-$key.packages.txt"
+    tar -C "$dir" --numeric-owner -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$dir"
   fi
   local c; c="$("${B[@]}" from scratch)"
@@ -99,19 +144,22 @@ build_one() {
   else
     "${B[@]}" bud --quiet --pull=never --layers --network=host --isolation=chroot "${args[@]}" "$root" >/dev/null ||
       fail "$name" "buildah bud failed"
-    # Writing the archive is most of a warm build: skip it when the image did not change.
-    local id; id="$("${B[@]}" images --quiet --no-trunc "$image" | head -1)"
-    if [[ ! -f "$IMAGES_DIR/$name.oci.tar" || "$(cat "$IMAGES_DIR/$name.id" 2>/dev/null)" != "$id" ]]; then
-      rm -f "$IMAGES_DIR/$name.oci.tar" "$IMAGES_DIR/$name.id"
-      "${B[@]}" push --quiet "$image" "oci-archive:$IMAGES_DIR/$name.oci.tar:$image" || fail "$name" "buildah push to an OCI archive failed"
-      echo "$id" >"$IMAGES_DIR/$name.id"
+    # Writing an archive compresses every layer again (12 s for the downloader):
+    # skipped when the image is the one the archive already holds.
+    local id archive="$IMAGES_DIR/$name.oci.tar"
+    id="$("${B[@]}" inspect --type image --format '{{.FromImageID}}' "$image")"
+    if [[ ! -f "$archive" || "$(cat "$archive.id" 2>/dev/null)" != "$id $image" ]]; then
+      rm -f "$archive" "$archive.id"
+      "${B[@]}" push --quiet "$image" "oci-archive:$archive:$image" || fail "$name" "buildah push to an OCI archive failed"
+      echo "$id $image" >"$archive.id"
     fi
   fi
   log "$image built in $(( SECONDS - start )) s"
 }
 
 size_of() {
-  if [[ $engine == docker ]]; then docker image ls --format '{{.Size}}' "$1"; else "${B[@]}" images --format '{{.Size}}' "$1" | head -1; fi
+  if [[ $engine == docker ]]; then docker image ls --format '{{.Size}}' "$1" | head -1
+  else "${B[@]}" images --noheading --format '{{.Size}}' "$1" | head -1; fi
 }
 
 main() {
@@ -123,9 +171,11 @@ main() {
   [[ $engine == buildah ]] && ensure_base
   local name
   for name in "${@:-${NAMES[@]}}"; do build_one "$name"; done
-  printf '\n%-40s %s\n' IMAGE 'SIZE (unpacked)'
+  printf '\n%-40s %-10s %s\n' IMAGE UNPACKED 'OCI ARCHIVE'
   for name in "${@:-${NAMES[@]}}"; do
-    printf '%-40s %s\n' "$REGISTRY/$name:$TAG" "$(size_of "$REGISTRY/$name:$TAG")"
+    local archive=-
+    [[ -f "$IMAGES_DIR/$name.oci.tar" ]] && archive="$(du -h "$IMAGES_DIR/$name.oci.tar" | cut -f1)"
+    printf '%-40s %-10s %s\n' "$REGISTRY/$name:$TAG" "$(size_of "$REGISTRY/$name:$TAG")" "$archive"
   done
   [[ $engine == buildah ]] && echo "OCI archives for containerd: $IMAGES_DIR/*.oci.tar"
   log "all images in $(( SECONDS - start )) s"
