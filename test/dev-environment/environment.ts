@@ -50,6 +50,9 @@ export interface DevEnvironmentOptions {
 }
 
 export interface DevEnvironment {
+  /** Which node the pods run on (VDL_TEST_NODE), and where servers its pods reach listen. */
+  nodeKind: 'process' | 'real';
+  hostAddress: string;
   plane: ControlPlane;
   namespace: string;
   apiUrl: string;
@@ -191,7 +194,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     const bucket = 'vdl';
     await minioClient(minio).makeBucket(bucket);
 
-    log('generating a sample video and serving it on loopback');
+    log(`generating a sample video and serving it on ${site.hostAddress}, where the pods reach it`);
     const media = await startMediaServer({
       forbiddenRedirect: 'http://169.254.169.254/latest/meta-data/',
       host: site.hostAddress,
@@ -322,6 +325,8 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       waitForHealthy(processes.api, `${apiUrl}/readyz`, { timeoutMs: 60_000 }),
     ]);
     return {
+      nodeKind: kind,
+      hostAddress: site.hostAddress,
       plane,
       namespace,
       apiUrl,

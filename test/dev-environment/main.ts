@@ -46,7 +46,8 @@ vdl is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). Ctrl-
 
   API        ${env.apiUrl}   (key: ${env.apiKey})
   kubectl    export KUBECONFIG=${env.kubeconfig}      (or: source ${join(devDir, 'env')})
-  logs       ${join(devDir, 'run/logs')} (operator, api), ${join(devDir, 'run/node/logs')} (download pods)
+  logs       ${join(devDir, 'run/logs')} (operator, api), ${env.nodeKind === 'real' ? `kubectl -n ${env.namespace} logs job/<job_id>` : join(devDir, 'run/node/logs')} (download pods)
+  node       ${env.nodeKind === 'real' ? 'a real node: every download runs in a containerd container' : 'the process node: downloads run as host processes'}
 
 Download the sample video through the API:
   source ${join(devDir, 'env')}
@@ -60,7 +61,7 @@ Or with kubectl:
   kubectl -n ${env.namespace} wait --for=condition=Complete vd/sample && kubectl -n ${env.namespace} get vd -o wide
 
 Online, any site yt-dlp supports works the same: {"url": "https://www.youtube.com/watch?v=aqz-KE-bpKQ"}.
-Local media servers of your own: VDL_ALLOWED_INTERNAL_HOSTS=127.0.0.1:PORT make dev
+Local media servers of your own: listen on ${env.hostAddress}, then VDL_ALLOWED_INTERNAL_HOSTS=${env.hostAddress}:PORT make dev
 `);
 
 let stopping = false;
