@@ -3,15 +3,13 @@
 // namespace that enforces the restricted Pod Security Standard, and check
 // each service account's permissions with kubectl auth can-i.
 import { execFile } from 'node:child_process';
-import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
 import { chart, helm, renderChart, renderChartText } from '../support/chart-render.ts';
-import { eventually } from '../support/eventually.ts';
-import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
+import { createNamespace, deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -39,22 +37,11 @@ const render = (values: string[] = []) => renderChartText(namespace, values);
 beforeAll(async () => {
   await installCrd(config);
   namespace = uniqueName('chart');
-  const core = config.makeApiClient(k8s.CoreV1Api);
-  await core.createNamespace({
-    body: {
-      metadata: {
-        name: namespace,
-        labels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/warn': 'restricted',
-        },
-      },
-    },
+  // The chart's test pod uses the default service account, which createNamespace waits for.
+  await createNamespace(config, namespace, {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/warn': 'restricted',
   });
-  // The chart's test pod uses the default service account, which the controller makes.
-  await eventually(`default service account in ${namespace}`, () =>
-    core.readNamespacedServiceAccount({ name: 'default', namespace }),
-  );
 });
 afterAll(async () => {
   await deleteNamespace(config, namespace);

@@ -4,7 +4,7 @@
 // Security Standard, and the tests' media site as a pod. Used by the
 // real-node suites' global setup and by `make cluster-up`.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,11 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { hashKey } from '../../api/api-keys.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { freePort } from '../cluster/readiness.ts';
 import { prepareNodeSite, startNode, type TestNode } from '../node/node.ts';
 import { eventually } from '../support/eventually.ts';
-import { kubeConfigFrom } from '../support/kube.ts';
+import { createNamespace, kubeConfigFrom } from '../support/kube.ts';
 import { imageArchive, imageNames, imageRef, imageRegistry, imageTag } from '../toolchain/images.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -158,25 +159,13 @@ export async function startRealCluster(log: (message: string) => void = () => {}
 
 /** The namespace the chart goes into, enforcing `restricted`, with the API key a user would create. */
 async function createReleaseNamespace(config: k8s.KubeConfig, apiKey: string): Promise<void> {
-  const core = config.makeApiClient(k8s.CoreV1Api);
-  await core.createNamespace({
-    body: {
-      metadata: {
-        name: namespace,
-        labels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-        },
-      },
-    },
+  await createNamespace(config, namespace, {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce-version': 'latest',
   });
-  await eventually(`default service account in ${namespace}`, () =>
-    core.readNamespacedServiceAccount({ name: 'default', namespace }),
-  );
-  const hash = createHash('sha256').update(apiKey).digest('hex');
-  await core.createNamespacedSecret({
+  await config.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: `e2e:admin:${hash}\n` } },
+    body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: `e2e:admin:${hashKey(apiKey)}\n` } },
   });
 }
 
@@ -184,10 +173,7 @@ async function createReleaseNamespace(config: k8s.KubeConfig, apiKey: string): P
 async function startMediaSite(config: k8s.KubeConfig): Promise<void> {
   const core = config.makeApiClient(k8s.CoreV1Api);
   const apps = config.makeApiClient(k8s.AppsV1Api);
-  await core.createNamespace({ body: { metadata: { name: mediaNamespace } } });
-  await eventually(`default service account in ${mediaNamespace}`, () =>
-    core.readNamespacedServiceAccount({ name: 'default', namespace: mediaNamespace }),
-  );
+  await createNamespace(config, mediaNamespace);
   const labels = { app: 'media-site' };
   await apps.createNamespacedDeployment({
     namespace: mediaNamespace,

@@ -14,14 +14,23 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
 
-/** A fresh namespace, returned once its default service account exists (pods need it). */
-export async function createTestNamespace(config: k8s.KubeConfig, prefix = 'test'): Promise<string> {
+/** Creates a namespace and resolves once its default service account exists (pods need it). */
+export async function createNamespace(
+  config: k8s.KubeConfig,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<void> {
   const core = config.makeApiClient(k8s.CoreV1Api);
-  const name = uniqueName(prefix);
-  await core.createNamespace({ body: { metadata: { name, labels: { 'vdl.dev/test': 'true' } } } });
+  await core.createNamespace({ body: { metadata: { name, labels } } });
   await eventually(`default service account in ${name}`, () =>
     core.readNamespacedServiceAccount({ name: 'default', namespace: name }),
   );
+}
+
+/** A fresh namespace, returned once its default service account exists. */
+export async function createTestNamespace(config: k8s.KubeConfig, prefix = 'test'): Promise<string> {
+  const name = uniqueName(prefix);
+  await createNamespace(config, name, { 'vdl.dev/test': 'true' });
   return name;
 }
 
