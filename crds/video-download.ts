@@ -356,8 +356,16 @@ export const VideoDownloadStatus = z
     completionTime: timestamp.optional().describe('When the download succeeded or failed.'),
     observedGeneration: generation.optional().describe('The metadata.generation the operator last acted on.'),
     result: Result.optional(),
-    reason: z.string().max(1024).optional().describe('CamelCase reason of a failure.'),
-    message: z.string().max(32_768).optional().describe('Human-readable message of a failure.'),
+    reason: z
+      .string()
+      .max(1024)
+      .optional()
+      .describe('CamelCase reason of a failure, or why a download went back to Queued (Interrupted).'),
+    message: z
+      .string()
+      .max(32_768)
+      .optional()
+      .describe('Human-readable message of a failure, or of why a download went back to Queued.'),
   })
   .describe('What the operator and the download pod observed. Written only by them.');
 

@@ -176,6 +176,10 @@ describe('RBAC of the chart', () => {
     ['api', 'update', 'configmaps'],
     ['api', 'create', 'configmaps'],
     ['downloader', 'patch', 'videodownloads.vdl.dev:status'],
+    ['uninstall-drain', 'patch', 'deployments.apps/vdl-operator:scale'],
+    ['uninstall-drain', 'patch', 'videodownloads.vdl.dev:status'],
+    ['uninstall-drain', 'delete', 'jobs.batch'],
+    ['uninstall-drain', 'list', 'pods'],
   ])('lets the %s %s %s', async (who, verb, resource) => {
     expect(await can(who, verb, resource)).toBe(true);
   });
@@ -204,6 +208,12 @@ describe('RBAC of the chart', () => {
     ['downloader', 'get', 'secrets'],
     ['downloader', 'create', 'pods'],
     ['downloader', 'list', 'configmaps'],
+    ['uninstall-drain', 'patch', 'deployments.apps/vdl-api:scale'],
+    ['uninstall-drain', 'patch', 'deployments.apps/vdl-operator'],
+    ['uninstall-drain', 'create', 'jobs.batch'],
+    ['uninstall-drain', 'delete', 'videodownloads.vdl.dev'],
+    ['uninstall-drain', 'delete', 'pods'],
+    ['uninstall-drain', 'get', 'secrets'],
   ])('does not let the %s %s %s', async (who, verb, resource) => {
     expect(await can(who, verb, resource)).toBe(false);
   });

@@ -1,46 +1,25 @@
 // What happens to downloads when the cluster moves under them, on the real
 // node: a real cgroup limit and OOM kill, the leading operator pod deleted,
 // and `helm upgrade` rolling the operator and the API out mid-download.
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
-import { helm, namespace, release } from './cluster.ts';
+import { namespace, release } from './cluster.ts';
 import {
   config,
   core,
   downloadObject,
   type Forwards,
+  helmRelease,
   jobsOfDownload,
-  kubeconfig,
   mediaUrl,
   openForwards,
   stateOf,
   submit,
 } from './users.ts';
 
-const chart = join(fileURLToPath(new URL('../../', import.meta.url)), 'charts/vdl');
 const coordination = config.makeApiClient(k8s.CoordinationV1Api);
-
-/** helm upgrade with the install's values plus these, waiting for the rollout. */
-async function upgrade(extra: string[]): Promise<void> {
-  const values = [...inject('realChartValues'), ...extra];
-  await helm(
-    [
-      'upgrade',
-      release,
-      chart,
-      '--namespace',
-      namespace,
-      ...values.flatMap((v) => ['--set', v]),
-      '--wait',
-      '--timeout',
-      '5m',
-    ],
-    kubeconfig,
-  );
-}
+const upgrade = (extra: string[]) => helmRelease('upgrade', extra);
 
 let forwards: Forwards;
 beforeAll(async () => {

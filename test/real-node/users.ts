@@ -2,11 +2,13 @@
 // site through `kubectl port-forward`, call the REST API with a key, and wait
 // on what it reports.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { expect, inject } from 'vitest';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
-import { mediaNamespace, mediaPort, mediaServiceIp, namespace } from './cluster.ts';
+import { helm, mediaNamespace, mediaPort, mediaServiceIp, namespace, release } from './cluster.ts';
 import { type PortForward, portForward } from './port-forward.ts';
 
 export const kubeconfig = inject('realKubeconfig');
@@ -108,4 +110,25 @@ export async function downloadObject(name: string) {
       result?: { sha256?: string };
     };
   };
+}
+
+const chart = join(fileURLToPath(new URL('../../', import.meta.url)), 'charts/vdl');
+
+/** helm install or upgrade of the release with the install's values plus these, waiting for the rollout. */
+export async function helmRelease(verb: 'install' | 'upgrade', extra: string[] = []): Promise<void> {
+  const values = [...inject('realChartValues'), ...extra];
+  await helm(
+    [
+      verb,
+      release,
+      chart,
+      '--namespace',
+      namespace,
+      ...values.flatMap((v) => ['--set', v]),
+      '--wait',
+      '--timeout',
+      '5m',
+    ],
+    kubeconfig,
+  );
 }

@@ -78,7 +78,11 @@ export const conditionTypes = ['Ready', 'Reconciling', 'Stalled', 'Complete', 'F
 function phaseReason(status: VideoDownloadStatus): { reason: string; message: string } {
   switch (status.phase) {
     case 'Queued':
-      return { reason: 'Queued', message: 'waiting for a free download slot' };
+      // A download put back in the queue (its Job stopped by helm uninstall) says why.
+      return {
+        reason: status.reason ?? 'Queued',
+        message: status.message ?? 'waiting for a free download slot',
+      };
     case 'Running':
       return { reason: 'Downloading', message: `download running (attempt ${status.attempts || 1})` };
     case 'Succeeded':
