@@ -239,8 +239,14 @@ describe("the vdl chart with a cluster's own settings", () => {
       .map((d) => d.toJSON() as Manifest | null)
       .filter((m): m is Manifest => Boolean(m?.kind));
   });
+  afterAll(async () => {
+    await kubectl(['delete', 'priorityclass', priorityClass, '--ignore-not-found']);
+  });
 
   it('renders them into manifests the API server accepts, restricted pod security included', async () => {
+    // Pods (the helm test's) need their PriorityClass to exist, as after a real install of extraObjects.
+    const priority = manifests.find((m) => m.kind === 'PriorityClass');
+    await kubectl(['apply', '-f', '-'], JSON.stringify(priority));
     const { stderr } = await kubectl(['apply', '--dry-run=server', '-n', namespace, '-f', '-'], text);
     expect(stderr).not.toMatch(/violate PodSecurity/);
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(
@@ -272,6 +278,23 @@ describe("the vdl chart with a cluster's own settings", () => {
     expect(spec.volumes?.map((v) => v.name)).toContain('extra');
     if (component !== 'minio')
       expect(container?.image).toMatch(new RegExp(`/${component}@sha256:[a-f0-9]{64}$`));
+  });
+
+  it("gives the hook pods (uninstall drain, helm test) the pull secrets and their image's placement", () => {
+    const drain = manifests.find(
+      (m) => m.kind === 'Job' && m.metadata.name === 'media-vdl-uninstall-drain',
+    ) as (Manifest & { spec: { template: PodTemplate } }) | undefined;
+    expect(drain?.spec.template.spec).toMatchObject({
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      priorityClassName: priorityClass,
+      imagePullSecrets: [{ name: 'regcred' }],
+    });
+    const test = manifests.find((m) => m.kind === 'Pod' && m.metadata.name === 'media-vdl-test-api-ready');
+    expect(test?.spec).toMatchObject({
+      tolerations: [{ key: 'dedicated' }],
+      imagePullSecrets: [{ name: 'regcred' }],
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    });
   });
 
   it('keeps every selector on its pods, free of commonLabels, podLabels and nameOverride', () => {
