@@ -38,6 +38,36 @@ describe('loadOperatorConfig', () => {
     expect([unset.s3AccessKey, unset.s3SecretKey]).toEqual([undefined, undefined]);
   });
 
+  it('reads the download pod template as one JSON variable, and refuses what would loosen download pods', () => {
+    expect(loadOperatorConfig({}).downloadPodTemplate).toEqual({});
+    const template = {
+      nodeSelector: { disk: 'ssd' },
+      imagePullPolicy: 'Always',
+      podLabels: { team: 'media' },
+    };
+    expect(
+      loadOperatorConfig({ VDL_DOWNLOAD_POD_TEMPLATE: JSON.stringify(template) }).downloadPodTemplate,
+    ).toEqual(template);
+    const refused = (value: unknown) => () =>
+      loadOperatorConfig({
+        VDL_DOWNLOAD_POD_TEMPLATE: typeof value === 'string' ? value : JSON.stringify(value),
+      });
+    expect(refused({ securityContext: { runAsUser: 0 }, serviceAccountName: 'admin' })).toThrow(
+      /VDL_DOWNLOAD_POD_TEMPLATE: securityContext, serviceAccountName: not allowed in a download pod template, which may set only nodeSelector, /,
+    );
+    for (const key of ['volumes', 'automountServiceAccountToken', 'containers', 'env', 'hostNetwork']) {
+      expect(refused({ [key]: true })).toThrow(new RegExp(`${key}: not allowed`));
+    }
+    expect(
+      refused({
+        podAnnotations: { 'container.apparmor.security.beta.kubernetes.io/downloader': 'unconfined' },
+      }),
+    ).toThrow(/seccomp or AppArmor/);
+    expect(refused({ imagePullPolicy: 'Sometimes' })).toThrow(/VDL_DOWNLOAD_POD_TEMPLATE/);
+    expect(refused({ podLabels: { team: 'x'.repeat(64) } })).toThrow(/no label value/);
+    expect(refused('{nope')).toThrow(/VDL_DOWNLOAD_POD_TEMPLATE: is no JSON/);
+  });
+
   it('takes the Lease identity from HOSTNAME unless VDL_IDENTITY names one', () => {
     expect(loadOperatorConfig({ HOSTNAME: 'vdl-operator-7d9' }).identity).toBe(
       `vdl-operator-7d9-${process.pid}`,
@@ -74,6 +104,7 @@ describe('loadOperatorConfig', () => {
       'VDL_REQUESTS_MEMORY',
       'VDL_LIMITS_CPU',
       'VDL_LIMITS_MEMORY',
+      'VDL_DOWNLOAD_POD_TEMPLATE',
       'VDL_JOB_TTL_SECONDS_AFTER_RECORDED',
       'VDL_FINALIZER_TIMEOUT_SECONDS',
       'VDL_METRICS_PORT',

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { quantity, resourceQuantity } from '../crds/quantity.ts';
 import { envFlag, envInteger as integer, parseEnv } from '../lib/config/env-config.ts';
+import { DownloadPodTemplate } from './download-pod-template.ts';
 
 /** A download pod's CPU and memory (VDL_REQUESTS_CPU, VDL_LIMITS_MEMORY…); each unset one keeps its default. */
 const podResources = (cpu: string, memory: string) =>
@@ -58,6 +59,12 @@ export const OperatorConfig = z.object({
   workDirSizeLimit: quantity.default('9Gi'),
   requests: podResources('250m', '256Mi'),
   limits: podResources('2', '1Gi'),
+  /**
+   * Scheduling and pull settings for every download pod, as JSON
+   * (VDL_DOWNLOAD_POD_TEMPLATE, from the chart's downloader.podTemplate);
+   * only the keys of download-pod-template.ts, anything else is refused.
+   */
+  downloadPodTemplate: DownloadPodTemplate.default({}),
   /** How long a finished Job stays after its result is recorded. */
   jobTtlSecondsAfterRecorded: integer.min(0).default(60),
   /** Give up removing a stored file after this long, so deletion never blocks forever. */

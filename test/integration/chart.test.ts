@@ -3,12 +3,15 @@
 // namespace that enforces the restricted Pod Security Standard, and check
 // each service account's permissions with kubectl auth can-i.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
-import { chart, helm, renderChart, renderChartText } from '../support/chart-render.ts';
+import { chart, helm, type Manifest, renderChart, renderChartText } from '../support/chart-render.ts';
 import { createNamespace, deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
@@ -112,6 +115,288 @@ describe('the vdl chart', () => {
     ['surprise=1', /surprise/],
     ['minio.enabled=false', /s3.existingSecret is required|s3.endpoint is required/],
   ])('refuses the bad value %s', async (value, message) => {
+    await expect(render([value])).rejects.toThrow(message);
+  });
+});
+
+// A cluster's own settings (issue 22, point 3): every one of them at once.
+const zone = 'topology.kubernetes.io/zone';
+const clusterSettings = (priorityClass: string) => {
+  const workload = (component: string) => ({
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'vdl', effect: 'NoSchedule' }],
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: { 'app.kubernetes.io/component': component } },
+            },
+          },
+        ],
+      },
+    },
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: zone,
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: { 'app.kubernetes.io/component': component } },
+      },
+    ],
+    priorityClassName: priorityClass,
+    podAnnotations: { 'example.com/owner': 'media' },
+    podLabels: { tier: component },
+    extraEnv: [{ name: 'EXTRA_SETTING', value: component }],
+    extraVolumes: [{ name: 'extra', configMap: { name: 'vdl-extra' } }],
+    extraVolumeMounts: [{ name: 'extra', mountPath: '/extra', readOnly: true }],
+  });
+  return {
+    nameOverride: 'video',
+    fullnameOverride: 'media-vdl',
+    commonLabels: { team: 'media' },
+    imagePullSecrets: [{ name: 'regcred' }],
+    image: {
+      digests: {
+        operator: `sha256:${'a'.repeat(64)}`,
+        api: `sha256:${'b'.repeat(64)}`,
+        downloader: `sha256:${'c'.repeat(64)}`,
+      },
+    },
+    // As on OpenShift, whose restricted SCC picks the UID.
+    podSecurityContext: { runAsUser: null, runAsGroup: null, fsGroup: null },
+    operator: workload('operator'),
+    api: workload('api'),
+    minio: workload('minio'),
+    downloader: {
+      podTemplate: {
+        nodeSelector: { 'vdl.example.com/downloads': 'true' },
+        tolerations: [{ key: 'downloads', operator: 'Exists', effect: 'NoSchedule' }],
+        affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } },
+        topologySpreadConstraints: [{ maxSkew: 2, topologyKey: zone, whenUnsatisfiable: 'ScheduleAnyway' }],
+        priorityClassName: priorityClass,
+        imagePullPolicy: 'Always',
+        podLabels: { 'cost-center': 'video' },
+        podAnnotations: { 'example.com/cost': 'video' },
+      },
+    },
+    extraObjects: [
+      {
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: priorityClass },
+        value: 1000,
+      },
+      `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: vdl-extra
+  namespace: {{ .Release.Namespace }}
+  labels: {{ include "vdl.labels" . | nindent 4 }}
+data:
+  release: {{ .Release.Name | quote }}`,
+    ],
+  };
+};
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    nodeSelector?: Record<string, string>;
+    priorityClassName?: string;
+    imagePullSecrets?: unknown[];
+    securityContext?: Record<string, unknown>;
+    containers: Array<{ name: string; image: string; env?: Array<{ name: string; value?: string }> }>;
+    volumes?: Array<{ name: string }>;
+  };
+}
+type Selector = { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+const matchLabelsOf = (manifest: Manifest | undefined, field: string) =>
+  (manifest?.spec?.[field] as Selector | undefined)?.matchLabels;
+const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+  Object.entries(selector ?? {}).every(([key, value]) => labels[key] === value);
+
+describe("the vdl chart with a cluster's own settings", () => {
+  let text: string;
+  let manifests: Manifest[];
+  let priorityClass: string;
+  const deployment = (component: string) => {
+    const found = manifests.find(
+      (m) => m.kind === 'Deployment' && m.metadata.name === `media-vdl-${component}`,
+    );
+    if (!found) throw new Error(`no Deployment media-vdl-${component}`);
+    return found as Manifest & { spec: { selector: Selector; template: PodTemplate } };
+  };
+
+  beforeAll(async () => {
+    priorityClass = `${namespace}-downloads`;
+    const file = join(mkdtempSync(join(tmpdir(), 'vdl-values-')), 'values.yaml');
+    writeFileSync(file, stringify(clusterSettings(priorityClass)));
+    text = await renderChartText(namespace, [], ['-f', file]);
+    manifests = parseAllDocuments(text)
+      .map((d) => d.toJSON() as Manifest | null)
+      .filter((m): m is Manifest => Boolean(m?.kind));
+  });
+  afterAll(async () => {
+    await kubectl(['delete', 'priorityclass', priorityClass, '--ignore-not-found']);
+  });
+
+  it('renders them into manifests the API server accepts, restricted pod security included', async () => {
+    // Pods (the helm test's) need their PriorityClass to exist, as after a real install of extraObjects.
+    const priority = manifests.find((m) => m.kind === 'PriorityClass');
+    await kubectl(['apply', '-f', '-'], JSON.stringify(priority));
+    const { stderr } = await kubectl(['apply', '--dry-run=server', '-n', namespace, '-f', '-'], text);
+    expect(stderr).not.toMatch(/violate PodSecurity/);
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(
+      expect.arrayContaining([`PriorityClass/${priorityClass}`, 'ConfigMap/vdl-extra']),
+    );
+  });
+
+  it.each(['operator', 'api', 'minio'])('puts them on the %s pods', (component) => {
+    const { metadata, spec } = deployment(component).spec.template;
+    expect(metadata.labels).toMatchObject({
+      tier: component,
+      team: 'media',
+      'app.kubernetes.io/name': 'video',
+      'app.kubernetes.io/managed-by': 'Helm',
+      'app.kubernetes.io/component': component,
+    });
+    expect(metadata.annotations?.['example.com/owner']).toBe('media');
+    expect(spec).toMatchObject({
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated' }],
+      affinity: { podAntiAffinity: {} },
+      topologySpreadConstraints: [{ topologyKey: zone }],
+      priorityClassName: priorityClass,
+      imagePullSecrets: [{ name: 'regcred' }],
+    });
+    expect(spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    const [container] = spec.containers;
+    expect(container?.env).toContainEqual({ name: 'EXTRA_SETTING', value: component });
+    expect(spec.volumes?.map((v) => v.name)).toContain('extra');
+    if (component !== 'minio')
+      expect(container?.image).toMatch(new RegExp(`/${component}@sha256:[a-f0-9]{64}$`));
+  });
+
+  it("gives the hook pods (uninstall drain, helm test) the pull secrets and their image's placement", () => {
+    const drain = manifests.find(
+      (m) => m.kind === 'Job' && m.metadata.name === 'media-vdl-uninstall-drain',
+    ) as (Manifest & { spec: { template: PodTemplate } }) | undefined;
+    expect(drain?.spec.template.spec).toMatchObject({
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      priorityClassName: priorityClass,
+      imagePullSecrets: [{ name: 'regcred' }],
+    });
+    const test = manifests.find((m) => m.kind === 'Pod' && m.metadata.name === 'media-vdl-test-api-ready');
+    expect(test?.spec).toMatchObject({
+      tolerations: [{ key: 'dedicated' }],
+      imagePullSecrets: [{ name: 'regcred' }],
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    });
+  });
+
+  it('keeps every selector on its pods, free of commonLabels, podLabels and nameOverride', () => {
+    for (const component of ['operator', 'api', 'minio']) {
+      const { selector, template } = deployment(component).spec;
+      expect(Object.keys(selector.matchLabels ?? {}).sort()).toEqual([
+        'app.kubernetes.io/component',
+        'app.kubernetes.io/instance',
+        'app.kubernetes.io/part-of',
+      ]);
+      expect(selects(selector.matchLabels, template.metadata.labels)).toBe(true);
+    }
+    const podsOf = (selector: Record<string, string> | undefined) =>
+      ['operator', 'api', 'minio'].filter((c) =>
+        selects(selector, deployment(c).spec.template.metadata.labels),
+      );
+    const services = manifests.filter((m) => m.kind === 'Service');
+    expect(services.map((s) => podsOf(s.spec?.selector as Record<string, string>))).toEqual(
+      expect.arrayContaining([['api'], ['minio']]),
+    );
+    const budgets = manifests.filter((m) => m.kind === 'PodDisruptionBudget');
+    expect(budgets.map((b) => podsOf(matchLabelsOf(b, 'selector')))).toEqual([['operator'], ['api']]);
+    const policies = manifests.filter((m) => m.kind === 'NetworkPolicy');
+    for (const component of ['operator', 'api', 'minio'])
+      expect(
+        policies.filter((p) => podsOf(matchLabelsOf(p, 'podSelector')).includes(component)),
+      ).toHaveLength(1);
+  });
+
+  it('gives download Jobs the pod template, through the operator, as the API server accepts them', async () => {
+    const env = deployment('operator').spec.template.spec.containers[0]?.env ?? [];
+    const variables = Object.fromEntries(
+      env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
+    );
+    const operatorConfig = loadOperatorConfig(variables);
+    const job = desiredJob(
+      {
+        apiVersion: 'vdl.dev/v1alpha1',
+        kind: 'VideoDownload',
+        metadata: { name: 'placed', namespace, uid: '00000000-0000-0000-0000-000000000002' },
+        spec: VideoDownloadSpec.parse({ url: 'https://example.com/v' }),
+      },
+      operatorConfig,
+    );
+    const pod = job.spec?.template;
+    expect(pod?.spec).toMatchObject({
+      nodeSelector: { 'vdl.example.com/downloads': 'true' },
+      tolerations: [{ key: 'downloads', operator: 'Exists' }],
+      topologySpreadConstraints: [{ maxSkew: 2 }],
+      priorityClassName: priorityClass,
+      // The chart's pull secrets, as downloader.podTemplate names none.
+      imagePullSecrets: [{ name: 'regcred' }],
+    });
+    expect(pod?.spec?.containers[0]).toMatchObject({
+      image: expect.stringMatching(/\/downloader@sha256:c{64}$/),
+      imagePullPolicy: 'Always',
+    });
+    expect(pod?.metadata?.labels).toMatchObject({
+      'cost-center': 'video',
+      'app.kubernetes.io/component': 'downloader',
+    });
+    // The chart's NetworkPolicy for download pods still selects them.
+    const downloads = manifests.find(
+      (m) => m.kind === 'NetworkPolicy' && m.metadata.name === 'media-vdl-downloads',
+    );
+    expect(selects(matchLabelsOf(downloads, 'podSelector'), pod?.metadata?.labels ?? {})).toBe(true);
+    delete job.metadata?.ownerReferences;
+    const { stderr } = await kubectl(
+      ['apply', '--dry-run=server', '-n', namespace, '-f', '-'],
+      JSON.stringify(job),
+    );
+    expect(stderr).not.toMatch(/violate PodSecurity/);
+  });
+
+  it('pulls download images by the chart pull policy unless the pod template names one', async () => {
+    const config = (values: string[]) =>
+      renderChart(namespace, values).then((items) => {
+        const operator = items.find((m) => m.kind === 'Deployment' && m.metadata.name === 'vdl-operator') as
+          | (Manifest & { spec: { template: PodTemplate } })
+          | undefined;
+        const env = operator?.spec.template.spec.containers[0]?.env ?? [];
+        return loadOperatorConfig({
+          VDL_DOWNLOAD_POD_TEMPLATE: env.find((e) => e.name === 'VDL_DOWNLOAD_POD_TEMPLATE')?.value,
+        }).downloadPodTemplate;
+      });
+    expect(await config([])).toEqual({ imagePullPolicy: 'IfNotPresent' });
+    expect(await config(['image.pullPolicy=Always'])).toEqual({ imagePullPolicy: 'Always' });
+    expect(await config(['image.pullPolicy=Always', 'downloader.podTemplate.imagePullPolicy=Never'])).toEqual(
+      {
+        imagePullPolicy: 'Never',
+      },
+    );
+  });
+
+  it.each([
+    ['commonLabels.app\\.kubernetes\\.io/component=x', /commonLabels|propertyName/],
+    ['operator.podLabels.vdl\\.dev/download=x', /podLabels|propertyName/],
+    ['downloader.podTemplate.securityContext.runAsUser=0', /securityContext/],
+    ['downloader.podTemplate.serviceAccountName=admin', /serviceAccountName/],
+    ['image.digests.api=latest', /digests/],
+    ['api.tolerations[0].operator=Maybe', /operator/],
+  ])('refuses %s', async (value, message) => {
     await expect(render([value])).rejects.toThrow(message);
   });
 });

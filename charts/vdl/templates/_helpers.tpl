@@ -1,22 +1,109 @@
-{{- define "vdl.fullname" -}}
-{{- printf "%s" .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{/* The chart's name, for the app.kubernetes.io/name label: nameOverride, else "vdl". */}}
+{{- define "vdl.name" -}}
+{{- .Values.nameOverride | default .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+The prefix of every object's name: fullnameOverride, else the release name
+(with "-<nameOverride>" when nameOverride is set and the release name does
+not hold it). Without either override it stays the release name, as in
+every earlier version, so an upgrade renames nothing.
+*/}}
+{{- define "vdl.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else if and .Values.nameOverride (not (contains .Values.nameOverride .Release.Name)) -}}
+{{- printf "%s-%s" .Release.Name .Values.nameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Every object's labels, commonLabels included. The schema keeps commonLabels
+and podLabels out of the app.kubernetes.io/, helm.sh/ and vdl.dev/ keys, so
+they can neither clash with these nor move a selector.
+*/}}
 {{- define "vdl.labels" -}}
+app.kubernetes.io/name: {{ include "vdl.name" . }}
 app.kubernetes.io/part-of: vdl
 app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
+{{/*
+What selects a component's pods (Deployments, Services, PDBs and
+NetworkPolicies): never nameOverride, commonLabels or podLabels, so neither
+moves a selector (a Deployment's cannot change on upgrade).
+*/}}
 {{- define "vdl.selector" -}}
 app.kubernetes.io/part-of: vdl
 app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* A pod template's metadata: the labels with the component and its podLabels; .annotations with its podAnnotations, which win. */}}
+{{- define "vdl.podMetadata" -}}
+labels:
+  {{- include "vdl.labels" .root | nindent 2 }}
+  app.kubernetes.io/component: {{ .component }}
+  {{- with .values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- $annotations := merge (dict) (.values.podAnnotations | default dict) (.annotations | default dict) }}
+{{- with $annotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+A pod's scheduling and pull settings from its component's values:
+nodeSelector, tolerations, affinity, topologySpreadConstraints,
+priorityClassName, and the global imagePullSecrets.
+*/}}
+{{- define "vdl.podScheduling" -}}
+{{- with .values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+An image of vdl's: registry/name@digest when image.digests names one (the
+tag is then ignored), else registry/name:tag.
+*/}}
 {{- define "vdl.image" -}}
+{{- $digest := index (.root.Values.image.digests | default dict) .name -}}
+{{- if $digest -}}
+{{- printf "%s/%s@%s" .root.Values.image.registry .name $digest -}}
+{{- else -}}
 {{- printf "%s/%s:%s" .root.Values.image.registry .name (.root.Values.image.tag | default .root.Chart.AppVersion) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "vdl.s3Secret" -}}
@@ -27,22 +114,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.minio.enabled -}}http://{{ include "vdl.fullname" . }}-minio.{{ .Release.Namespace }}.svc:9000{{- else -}}{{ required "s3.endpoint is required when minio.enabled is false" .Values.s3.endpoint }}{{- end -}}
 {{- end -}}
 
-{{/* The restricted Pod Security Standard, for every container of the chart. */}}
+{{/*
+The security contexts of every pod and container of the chart: the
+restricted Pod Security Standard by default (values podSecurityContext and
+containerSecurityContext). A key set to null in a release's values is left
+out, e.g. podSecurityContext.runAsUser where OpenShift's restricted SCC
+assigns the UID itself.
+*/}}
 {{- define "vdl.containerSecurity" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-runAsNonRoot: true
-capabilities:
-  drop: [ALL]
+{{- toYaml .Values.containerSecurityContext -}}
 {{- end -}}
 
 {{- define "vdl.podSecurity" -}}
-runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
-fsGroup: 65532
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext -}}
 {{- end -}}
 
 {{- define "vdl.roleKind" -}}

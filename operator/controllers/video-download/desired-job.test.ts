@@ -1,3 +1,4 @@
+import type { V1Container } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { permanentFailureExitCode } from '../../../crds/video-download.ts';
 import { desiredJob, downloadLabelValue, downloadNameOf, jobNameFor, keyPrefixFor } from './desired-job.ts';
@@ -131,6 +132,68 @@ describe('desiredJob', () => {
     expect(job.spec?.template.metadata?.labels).toMatchObject({
       'vdl.dev/download': 'clip',
       'app.kubernetes.io/managed-by': 'vdl-operator',
+    });
+  });
+
+  describe("with the cluster's download pod template", () => {
+    // What lands in the pod spec as it is.
+    const placement = {
+      nodeSelector: { 'vdl.example.com/downloads': 'true' },
+      tolerations: [{ key: 'downloads', operator: 'Exists' as const, effect: 'NoSchedule' as const }],
+      affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } },
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' as const },
+      ],
+      priorityClassName: 'batch-low',
+      imagePullSecrets: [{ name: 'regcred' }],
+    };
+    const placed = desiredJob(download('clip'), {
+      ...testConfig,
+      downloadPodTemplate: {
+        ...placement,
+        imagePullPolicy: 'Always',
+        // The operator's own labels and its name annotation must win over these.
+        podLabels: {
+          'cost-center': 'video',
+          'vdl.dev/download': 'other',
+          'app.kubernetes.io/managed-by': 'someone',
+          'app.kubernetes.io/component': 'web',
+        },
+        podAnnotations: { 'example.com/owner': 'media', 'vdl.dev/download-name': 'other' },
+      },
+    });
+    const placedPod = placed.spec?.template;
+
+    it('puts its scheduling and pull settings on every download pod', () => {
+      expect(placedPod?.spec).toMatchObject(placement);
+      expect(placedPod?.spec?.containers[0]?.imagePullPolicy).toBe('Always');
+      expect(placedPod?.metadata?.labels?.['cost-center']).toBe('video');
+      expect(placedPod?.metadata?.annotations?.['example.com/owner']).toBe('media');
+    });
+
+    it("keeps the operator's labels and name annotation, which its selectors and NetworkPolicies rely on", () => {
+      expect(placedPod?.metadata?.labels).toMatchObject({
+        'vdl.dev/download': 'clip',
+        'app.kubernetes.io/managed-by': 'vdl-operator',
+        'app.kubernetes.io/component': 'downloader',
+      });
+      expect(placedPod?.metadata?.annotations?.['vdl.dev/download-name']).toBe('clip');
+      // The Job's own labels (its selector for the operator's caches) carry none of the template's.
+      expect(placed.metadata?.labels?.['cost-center']).toBeUndefined();
+    });
+
+    it('changes nothing that confines the pod', () => {
+      const rest = Object.fromEntries(
+        Object.entries(placedPod?.spec ?? {}).filter(([key]) => !(key in placement)),
+      );
+      const plain = desiredJob(download('clip'), testConfig).spec?.template.spec;
+      const unpolicied = (containers: V1Container[] = []) =>
+        containers.map(({ imagePullPolicy: _, ...container }) => container);
+      expect(plain?.containers[0]?.imagePullPolicy).toBe('IfNotPresent');
+      expect({ ...rest, containers: unpolicied(rest.containers as V1Container[]) }).toEqual({
+        ...plain,
+        containers: unpolicied(plain?.containers),
+      });
     });
   });
 

@@ -85,13 +85,44 @@ function hostListsEnv(config: OperatorConfig): DownloaderEnvValues {
   };
 }
 
+/**
+ * The cluster's scheduling and pull settings (config.downloadPodTemplate) as
+ * pod spec fields; only those its schema allows, so nothing here can touch
+ * what confines the pod.
+ */
+function podPlacement(template: OperatorConfig['downloadPodTemplate']): Partial<V1PodSpec> {
+  const {
+    nodeSelector,
+    tolerations,
+    affinity,
+    topologySpreadConstraints,
+    priorityClassName,
+    imagePullSecrets,
+  } = template;
+  return {
+    ...(nodeSelector && { nodeSelector }),
+    ...(tolerations && { tolerations }),
+    ...(affinity && { affinity: affinity as V1PodSpec['affinity'] }),
+    ...(topologySpreadConstraints && {
+      topologySpreadConstraints: topologySpreadConstraints as V1PodSpec['topologySpreadConstraints'],
+    }),
+    ...(priorityClassName && { priorityClassName }),
+    ...(imagePullSecrets && { imagePullSecrets }),
+  };
+}
+
 export function desiredJob(download: VideoDownload, config: OperatorConfig): V1Job {
   const { name, namespace, uid } = download.metadata;
   const { spec } = download;
+  const template = config.downloadPodTemplate;
   const jobLabels = { ...selectorLabels(download) };
   const jobAnnotations = { [downloadNameAnnotation]: name as string };
   const owner = download.metadata.labels?.[labels.owner];
   if (owner) jobLabels[labels.owner] = owner;
+  // The cluster's pod labels and annotations go first: the operator's own
+  // (which its selectors, NetworkPolicies and the download's lookup rely on) win.
+  const podLabels = { ...template.podLabels, ...jobLabels };
+  const podAnnotations = { ...template.podAnnotations, ...jobAnnotations };
 
   const maxFileSize = maxFileSizeFor(download, config);
   const disk = podDisk(maxFileSize, config.workDirSizeLimit);
@@ -102,6 +133,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
     // its service account can use for nothing but VideoDownload status.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
+    ...podPlacement(template),
     securityContext: {
       runAsNonRoot: true,
       runAsUser: downloaderUid,
@@ -113,7 +145,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
       {
         name: downloaderContainerName,
         image: config.downloaderImage,
-        imagePullPolicy: 'IfNotPresent',
+        imagePullPolicy: template.imagePullPolicy ?? 'IfNotPresent',
         env: [
           ...toEnv({
             VDL_DOWNLOAD_NAME: name,
@@ -233,7 +265,7 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
-      template: { metadata: { labels: jobLabels, annotations: jobAnnotations }, spec: podSpec },
+      template: { metadata: { labels: podLabels, annotations: podAnnotations }, spec: podSpec },
     },
   };
 }
