@@ -9,6 +9,7 @@ import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
 import { chart, helm, renderChart, renderChartText } from '../support/chart-render.ts';
+import { eventually } from '../support/eventually.ts';
 import { createNamespace, deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
@@ -116,38 +117,40 @@ describe('the vdl chart', () => {
   });
 });
 
+// "resource:subresource" asks about a subresource; "resource/name" about one object.
+async function canAs(user: string, verb: string, resource: string): Promise<boolean> {
+  const [target, subresource] = resource.split(':');
+  const extra = subresource ? [`--subresource=${subresource}`] : [];
+  // can-i prints yes (exit 0) or no (exit 1); anything else is a failure of the test, not a "no".
+  const answer = await new Promise<string>((resolve, reject) => {
+    execFile(
+      toolPath('kubectl'),
+      [
+        '--kubeconfig',
+        kubeconfig,
+        'auth',
+        'can-i',
+        verb,
+        target as string,
+        '--as',
+        user,
+        '-n',
+        namespace,
+        ...extra,
+      ],
+      (error, stdout, stderr) => {
+        const said = stdout.trim();
+        if (said === 'yes' || said === 'no') resolve(said);
+        else reject(new Error(`kubectl auth can-i failed: ${stderr || error?.message}`));
+      },
+    );
+  });
+  return answer === 'yes';
+}
+
 describe('RBAC of the chart', () => {
   const sa = (name: string) => `system:serviceaccount:${namespace}:vdl-${name}`;
-  // "resource:subresource" asks about a subresource; "resource/name" about one object.
-  const can = async (who: string, verb: string, resource: string) => {
-    const [target, subresource] = resource.split(':');
-    const extra = subresource ? [`--subresource=${subresource}`] : [];
-    // can-i prints yes (exit 0) or no (exit 1); anything else is a failure of the test, not a "no".
-    const answer = await new Promise<string>((resolve, reject) => {
-      execFile(
-        toolPath('kubectl'),
-        [
-          '--kubeconfig',
-          kubeconfig,
-          'auth',
-          'can-i',
-          verb,
-          target as string,
-          '--as',
-          sa(who),
-          '-n',
-          namespace,
-          ...extra,
-        ],
-        (error, stdout, stderr) => {
-          const said = stdout.trim();
-          if (said === 'yes' || said === 'no') resolve(said);
-          else reject(new Error(`kubectl auth can-i failed: ${stderr || error?.message}`));
-        },
-      );
-    });
-    return answer === 'yes';
-  };
+  const can = (who: string, verb: string, resource: string) => canAs(sa(who), verb, resource);
 
   beforeAll(async () => {
     const rbac = (await renderChart(namespace)).filter((d) =>
@@ -216,5 +219,78 @@ describe('RBAC of the chart', () => {
     ['uninstall-drain', 'get', 'secrets'],
   ])('does not let the %s %s %s', async (who, verb, resource) => {
     expect(await can(who, verb, resource)).toBe(false);
+  });
+});
+
+describe('VideoDownloads for people (ClusterRoles aggregated into view, edit and admin)', () => {
+  const editor = 'alice@example.com';
+  const viewer = 'bob@example.com';
+  let roles: string[] = [];
+
+  beforeAll(async () => {
+    const clusterRoles = (await renderChart(namespace)).filter(
+      (d) =>
+        d.kind === 'ClusterRole' &&
+        Object.keys(d.metadata.labels ?? {}).some((l) =>
+          l.startsWith('rbac.authorization.k8s.io/aggregate-to-'),
+        ),
+    );
+    roles = clusterRoles.map((role) => role.metadata.name);
+    // None when rbac.aggregateToDefaultRoles is off (kubectl refuses an empty apply).
+    if (roles.length > 0)
+      await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clusterRoles }),
+      );
+    // People get the built-in roles, as a cluster admin grants them; nothing of vdl's is bound.
+    for (const [user, role] of [
+      [editor, 'edit'],
+      [viewer, 'view'],
+    ] as const)
+      await kubectl([
+        'create',
+        'rolebinding',
+        `${role}-${user.split('@')[0]}`,
+        '-n',
+        namespace,
+        `--clusterrole=${role}`,
+        `--user=${user}`,
+      ]);
+    // The clusterrole-aggregation controller (kube-controller-manager) copies the rules in a moment later.
+    await eventually('the aggregated rules in the built-in roles', async () =>
+      (await canAs(editor, 'create', 'videodownloads.vdl.dev')) &&
+      (await canAs(viewer, 'list', 'videodownloads.vdl.dev'))
+        ? true
+        : undefined,
+    );
+  });
+  afterAll(async () => {
+    if (roles.length > 0) await kubectl(['delete', 'clusterrole', ...roles, '--ignore-not-found']);
+  });
+
+  it('renders none with rbac.aggregateToDefaultRoles=false', async () => {
+    const kinds = (await renderChart(namespace, ['rbac.aggregateToDefaultRoles=false'])).map((d) => d.kind);
+    expect(kinds).not.toContain('ClusterRole');
+  });
+
+  const vd = 'videodownloads.vdl.dev';
+  it.each([
+    [editor, 'create', vd, 'yes'],
+    [editor, 'list', vd, 'yes'],
+    [editor, 'get', vd, 'yes'],
+    [editor, 'delete', vd, 'yes'],
+    [editor, 'deletecollection', vd, 'yes'],
+    [viewer, 'get', vd, 'yes'],
+    [viewer, 'list', vd, 'yes'],
+    [viewer, 'watch', vd, 'yes'],
+    [viewer, 'create', vd, 'no'],
+    [viewer, 'delete', vd, 'no'],
+    [viewer, 'patch', vd, 'no'],
+    // The status is the operator's and the download pods', never a person's.
+    [editor, 'patch', `${vd}:status`, 'no'],
+    [editor, 'update', `${vd}:status`, 'no'],
+    [viewer, 'patch', `${vd}:status`, 'no'],
+  ])('asked whether %s may %s %s, says %s', async (user, verb, resource, answer) => {
+    expect(await canAs(user, verb, resource)).toBe(answer === 'yes');
   });
 });
