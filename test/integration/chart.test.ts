@@ -3,6 +3,7 @@
 // namespace that enforces the restricted Pod Security Standard, and check
 // each service account's permissions with kubectl auth can-i.
 import { execFile } from 'node:child_process';
+import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
@@ -12,6 +13,7 @@ import { chart, helm, renderChart, renderChartText } from '../support/chart-rend
 import { eventually } from '../support/eventually.ts';
 import { createNamespace, deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
+import { gatewayApiCrd } from '../toolchain/gateway-api.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
 const kubeconfig = inject('adminKubeconfig');
@@ -37,6 +39,18 @@ const render = (values: string[] = []) => renderChartText(namespace, values);
 
 beforeAll(async () => {
   await installCrd(config);
+  // The HTTPRoute (api.httpRoute) needs the Gateway API's CRD, as a cluster with Gateway API has it.
+  // Server-side: the CRD is larger than client-side apply's annotation may be.
+  await kubectl(['apply', '--server-side', '-f', await gatewayApiCrd('httproutes')]);
+  await eventually('the HTTPRoute CRD established', async () => {
+    const { stdout } = await kubectl([
+      'get',
+      'crd/httproutes.gateway.networking.k8s.io',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+    ]);
+    return stdout === 'True' ? true : undefined;
+  });
   namespace = uniqueName('chart');
   // The chart's test pod uses the default service account, which createNamespace waits for.
   await createNamespace(config, namespace, {
@@ -70,6 +84,29 @@ describe('the vdl chart', () => {
       ['api.ingress.enabled=true', 'api.ingress.host=vdl.example.com', 'api.ingress.tlsSecret=vdl-tls'],
     ],
     [
+      'an ingress with cert-manager annotations, a TLS list and its own paths',
+      [
+        'api.ingress.enabled=true',
+        'api.ingress.className=nginx',
+        'api.ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt',
+        'api.ingress.tls[0].hosts[0]=vdl.example.com',
+        'api.ingress.tls[0].secretName=vdl-example-tls',
+        'api.ingress.paths[0].path=/',
+        'api.ingress.paths[0].pathType=Prefix',
+      ],
+    ],
+    [
+      'a Gateway API HTTPRoute',
+      [
+        'api.httpRoute.enabled=true',
+        'api.httpRoute.parentRefs[0].name=public',
+        'api.httpRoute.parentRefs[0].namespace=gateways',
+        'api.httpRoute.parentRefs[0].sectionName=https',
+        'api.httpRoute.hostnames[0]=vdl.example.com',
+        'api.httpRoute.annotations.example\\.com/team=media',
+      ],
+    ],
+    [
       'single replicas, no PDB, no NetworkPolicy',
       ['operator.replicas=1', 'api.replicas=1', 'networkPolicy.enabled=false'],
     ],
@@ -86,6 +123,39 @@ describe('the vdl chart', () => {
       expect(stderr).not.toMatch(/violate PodSecurity/);
     },
   );
+
+  it('routes the same public paths through the Ingress and the HTTPRoute, with their annotations and TLS', async () => {
+    const objects = await renderChart(namespace, [
+      'api.ingress.enabled=true',
+      'api.ingress.tlsSecret=vdl-tls',
+      'api.ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt',
+      'api.ingress.tls[0].hosts[0]=other.example.com',
+      'api.ingress.tls[0].secretName=other-tls',
+      'api.httpRoute.enabled=true',
+      'api.httpRoute.parentRefs[0].name=public',
+    ]);
+    const ingress = objects.find((o) => o.kind === 'Ingress') as unknown as k8s.V1Ingress;
+    const route = objects.find((o) => o.kind === 'HTTPRoute') as unknown as {
+      spec: {
+        parentRefs: unknown[];
+        rules: Array<{ matches: Array<{ path: { type: string; value: string } }> }>;
+      };
+    };
+    expect(ingress.metadata?.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+    // The short api.ingress.tlsSecret keeps working beside the list.
+    expect(ingress.spec?.tls).toEqual([
+      { hosts: ['vdl.example.com'], secretName: 'vdl-tls' },
+      { hosts: ['other.example.com'], secretName: 'other-tls' },
+    ]);
+    const ingressPaths = ingress.spec?.rules?.[0]?.http?.paths.map((p) => `${p.pathType} ${p.path}`);
+    const routePaths = route.spec.rules[0]?.matches.map(
+      (m) => `${m.path.type === 'PathPrefix' ? 'Prefix' : m.path.type} ${m.path.value}`,
+    );
+    expect(routePaths).toEqual(ingressPaths);
+    expect(ingressPaths).toContain('Prefix /downloads');
+    expect(ingressPaths?.some((p) => p.includes('metrics'))).toBe(false);
+    expect(route.spec.parentRefs).toEqual([{ name: 'public' }]);
+  });
 
   it('makes download Jobs that meet the restricted Pod Security Standard', async () => {
     const job = desiredJob(
@@ -111,6 +181,9 @@ describe('the vdl chart', () => {
     ['networkPolicy.apiServerCIDRs={not-a-cidr}', /apiServerCIDRs/],
     ['downloader.workDirSizeLimit=lots', /workDirSizeLimit/],
     ['surprise=1', /surprise/],
+    ['api.httpRoute.enabled=true', /parentRefs must name the Gateway/],
+    ['api.ingress.paths[0].path=web', /path/],
+    ['api.ingress.tls[0].hosts[0]=vdl.example.com', /secretName/],
     ['minio.enabled=false', /s3.existingSecret is required|s3.endpoint is required/],
   ])('refuses the bad value %s', async (value, message) => {
     await expect(render([value])).rejects.toThrow(message);
