@@ -191,7 +191,7 @@ describe('the vdl chart', () => {
 });
 
 // "resource:subresource" asks about a subresource; "resource/name" about one object.
-async function canAs(user: string, verb: string, resource: string): Promise<boolean> {
+async function canAs(user: string, verb: string, resource: string, where = namespace): Promise<boolean> {
   const [target, subresource] = resource.split(':');
   const extra = subresource ? [`--subresource=${subresource}`] : [];
   // can-i prints yes (exit 0) or no (exit 1); anything else is a failure of the test, not a "no".
@@ -208,7 +208,7 @@ async function canAs(user: string, verb: string, resource: string): Promise<bool
         '--as',
         user,
         '-n',
-        namespace,
+        where,
         ...extra,
       ],
       (error, stdout, stderr) => {
@@ -365,5 +365,49 @@ describe('VideoDownloads for people (ClusterRoles aggregated into view, edit and
     [viewer, 'patch', `${vd}:status`, 'no'],
   ])('asked whether %s may %s %s, says %s', async (user, verb, resource, answer) => {
     expect(await canAs(user, verb, resource)).toBe(answer === 'yes');
+  });
+});
+
+describe('operator.downloadNamespaces (with clusterWide)', () => {
+  let other: string;
+  beforeAll(async () => {
+    other = uniqueName('chart-downloads');
+    await createNamespace(config, other, { 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+  afterAll(async () => {
+    if (other) await deleteNamespace(config, other);
+  });
+
+  it("gives each listed namespace the downloader identity, its Role and the download pods' NetworkPolicy", async () => {
+    const objects = await renderChart(namespace, [
+      'operator.clusterWide=true',
+      `operator.downloadNamespaces={${other},${namespace}}`,
+      'networkPolicy.apiServerCIDRs={172.18.0.2/32}',
+    ]);
+    const there = objects.filter((o) => o.metadata.namespace === other);
+    expect(there.map((o) => `${o.kind} ${o.metadata.name}`).sort()).toEqual([
+      'NetworkPolicy vdl-downloads',
+      'Role vdl-downloader',
+      'RoleBinding vdl-downloader',
+      'ServiceAccount vdl-downloader',
+    ]);
+    // The release namespace is listed too, yet has its objects once.
+    expect(
+      objects.filter((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'vdl-downloader'),
+    ).toHaveLength(2);
+    // The copy is the release namespace's policy, in the other namespace.
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'vdl-downloads');
+    expect(policies[1]?.spec).toEqual(policies[0]?.spec);
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: there }));
+    const downloader = `system:serviceaccount:${other}:vdl-downloader`;
+    expect(await canAs(downloader, 'patch', 'videodownloads.vdl.dev:status', other)).toBe(true);
+    expect(await canAs(downloader, 'get', 'videodownloads.vdl.dev', other)).toBe(false);
+    expect(await canAs(downloader, 'get', 'secrets', other)).toBe(false);
+  });
+
+  it('refuses them without clusterWide, where the operator would never look there', async () => {
+    await expect(render([`operator.downloadNamespaces={${other}}`])).rejects.toThrow(
+      /needs operator.clusterWide/,
+    );
   });
 });
