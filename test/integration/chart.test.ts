@@ -106,6 +106,7 @@ describe('the vdl chart', () => {
         'api.httpRoute.annotations.example\\.com/team=media',
       ],
     ],
+    ['helm test of the CRD path', ['tests.downloadUrl=http://10.96.200.200:8080/progressive.mp4']],
     [
       'single replicas, no PDB, no NetworkPolicy',
       ['operator.replicas=1', 'api.replicas=1', 'networkPolicy.enabled=false'],
@@ -119,6 +120,15 @@ describe('the vdl chart', () => {
         .map((d) => (d.toJSON() as { kind?: string } | null)?.kind)
         .filter(Boolean);
       expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ServiceAccount']));
+      // A pod is admitted only once its ServiceAccount exists (helm test creates the
+      // download test's first, by hook weight), which a dry run of both does not do.
+      const accounts = parseAllDocuments(manifests)
+        .map((d) => d.toJSON() as { kind?: string } | null)
+        .filter((o) => o?.kind === 'ServiceAccount');
+      await kubectl(
+        ['apply', '-n', namespace, '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: accounts }),
+      );
       const { stderr } = await kubectl(['apply', '--dry-run=server', '-n', namespace, '-f', '-'], manifests);
       expect(stderr).not.toMatch(/violate PodSecurity/);
     },
@@ -181,6 +191,7 @@ describe('the vdl chart', () => {
     ['networkPolicy.apiServerCIDRs={not-a-cidr}', /apiServerCIDRs/],
     ['downloader.workDirSizeLimit=lots', /workDirSizeLimit/],
     ['surprise=1', /surprise/],
+    ['tests.downloadUrl=ftp://example.com/v', /downloadUrl/],
     ['api.httpRoute.enabled=true', /parentRefs must name the Gateway/],
     ['api.ingress.paths[0].path=web', /path/],
     ['api.ingress.tls[0].hosts[0]=vdl.example.com', /secretName/],
