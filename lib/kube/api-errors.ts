@@ -6,3 +6,13 @@ export function statusCodeOf(error: unknown): number | undefined {
   if (typeof e?.statusCode === 'number') return e.statusCode;
   return undefined;
 }
+
+/**
+ * A write refused because it named a resourceVersion the server has moved
+ * past (409 Conflict; not 409 AlreadyExists, which a create gets).
+ */
+export function isConflict(error: unknown): boolean {
+  if (statusCodeOf(error) !== 409) return false;
+  const e = error as { body?: unknown; message?: unknown };
+  return !/AlreadyExists|already exists/.test(`${String(e.body ?? '')} ${String(e.message ?? '')}`);
+}

@@ -4,7 +4,7 @@
 // manager owns everything else, so a new controller is a folder and an add().
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { statusCodeOf } from '../../lib/kube/api-errors.ts';
+import { isConflict, statusCodeOf } from '../../lib/kube/api-errors.ts';
 import {
   type CachedObject,
   type EventType,
@@ -208,6 +208,17 @@ export class Manager {
         if (statusCodeOf(error) === 404) {
           // Deleted while we worked on it; the informer's DELETED event has the last word.
           queue.forget(key);
+          continue;
+        }
+        if (isConflict(error)) {
+          // A write named a resourceVersion the cache had not caught up with
+          // (a precondition): the informer brings the newer one, and a retry reads it.
+          this.metrics.reconciles.inc({ result: 'conflict' });
+          this.options.logger.debug(
+            { controller: running.controller.name, key },
+            'the cache was behind a write; retrying',
+          );
+          queue.addRateLimited(key);
           continue;
         }
         this.metrics.reconciles.inc({ result: 'error' });

@@ -11,7 +11,7 @@ export function createManagerMetrics() {
     registry,
     reconciles: new Counter({
       name: 'vdl_operator_reconciles_total',
-      help: 'Reconciles by result (success, error, requeue).',
+      help: 'Reconciles by result (success, error, requeue, conflict: a write refused on a stale cache, retried).',
       labelNames: ['result'] as const,
       registers: [registry],
     }),

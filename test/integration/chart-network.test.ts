@@ -404,7 +404,7 @@ describe('disk of every pod', () => {
       ),
       ['download Job', downloadJob().spec?.template.spec as k8s.V1PodSpec] as const,
     ];
-    expect(specs.length).toBe(5);
+    expect(specs.length).toBe(6);
     for (const [name, spec] of specs) {
       for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
         expect(

@@ -6,14 +6,17 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
 import { chart, helm, type Manifest, renderChart, renderChartText } from '../support/chart-render.ts';
+import { eventually } from '../support/eventually.ts';
 import { createNamespace, deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
+import { gatewayApiCrd } from '../toolchain/gateway-api.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
 const kubeconfig = inject('adminKubeconfig');
@@ -39,6 +42,18 @@ const render = (values: string[] = []) => renderChartText(namespace, values);
 
 beforeAll(async () => {
   await installCrd(config);
+  // The HTTPRoute (api.httpRoute) needs the Gateway API's CRD, as a cluster with Gateway API has it.
+  // Server-side: the CRD is larger than client-side apply's annotation may be.
+  await kubectl(['apply', '--server-side', '-f', await gatewayApiCrd('httproutes')]);
+  await eventually('the HTTPRoute CRD established', async () => {
+    const { stdout } = await kubectl([
+      'get',
+      'crd/httproutes.gateway.networking.k8s.io',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+    ]);
+    return stdout === 'True' ? true : undefined;
+  });
   namespace = uniqueName('chart');
   // The chart's test pod uses the default service account, which createNamespace waits for.
   await createNamespace(config, namespace, {
@@ -72,6 +87,30 @@ describe('the vdl chart', () => {
       ['api.ingress.enabled=true', 'api.ingress.host=vdl.example.com', 'api.ingress.tlsSecret=vdl-tls'],
     ],
     [
+      'an ingress with cert-manager annotations, a TLS list and its own paths',
+      [
+        'api.ingress.enabled=true',
+        'api.ingress.className=nginx',
+        'api.ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt',
+        'api.ingress.tls[0].hosts[0]=vdl.example.com',
+        'api.ingress.tls[0].secretName=vdl-example-tls',
+        'api.ingress.paths[0].path=/',
+        'api.ingress.paths[0].pathType=Prefix',
+      ],
+    ],
+    [
+      'a Gateway API HTTPRoute',
+      [
+        'api.httpRoute.enabled=true',
+        'api.httpRoute.parentRefs[0].name=public',
+        'api.httpRoute.parentRefs[0].namespace=gateways',
+        'api.httpRoute.parentRefs[0].sectionName=https',
+        'api.httpRoute.hostnames[0]=vdl.example.com',
+        'api.httpRoute.annotations.example\\.com/team=media',
+      ],
+    ],
+    ['helm test of the CRD path', ['tests.downloadUrl=http://10.96.200.200:8080/progressive.mp4']],
+    [
       'single replicas, no PDB, no NetworkPolicy',
       ['operator.replicas=1', 'api.replicas=1', 'networkPolicy.enabled=false'],
     ],
@@ -84,10 +123,52 @@ describe('the vdl chart', () => {
         .map((d) => (d.toJSON() as { kind?: string } | null)?.kind)
         .filter(Boolean);
       expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ServiceAccount']));
+      // A pod is admitted only once its ServiceAccount exists (helm test creates the
+      // download test's first, by hook weight), which a dry run of both does not do.
+      const accounts = parseAllDocuments(manifests)
+        .map((d) => d.toJSON() as { kind?: string } | null)
+        .filter((o) => o?.kind === 'ServiceAccount');
+      await kubectl(
+        ['apply', '-n', namespace, '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: accounts }),
+      );
       const { stderr } = await kubectl(['apply', '--dry-run=server', '-n', namespace, '-f', '-'], manifests);
       expect(stderr).not.toMatch(/violate PodSecurity/);
     },
   );
+
+  it('routes the same public paths through the Ingress and the HTTPRoute, with their annotations and TLS', async () => {
+    const objects = await renderChart(namespace, [
+      'api.ingress.enabled=true',
+      'api.ingress.tlsSecret=vdl-tls',
+      'api.ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt',
+      'api.ingress.tls[0].hosts[0]=other.example.com',
+      'api.ingress.tls[0].secretName=other-tls',
+      'api.httpRoute.enabled=true',
+      'api.httpRoute.parentRefs[0].name=public',
+    ]);
+    const ingress = objects.find((o) => o.kind === 'Ingress') as unknown as k8s.V1Ingress;
+    const route = objects.find((o) => o.kind === 'HTTPRoute') as unknown as {
+      spec: {
+        parentRefs: unknown[];
+        rules: Array<{ matches: Array<{ path: { type: string; value: string } }> }>;
+      };
+    };
+    expect(ingress.metadata?.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+    // The short api.ingress.tlsSecret keeps working beside the list.
+    expect(ingress.spec?.tls).toEqual([
+      { hosts: ['vdl.example.com'], secretName: 'vdl-tls' },
+      { hosts: ['other.example.com'], secretName: 'other-tls' },
+    ]);
+    const ingressPaths = ingress.spec?.rules?.[0]?.http?.paths.map((p) => `${p.pathType} ${p.path}`);
+    const routePaths = route.spec.rules[0]?.matches.map(
+      (m) => `${m.path.type === 'PathPrefix' ? 'Prefix' : m.path.type} ${m.path.value}`,
+    );
+    expect(routePaths).toEqual(ingressPaths);
+    expect(ingressPaths).toContain('Prefix /downloads');
+    expect(ingressPaths?.some((p) => p.includes('metrics'))).toBe(false);
+    expect(route.spec.parentRefs).toEqual([{ name: 'public' }]);
+  });
 
   it('makes download Jobs that meet the restricted Pod Security Standard', async () => {
     const job = desiredJob(
@@ -113,6 +194,10 @@ describe('the vdl chart', () => {
     ['networkPolicy.apiServerCIDRs={not-a-cidr}', /apiServerCIDRs/],
     ['downloader.workDirSizeLimit=lots', /workDirSizeLimit/],
     ['surprise=1', /surprise/],
+    ['tests.downloadUrl=ftp://example.com/v', /downloadUrl/],
+    ['api.httpRoute.enabled=true', /parentRefs must name the Gateway/],
+    ['api.ingress.paths[0].path=web', /path/],
+    ['api.ingress.tls[0].hosts[0]=vdl.example.com', /secretName/],
     ['minio.enabled=false', /s3.existingSecret is required|s3.endpoint is required/],
   ])('refuses the bad value %s', async (value, message) => {
     await expect(render([value])).rejects.toThrow(message);
@@ -401,38 +486,40 @@ describe("the vdl chart with a cluster's own settings", () => {
   });
 });
 
+// "resource:subresource" asks about a subresource; "resource/name" about one object.
+async function canAs(user: string, verb: string, resource: string, where = namespace): Promise<boolean> {
+  const [target, subresource] = resource.split(':');
+  const extra = subresource ? [`--subresource=${subresource}`] : [];
+  // can-i prints yes (exit 0) or no (exit 1); anything else is a failure of the test, not a "no".
+  const answer = await new Promise<string>((resolve, reject) => {
+    execFile(
+      toolPath('kubectl'),
+      [
+        '--kubeconfig',
+        kubeconfig,
+        'auth',
+        'can-i',
+        verb,
+        target as string,
+        '--as',
+        user,
+        '-n',
+        where,
+        ...extra,
+      ],
+      (error, stdout, stderr) => {
+        const said = stdout.trim();
+        if (said === 'yes' || said === 'no') resolve(said);
+        else reject(new Error(`kubectl auth can-i failed: ${stderr || error?.message}`));
+      },
+    );
+  });
+  return answer === 'yes';
+}
+
 describe('RBAC of the chart', () => {
   const sa = (name: string) => `system:serviceaccount:${namespace}:vdl-${name}`;
-  // "resource:subresource" asks about a subresource; "resource/name" about one object.
-  const can = async (who: string, verb: string, resource: string) => {
-    const [target, subresource] = resource.split(':');
-    const extra = subresource ? [`--subresource=${subresource}`] : [];
-    // can-i prints yes (exit 0) or no (exit 1); anything else is a failure of the test, not a "no".
-    const answer = await new Promise<string>((resolve, reject) => {
-      execFile(
-        toolPath('kubectl'),
-        [
-          '--kubeconfig',
-          kubeconfig,
-          'auth',
-          'can-i',
-          verb,
-          target as string,
-          '--as',
-          sa(who),
-          '-n',
-          namespace,
-          ...extra,
-        ],
-        (error, stdout, stderr) => {
-          const said = stdout.trim();
-          if (said === 'yes' || said === 'no') resolve(said);
-          else reject(new Error(`kubectl auth can-i failed: ${stderr || error?.message}`));
-        },
-      );
-    });
-    return answer === 'yes';
-  };
+  const can = (who: string, verb: string, resource: string) => canAs(sa(who), verb, resource);
 
   beforeAll(async () => {
     const rbac = (await renderChart(namespace)).filter((d) =>
@@ -501,5 +588,122 @@ describe('RBAC of the chart', () => {
     ['uninstall-drain', 'get', 'secrets'],
   ])('does not let the %s %s %s', async (who, verb, resource) => {
     expect(await can(who, verb, resource)).toBe(false);
+  });
+});
+
+describe('VideoDownloads for people (ClusterRoles aggregated into view, edit and admin)', () => {
+  const editor = 'alice@example.com';
+  const viewer = 'bob@example.com';
+  let roles: string[] = [];
+
+  beforeAll(async () => {
+    const clusterRoles = (await renderChart(namespace)).filter(
+      (d) =>
+        d.kind === 'ClusterRole' &&
+        Object.keys(d.metadata.labels ?? {}).some((l) =>
+          l.startsWith('rbac.authorization.k8s.io/aggregate-to-'),
+        ),
+    );
+    roles = clusterRoles.map((role) => role.metadata.name);
+    // None when rbac.aggregateToDefaultRoles is off (kubectl refuses an empty apply).
+    if (roles.length > 0)
+      await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clusterRoles }),
+      );
+    // People get the built-in roles, as a cluster admin grants them; nothing of vdl's is bound.
+    for (const [user, role] of [
+      [editor, 'edit'],
+      [viewer, 'view'],
+    ] as const)
+      await kubectl([
+        'create',
+        'rolebinding',
+        `${role}-${user.split('@')[0]}`,
+        '-n',
+        namespace,
+        `--clusterrole=${role}`,
+        `--user=${user}`,
+      ]);
+    // The clusterrole-aggregation controller (kube-controller-manager) copies the rules in a moment later.
+    await eventually('the aggregated rules in the built-in roles', async () =>
+      (await canAs(editor, 'create', 'videodownloads.vdl.dev')) &&
+      (await canAs(viewer, 'list', 'videodownloads.vdl.dev'))
+        ? true
+        : undefined,
+    );
+  });
+  afterAll(async () => {
+    if (roles.length > 0) await kubectl(['delete', 'clusterrole', ...roles, '--ignore-not-found']);
+  });
+
+  it('renders none with rbac.aggregateToDefaultRoles=false', async () => {
+    const kinds = (await renderChart(namespace, ['rbac.aggregateToDefaultRoles=false'])).map((d) => d.kind);
+    expect(kinds).not.toContain('ClusterRole');
+  });
+
+  const vd = 'videodownloads.vdl.dev';
+  it.each([
+    [editor, 'create', vd, 'yes'],
+    [editor, 'list', vd, 'yes'],
+    [editor, 'get', vd, 'yes'],
+    [editor, 'delete', vd, 'yes'],
+    [editor, 'deletecollection', vd, 'yes'],
+    [viewer, 'get', vd, 'yes'],
+    [viewer, 'list', vd, 'yes'],
+    [viewer, 'watch', vd, 'yes'],
+    [viewer, 'create', vd, 'no'],
+    [viewer, 'delete', vd, 'no'],
+    [viewer, 'patch', vd, 'no'],
+    // The status is the operator's and the download pods', never a person's.
+    [editor, 'patch', `${vd}:status`, 'no'],
+    [editor, 'update', `${vd}:status`, 'no'],
+    [viewer, 'patch', `${vd}:status`, 'no'],
+  ])('asked whether %s may %s %s, says %s', async (user, verb, resource, answer) => {
+    expect(await canAs(user, verb, resource)).toBe(answer === 'yes');
+  });
+});
+
+describe('operator.downloadNamespaces (with clusterWide)', () => {
+  let other: string;
+  beforeAll(async () => {
+    other = uniqueName('chart-downloads');
+    await createNamespace(config, other, { 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+  afterAll(async () => {
+    if (other) await deleteNamespace(config, other);
+  });
+
+  it("gives each listed namespace the downloader identity, its Role and the download pods' NetworkPolicy", async () => {
+    const objects = await renderChart(namespace, [
+      'operator.clusterWide=true',
+      `operator.downloadNamespaces={${other},${namespace}}`,
+      'networkPolicy.apiServerCIDRs={172.18.0.2/32}',
+    ]);
+    const there = objects.filter((o) => o.metadata.namespace === other);
+    expect(there.map((o) => `${o.kind} ${o.metadata.name}`).sort()).toEqual([
+      'NetworkPolicy vdl-downloads',
+      'Role vdl-downloader',
+      'RoleBinding vdl-downloader',
+      'ServiceAccount vdl-downloader',
+    ]);
+    // The release namespace is listed too, yet has its objects once.
+    expect(
+      objects.filter((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'vdl-downloader'),
+    ).toHaveLength(2);
+    // The copy is the release namespace's policy, in the other namespace.
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'vdl-downloads');
+    expect(policies[1]?.spec).toEqual(policies[0]?.spec);
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: there }));
+    const downloader = `system:serviceaccount:${other}:vdl-downloader`;
+    expect(await canAs(downloader, 'patch', 'videodownloads.vdl.dev:status', other)).toBe(true);
+    expect(await canAs(downloader, 'get', 'videodownloads.vdl.dev', other)).toBe(false);
+    expect(await canAs(downloader, 'get', 'secrets', other)).toBe(false);
+  });
+
+  it('refuses them without clusterWide, where the operator would never look there', async () => {
+    await expect(render([`operator.downloadNamespaces={${other}}`])).rejects.toThrow(
+      /needs operator.clusterWide/,
+    );
   });
 });

@@ -11,7 +11,8 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { UploadPlan } from '../../crds/upload-plan.ts';
 import { permanentFailureExitCode, type VideoDownload } from '../../crds/video-download.ts';
-import { statusCodeOf } from '../../lib/kube/api-errors.ts';
+import { isConflict, statusCodeOf } from '../../lib/kube/api-errors.ts';
+import { kubeWrites } from '../../operator/controllers/video-download/kube-writes.ts';
 import type { Operator } from '../../operator/operator.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort } from '../cluster/readiness.ts';
@@ -165,12 +166,16 @@ describe('operator', () => {
     expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'PROGRESS', 'TITLE', 'AGE', 'URL', 'REASON']);
     expect(row).toMatch(/^ok\s+Succeeded\s+100\s+Big Buck Bunny\s+\S+\s+https:\/\/example\.com\/ok/);
 
-    const events = await env.config
-      .makeApiClient(k8s.CoreV1Api)
-      .listNamespacedEvent({ namespace: env.namespace, fieldSelector: `involvedObject.name=ok` });
-    expect(events.items.map((e) => e.reason)).toEqual(
-      expect.arrayContaining(['JobCreated', 'Started', 'Succeeded']),
-    );
+    // The story in kubectl describe, each step told once (events are sent in the background).
+    const reasons = await eventually('the Succeeded event', async () => {
+      const events = await env.config.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({
+        namespace: env.namespace,
+        fieldSelector: 'involvedObject.kind=VideoDownload,involvedObject.name=ok',
+      });
+      const told = events.items.map((e) => e.reason);
+      return told.includes('Succeeded') ? told : undefined;
+    });
+    expect(reasons.sort()).toEqual(['JobCreated', 'Started', 'Succeeded']);
     // Once the result is recorded the Job may go: the operator gave it a TTL.
     await eventually('Job TTL set', async () => {
       const job = await jobs.readNamespacedJob({ name: 'ok', namespace: env.namespace });
@@ -432,6 +437,24 @@ describe('operator replicas', () => {
       .makeApiClient(k8s.CoordinationV1Api)
       .readNamespacedLease({ name: 'vdl-operator', namespace: env.namespace });
     expect(lease.spec?.holderIdentity).toBe('second');
+  });
+
+  it('refuses a status write on a stale resourceVersion with a Conflict the manager retries, not an error', async () => {
+    const created = await env.downloads.create('stale', { url: 'https://example.com/stale' });
+    await env.downloads.waitFor('stale', 'its Job', (d) => d.status?.jobName === 'stale');
+    const writes = kubeWrites(env.config);
+    const refused = await writes
+      .patchStatus(env.namespace, 'stale', created.metadata.resourceVersion as string, { phase: 'Failed' })
+      .catch((error: unknown) => error);
+    expect(statusCodeOf(refused)).toBe(409);
+    expect(isConflict(refused)).toBe(true);
+    // A create of a name that exists is a 409 too, but no conflict to retry quietly.
+    const exists = await env.downloads
+      .create('stale', { url: 'https://example.com/stale' })
+      .catch((e: unknown) => e);
+    expect(statusCodeOf(exists)).toBe(409);
+    expect(isConflict(exists)).toBe(false);
+    expect((await env.downloads.get('stale')).status?.phase).not.toBe('Failed');
   });
 
   it('creates no second Job when an operator restarts mid-run', async () => {

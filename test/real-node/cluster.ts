@@ -83,6 +83,8 @@ export function chartValues(storagePort: number): string[] {
     'image.pullPolicy=Never',
     `minio.image=${imageRef('minio')}`,
     `api.allowedInternalHosts[0]=${mediaServiceIp}:${mediaPort}`,
+    // helm test downloads it through the CRD, as a kubectl user would.
+    `tests.downloadUrl=http://${mediaServiceIp}:${mediaPort}/progressive.mp4`,
   ];
 }
 

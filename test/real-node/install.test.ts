@@ -10,9 +10,12 @@ const kubeconfig = inject('realKubeconfig');
 const core = kubeConfigFrom(kubeconfig).makeApiClient(k8s.CoreV1Api);
 
 describe('the chart on a real node', () => {
-  it('passes helm test', async () => {
-    const output = await helm(['test', release, '--namespace', namespace, '--timeout', '3m'], kubeconfig);
-    expect(output).toMatch(/Phase:\s+Succeeded/);
+  it('passes helm test: the API is ready and a VideoDownload made through the CRD succeeds', async () => {
+    // helm test fails when any test pod fails; the download pod fails unless its VideoDownload
+    // reached Succeeded. (Not --logs: hook-succeeded deletes the pods before helm reads them.)
+    const output = await helm(['test', release, '--namespace', namespace, '--timeout', '4m'], kubeconfig);
+    expect(output).toMatch(/TEST SUITE:\s+vdl-test-api-ready[\s\S]*?Phase:\s+Succeeded/);
+    expect(output).toMatch(/TEST SUITE:\s+vdl-test-download[\s\S]*?Phase:\s+Succeeded/);
   });
 
   it('runs every vdl pod in a containerd container, admitted under restricted', async () => {

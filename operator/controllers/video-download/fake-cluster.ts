@@ -25,6 +25,8 @@ export class FakeCluster implements KubeWrites {
   /** The Jobs the server holds; the cache catches up on syncJobs(). */
   readonly serverJobs = new Map<string, V1Job>();
   readonly secrets = new Map<string, V1Secret>();
+  /** Downloads whose cache copy staleCache() put behind the server: the server's copy. */
+  private readonly serverDownloads = new Map<string, VideoDownload>();
   private readonly clock: Clock;
   private uids = 0;
 
@@ -85,8 +87,14 @@ export class FakeCluster implements KubeWrites {
     this.secrets.set(key, secret);
   }
 
-  async patchStatus(namespace: string, name: string, patch: Record<string, unknown>): Promise<void> {
+  async patchStatus(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    patch: Record<string, unknown>,
+  ): Promise<void> {
     this.writes.push(`patchStatus ${namespace}/${name} ${Object.keys(patch).sort().join(',')}`);
+    this.precondition(`${namespace}/${name}`, resourceVersion);
     this.change(namespace, name, (download) => {
       const status: Record<string, unknown> = { ...download.status };
       for (const [field, value] of Object.entries(patch)) {
@@ -98,9 +106,7 @@ export class FakeCluster implements KubeWrites {
   }
 
   async setFinalizers(namespace: string, name: string, resourceVersion: string, next: string[]) {
-    const current = this.downloads.get(`${namespace}/${name}`);
-    if (current?.metadata.resourceVersion !== resourceVersion)
-      throw apiError(409, 'the object has been modified');
+    this.precondition(`${namespace}/${name}`, resourceVersion);
     this.writes.push(`setFinalizers ${namespace}/${name} [${next.join(',')}]`);
     this.change(namespace, name, (download) => {
       download.metadata.finalizers = next;
@@ -108,6 +114,34 @@ export class FakeCluster implements KubeWrites {
     // The server removes a deleted object once its last finalizer goes.
     const after = this.downloads.get(`${namespace}/${name}`);
     if (after?.metadata.deletionTimestamp && next.length === 0) this.downloads.delete(`${namespace}/${name}`);
+    return this.serverVersion(`${namespace}/${name}`) as string;
+  }
+
+  /**
+   * The cache falls behind the server: it holds stale, an older copy of a
+   * download, as an informer does until the watch event of the last write
+   * arrives; syncDownloads() brings it back.
+   */
+  staleCache(stale: VideoDownload): void {
+    const key = `${stale.metadata.namespace}/${stale.metadata.name}`;
+    const current = this.downloads.get(key);
+    if (current) this.serverDownloads.set(key, current);
+    this.downloads.put(structuredClone(stale));
+  }
+
+  /** The download cache catches up with the server. */
+  syncDownloads(): void {
+    for (const download of this.serverDownloads.values()) this.downloads.put(download);
+    this.serverDownloads.clear();
+  }
+
+  /** The server's resourceVersion: the cache's unless staleCache() put it behind. */
+  private serverVersion(key: string): string | undefined {
+    return (this.serverDownloads.get(key) ?? this.downloads.get(key))?.metadata.resourceVersion;
+  }
+
+  private precondition(key: string, resourceVersion: string): void {
+    if (this.serverVersion(key) !== resourceVersion) throw apiError(409, 'the object has been modified');
   }
 
   async deleteDownload(namespace: string, name: string): Promise<void> {

@@ -15,15 +15,25 @@ export interface KubeWrites {
   deleteJob(namespace: string, name: string): Promise<void>;
   /** Fails with the server's error: 409 when it exists. */
   createSecret(namespace: string, secret: k8s.V1Secret): Promise<void>;
-  /** A merge patch of the status subresource. */
-  patchStatus(namespace: string, name: string, patch: Record<string, unknown>): Promise<void>;
-  /** resourceVersion is a precondition: a stale cache gets 409 and a retry. */
+  /**
+   * A merge patch of the status subresource. resourceVersion is a
+   * precondition: a status derived from a stale cache (the watch event of the
+   * operator's own last write not yet in) gets 409 and a retry, instead of
+   * being written, and its phase change told in an Event, a second time.
+   */
+  patchStatus(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    patch: Record<string, unknown>,
+  ): Promise<void>;
+  /** resourceVersion is a precondition: a stale cache gets 409 and a retry. Returns the new resourceVersion. */
   setFinalizers(
     namespace: string,
     name: string,
     resourceVersion: string,
     finalizers: string[],
-  ): Promise<void>;
+  ): Promise<string>;
   /** Background propagation; a download already gone is fine. */
   deleteDownload(namespace: string, name: string): Promise<void>;
 }
@@ -60,17 +70,18 @@ export function kubeWrites(kubeConfig: k8s.KubeConfig): KubeWrites {
     async createSecret(namespace, body) {
       await core.createNamespacedSecret({ namespace, body });
     },
-    async patchStatus(namespace, name, patch) {
+    async patchStatus(namespace, name, resourceVersion, patch) {
       await objects.patchNamespacedCustomObjectStatus(
-        { group, version, namespace, plural, name, body: { status: patch } },
+        { group, version, namespace, plural, name, body: { metadata: { resourceVersion }, status: patch } },
         mergePatch,
       );
     },
     async setFinalizers(namespace, name, resourceVersion, finalizers) {
-      await objects.patchNamespacedCustomObject(
+      const patched = (await objects.patchNamespacedCustomObject(
         { group, version, namespace, plural, name, body: { metadata: { finalizers, resourceVersion } } },
         mergePatch,
-      );
+      )) as { metadata?: { resourceVersion?: string } };
+      return patched.metadata?.resourceVersion as string;
     },
     async deleteDownload(namespace, name) {
       await objects

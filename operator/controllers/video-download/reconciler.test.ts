@@ -105,6 +105,29 @@ async function succeed(env: ReturnType<typeof setup>, name: string, completedAt:
 }
 
 describe('Reconciler', () => {
+  it('tells JobCreated once when a reconcile runs on a cache that has not seen its status write', async () => {
+    const env = setup();
+    env.add('clip');
+    await env.reconcile('clip');
+    expect(env.cluster.events).toEqual(['Normal JobCreated clip']);
+    // The Job's watch event comes in before the status write's (the Job was made
+    // first), so the next reconcile sees the Job and the download as the
+    // finalizer write left it: no status yet.
+    const written = env.cluster.downloads.get(key('clip'));
+    const stale = structuredClone(written) as NonNullable<typeof written>;
+    delete stale.status;
+    stale.metadata.resourceVersion = String(Number(stale.metadata.resourceVersion) - 1);
+    env.cluster.staleCache(stale);
+    env.cluster.syncJobs();
+    // The server refuses a status derived from that copy: a retry, not a second write or event.
+    const refused = await env.reconcile('clip').catch((error: unknown) => error);
+    expect(env.cluster.events).toEqual(['Normal JobCreated clip']);
+    expect(refused).toMatchObject({ code: 409 });
+    env.cluster.syncDownloads();
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+    expect(env.cluster.events).toEqual(['Normal JobCreated clip']);
+  });
+
   it('adds its finalizer, creates the Job once when admitted, then its upload plan', async () => {
     const env = setup();
     env.add('clip');

@@ -274,8 +274,8 @@ export class Reconciler {
   private async writeStatus(download: VideoDownload, status: VideoDownloadStatus): Promise<void> {
     const patch = statusPatch(download.status, status);
     if (!patch) return;
-    const { namespace, name } = download.metadata as { namespace: string; name: string };
-    await this.deps.writes.patchStatus(namespace, name, patch);
+    const { namespace, name, resourceVersion } = download.metadata as Required<VideoDownload['metadata']>;
+    await this.deps.writes.patchStatus(namespace, name, resourceVersion, patch);
     this.deps.metrics.statusWrites.inc();
     const event = transitionEvent(download.status, status);
     // Not awaited, as client-go's recorder sends events in the background: an
@@ -299,13 +299,15 @@ export class Reconciler {
     if (download.metadata.finalizers?.includes(finalizers.storedObject)) return;
     const next = [...(download.metadata.finalizers ?? []), finalizers.storedObject];
     await this.patchFinalizers(download, next);
-    download.metadata.finalizers = next;
   }
 
+  /** Also brings this reconcile's copy up to the write, whose resourceVersion the status patch then names. */
   private async patchFinalizers(download: VideoDownload, next: string[]): Promise<void> {
     const { namespace, name, resourceVersion } = download.metadata as Required<VideoDownload['metadata']>;
     // resourceVersion in a merge patch is a precondition: a stale cache gets 409 and a retry.
-    await this.deps.writes.setFinalizers(namespace, name, resourceVersion, next);
+    const written = await this.deps.writes.setFinalizers(namespace, name, resourceVersion, next);
+    download.metadata.finalizers = next;
+    download.metadata.resourceVersion = written;
   }
 
   /**
