@@ -37,7 +37,7 @@ tools: deps ## Build/install etcd, Kubernetes, MinIO, Helm, yt-dlp, ffmpeg (cach
 	$(INSTALL_TOOLS) all
 
 .PHONY: generate
-generate: deps ## Write crds/*.yaml from the zod schemas in crds/
+generate: deps ## Write the CRD (crds/*.yaml and the chart template) from the zod schemas in crds/
 	node crds/generate.ts
 
 .PHONY: lint

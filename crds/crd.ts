@@ -7,6 +7,52 @@ function schemaOf(schema: z.ZodType): JsonSchema {
   return toStructuralSchema(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }) as JsonSchema);
 }
 
+/**
+ * What the schema says of defaults and bounds, appended to each field's
+ * description: `kubectl explain` prints descriptions, not defaults or bounds.
+ */
+export function withDefaultsAndBounds(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = { ...schema };
+  if (out.properties) {
+    out.properties = Object.fromEntries(
+      Object.entries(out.properties as Record<string, JsonSchema>).map(([name, child]) => [
+        name,
+        withDefaultsAndBounds(child),
+      ]),
+    );
+  }
+  if (out.items) out.items = withDefaultsAndBounds(out.items as JsonSchema);
+  const said: string[] = [];
+  // An empty object or list as default says nothing a reader needs: its fields carry their own.
+  const trivial = (value: unknown) =>
+    typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+  if (out.default !== undefined && !trivial(out.default))
+    said.push(`Default: ${JSON.stringify(out.default)}.`);
+  const range = (low: unknown, high: unknown, lowWord: string, highWord: string, unit = '') => {
+    const bound = (word: string, n: unknown) =>
+      n === undefined ? undefined : `${word} ${n}${unit && ` ${unit}${n === 1 ? '' : 's'}`}`;
+    const parts = [bound(lowWord, low), bound(highWord, high)].filter(Boolean);
+    if (parts.length > 0) {
+      const text = parts.join(', ');
+      said.push(`${text.charAt(0).toUpperCase()}${text.slice(1)}.`);
+    }
+  };
+  if (out.type === 'integer' || out.type === 'number') {
+    range(
+      out.minimum,
+      out.maximum,
+      out.exclusiveMinimum ? 'greater than' : 'minimum',
+      out.exclusiveMaximum ? 'less than' : 'maximum',
+    );
+  }
+  if (out.type === 'string') range(out.minLength, out.maxLength, 'at least', 'at most', 'character');
+  if (out.type === 'array') range(out.minItems, out.maxItems, 'at least', 'at most', 'item');
+  if (said.length > 0) {
+    out.description = [out.description, ...said].filter((text) => typeof text === 'string').join(' ');
+  }
+  return out;
+}
+
 export function videoDownloadCrd(): Record<string, unknown> {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -78,7 +124,7 @@ export function videoDownloadCrd(): Record<string, unknown> {
                 kind: { type: 'string', description: 'VideoDownload' },
                 metadata: { type: 'object' },
                 spec: {
-                  ...schemaOf(VideoDownloadSpec),
+                  ...withDefaultsAndBounds(schemaOf(VideoDownloadSpec)),
                   'x-kubernetes-validations': [
                     {
                       rule: 'self == oldSelf',

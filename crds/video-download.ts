@@ -3,6 +3,7 @@
 // of the operator, API and downloader come from these zod schemas.
 import { z } from 'zod';
 import { quantityPattern } from './quantity.ts';
+import { urlRefusal, urlSchemes, urlValidation } from './url-rule.ts';
 
 export const group = 'vdl.dev';
 export const version = 'v1alpha1';
@@ -24,7 +25,12 @@ const filenameTemplatePattern = '^[A-Za-z0-9 %()._,+\\[\\]-]+$';
 const urlCharactersPattern = '^[^\\\\\\x00-\\x1f\\x7f-\\x9f]*$';
 // Key prefix segments never start with a dot: no "." or ".." to climb out of the download's folder.
 const keyPrefixPattern = "^([A-Za-z0-9!_*'()-][A-Za-z0-9!_.*'()-]*/)*$";
-/** The longest ttlSecondsAfterFinished: 30 days. */
+/**
+ * The longest ttlSecondsAfterFinished: 30 days, long enough to fetch a file a
+ * month later. A download meant to stay longer is better kept with no TTL
+ * (until deleted) than by a timer nobody remembers, and a larger number of
+ * seconds is more likely a unit slip (milliseconds) than intent.
+ */
 export const maxTtlSeconds = 30 * 86_400;
 
 // Templates yt-dlp reads as something other than a file in its work dir:
@@ -216,19 +222,15 @@ export function urlField(maxLength: number) {
     .regex(new RegExp(urlCharactersPattern), {
       error: 'url must not contain backslashes or control characters',
     })
-    .url({ protocol: /^https?$/, normalize: true, error: 'url must be an http or https URL' })
+    .url({ protocol: new RegExp(`^(${urlSchemes.join('|')})$`), normalize: true, error: urlRefusal })
     .max(maxCanonicalUrlLength, {
       error: `url is longer than ${maxCanonicalUrlLength} characters once encoded`,
     })
     .meta({
       description:
         'The page or media URL to download, http or https, without backslashes or control characters.',
-      'x-kubernetes-validations': [
-        {
-          rule: "self.startsWith('http://') || self.startsWith('https://')",
-          message: 'url must be an http or https URL',
-        },
-      ],
+      // The API server's own check of what the .url() above checks (crds/url-rule.ts).
+      'x-kubernetes-validations': [urlValidation],
     });
 }
 

@@ -170,6 +170,22 @@ describe('the vdl chart', () => {
     expect(route.spec.parentRefs).toEqual([{ name: 'public' }]);
   });
 
+  it.each([
+    ['by default, kept on uninstall', [], 'keep'],
+    ['with crds.keep=false, deleted on uninstall', ['crds.keep=false'], undefined],
+  ])('templates the CRD %s, so helm upgrade updates it', async (_name, values, policy) => {
+    const crds = (await renderChart(namespace, values)).filter((d) => d.kind === 'CustomResourceDefinition');
+    expect(crds.map((crd) => crd.metadata.name)).toEqual(['videodownloads.vdl.dev']);
+    const metadata = crds[0]?.metadata as { annotations?: Record<string, string> } | undefined;
+    expect(metadata?.annotations?.['helm.sh/resource-policy']).toBe(policy);
+  });
+
+  it('leaves the CRD to you with crds.install=false', async () => {
+    const kinds = (await renderChart(namespace, ['crds.install=false'])).map((d) => d.kind);
+    expect(kinds).not.toContain('CustomResourceDefinition');
+    expect(kinds).toContain('Deployment');
+  });
+
   it('makes download Jobs that meet the restricted Pod Security Standard', async () => {
     const job = desiredJob(
       {

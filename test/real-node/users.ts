@@ -112,16 +112,24 @@ export async function downloadObject(name: string) {
   };
 }
 
-const chart = join(fileURLToPath(new URL('../../', import.meta.url)), 'charts/vdl');
+/** The chart of this worktree, as the release was installed from. */
+export const chart = join(fileURLToPath(new URL('../../', import.meta.url)), 'charts/vdl');
 
-/** helm install or upgrade of the release with the install's values plus these, waiting for the rollout. */
-export async function helmRelease(verb: 'install' | 'upgrade', extra: string[] = []): Promise<void> {
+/**
+ * helm install or upgrade of the release with the install's values plus
+ * these, waiting for the rollout; from this worktree's chart unless another is given.
+ */
+export async function helmRelease(
+  verb: 'install' | 'upgrade',
+  extra: string[] = [],
+  chartDir = chart,
+): Promise<void> {
   const values = [...inject('realChartValues'), ...extra];
   await helm(
     [
       verb,
       release,
-      chart,
+      chartDir,
       '--namespace',
       namespace,
       ...values.flatMap((v) => ['--set', v]),
