@@ -20,7 +20,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "vdl.s3Secret" -}}
-{{- if .Values.minio.enabled -}}{{ include "vdl.fullname" . }}-minio{{- else -}}{{ required "s3.existingSecret is required when minio.enabled is false" .Values.s3.existingSecret }}{{- end -}}
+{{- if .Values.minio.enabled -}}{{ .Values.minio.existingSecret | default (printf "%s-minio" (include "vdl.fullname" .)) }}{{- else -}}{{ required "s3.existingSecret is required when minio.enabled is false" .Values.s3.existingSecret }}{{- end -}}
 {{- end -}}
 
 {{- define "vdl.s3Endpoint" -}}
