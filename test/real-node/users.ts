@@ -25,7 +25,8 @@ export interface Forwards {
   api: PortForward;
   storage: PortForward;
   media: PortForward;
-  close(): void;
+  /** Stops the three; resolves once their local ports are free. */
+  close(): Promise<void>;
 }
 
 export async function openForwards(): Promise<Forwards> {
@@ -34,8 +35,8 @@ export async function openForwards(): Promise<Forwards> {
     portForward(kubeconfig, namespace, 'svc/vdl-minio', 9000, inject('realStoragePort')),
     portForward(kubeconfig, mediaNamespace, 'svc/media-site', mediaPort),
   ]);
-  const close = () => {
-    for (const forward of [api, storage, media]) forward.close();
+  const close = async () => {
+    await Promise.all([api, storage, media].map((forward) => forward.close()));
   };
   return { api, storage, media, close };
 }
@@ -112,16 +113,23 @@ export async function downloadObject(name: string) {
   };
 }
 
-const chart = join(fileURLToPath(new URL('../../', import.meta.url)), 'charts/vdl');
+export const chart = join(fileURLToPath(new URL('../../', import.meta.url)), 'charts/vdl');
 
-/** helm install or upgrade of the release with the install's values plus these, waiting for the rollout. */
-export async function helmRelease(verb: 'install' | 'upgrade', extra: string[] = []): Promise<void> {
+/**
+ * helm install or upgrade of the release with the install's values plus
+ * these, waiting for the rollout; of charts/vdl, or of another chart directory.
+ */
+export async function helmRelease(
+  verb: 'install' | 'upgrade',
+  extra: string[] = [],
+  chartDir = chart,
+): Promise<void> {
   const values = [...inject('realChartValues'), ...extra];
   await helm(
     [
       verb,
       release,
-      chart,
+      chartDir,
       '--namespace',
       namespace,
       ...values.flatMap((v) => ['--set', v]),
