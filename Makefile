@@ -33,7 +33,7 @@ node_modules/.package-lock.json: package-lock.json $(NODE_STAMP)
 deps: node_modules/.package-lock.json ## Node 24 and the npm dependencies
 
 .PHONY: tools
-tools: deps ## Build/install etcd, Kubernetes, MinIO, Helm, yt-dlp, ffmpeg (cached by version)
+tools: deps ## Build/install etcd, Kubernetes, MinIO, Helm, promtool, yt-dlp, ffmpeg (cached by version)
 	$(INSTALL_TOOLS) all
 
 .PHONY: generate

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,9 +72,14 @@ export async function kubectl(args: string[], kubeconfig: string, input?: string
   }
 }
 
+/** The claim the bundled MinIO keeps its files on: made by the setup, as on a cluster without a provisioner. */
+export const minioClaim = 'vdl-minio-data';
+
 /** The values a new user would set, plus where the images come from and the media site's address. */
 export function chartValues(storagePort: number): string[] {
   return [
+    // The node has no dynamic volume provisioner: MinIO gets a claim bound beforehand.
+    `minio.persistence.existingClaim=${minioClaim}`,
     // How users reach object storage for result links: here a port-forward to the bundled MinIO.
     `api.s3PublicEndpoint=http://127.0.0.1:${storagePort}`,
     `image.registry=${imageRegistry}`,
@@ -130,6 +135,7 @@ export async function startRealCluster(log: (message: string) => void = () => {}
     await startMediaSite(config);
     const apiKey = randomBytes(24).toString('base64url');
     await createReleaseNamespace(config, apiKey);
+    await createMinioVolume(config, node.name, site.real?.stateDir as string);
     const storagePort = await freePort();
     const values = chartValues(storagePort);
     log('helm install of charts/vdl');
@@ -168,6 +174,52 @@ async function createReleaseNamespace(config: k8s.KubeConfig, apiKey: string): P
   await config.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
     namespace,
     body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: `e2e:admin:${hashKey(apiKey)}\n` } },
+  });
+}
+
+/**
+ * What a cluster without a dynamic provisioner offers MinIO: a local
+ * PersistentVolume on the node and a claim bound to it, outside the release,
+ * so its files outlive helm uninstall too. The directory lies in the node's
+ * state dir, which the node's teardown (and its watcher, after a SIGKILL)
+ * removes, so the host keeps nothing of it; kubelet gives it the pod's fsGroup.
+ */
+async function createMinioVolume(config: k8s.KubeConfig, nodeName: string, stateDir: string): Promise<void> {
+  const path = join(stateDir, 'volumes', 'minio');
+  await mkdir(path, { recursive: true });
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const capacity = { storage: '2Gi' };
+  await core.createPersistentVolume({
+    body: {
+      metadata: { name: `${namespace}-${minioClaim}` },
+      spec: {
+        capacity,
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: '',
+        local: { path },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [nodeName] }] },
+            ],
+          },
+        },
+        claimRef: { namespace, name: minioClaim },
+      },
+    },
+  });
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace,
+    body: {
+      metadata: { name: minioClaim },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: '',
+        volumeName: `${namespace}-${minioClaim}`,
+        resources: { requests: capacity },
+      },
+    },
   });
 }
 

@@ -6,7 +6,8 @@ import { toolPath } from '../toolchain/tools.ts';
 
 export interface PortForward {
   url: string;
-  close(): void;
+  /** Stops kubectl; resolves once it exited, so its local port is free again. */
+  close(): Promise<void>;
 }
 
 /** Forwards 127.0.0.1:localPort (0: any free one) to a Service's port; resolves once kubectl listens. */
@@ -43,7 +44,14 @@ export function portForward(
       const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve({ url: `http://127.0.0.1:${match[1]}`, close: () => child.kill() });
+        const exited = new Promise<void>((done) => child.once('exit', () => done()));
+        resolve({
+          url: `http://127.0.0.1:${match[1]}`,
+          close: () => {
+            child.kill();
+            return exited;
+          },
+        });
       }
     };
     child.stdout?.on('data', onData);

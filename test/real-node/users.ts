@@ -25,7 +25,8 @@ export interface Forwards {
   api: PortForward;
   storage: PortForward;
   media: PortForward;
-  close(): void;
+  /** Stops the three; resolves once their local ports are free. */
+  close(): Promise<void>;
 }
 
 export async function openForwards(): Promise<Forwards> {
@@ -34,8 +35,8 @@ export async function openForwards(): Promise<Forwards> {
     portForward(kubeconfig, namespace, 'svc/vdl-minio', 9000, inject('realStoragePort')),
     portForward(kubeconfig, mediaNamespace, 'svc/media-site', mediaPort),
   ]);
-  const close = () => {
-    for (const forward of [api, storage, media]) forward.close();
+  const close = async () => {
+    await Promise.all([api, storage, media].map((forward) => forward.close()));
   };
   return { api, storage, media, close };
 }

@@ -2,7 +2,7 @@
 # Builds or installs every upstream program the local environment runs, once per
 # version, into a cache outside the work tree (default ~/.cache/vdl/tools), so
 # a fresh clone on the same machine reuses it. Idempotent: a tool whose stamp
-# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|node-tools|minio|helm|kube-score|media|fuzzer|all]...
+# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|node-tools|minio|helm|kube-score|promtool|prometheus-crds|media|fuzzer|kstatus|all]...
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -148,6 +148,44 @@ install_kube_score() {
   finish "$dest" "kube-score $KUBE_SCORE_VERSION" "$start"
 }
 
+# promtool, which checks and unit-tests the alerting rules the chart renders
+# (test/integration/chart-monitoring.test.ts). Prometheus' go.mod carries a replace directive, so it
+# builds in a wrapper module that repeats it (go install refuses such modules).
+install_promtool() {
+  local dest="$TOOLS_DIR/promtool-$PROMETHEUS_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  # Module v0.3MM.P is Prometheus 3.MM.P; stamp it so `promtool --version` says so.
+  local m="${PROMETHEUS_VERSION#v0.}" release mod="$TOOLS_DIR/build/promtool-$PROMETHEUS_VERSION"
+  release="${m:0:1}.$((10#${m:1:2})).${m#*.}"
+  log "building promtool $release (module $PROMETHEUS_VERSION) from the Go module proxy (cold: a few minutes)"
+  wrapper_module "$mod" vdl.dev/tools/promtool "github.com/prometheus/prometheus@$PROMETHEUS_VERSION"
+  (cd "$mod" && go mod edit -replace=github.com/fsnotify/fsnotify@v1.8.0=github.com/fsnotify/fsnotify@v1.7.0)
+  mkdir -p "$dest/bin"
+  (cd "$mod" && go get "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" \
+    && go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release" \
+      -o "$dest/bin/promtool" github.com/prometheus/prometheus/cmd/promtool)
+  "$dest/bin/promtool" --version | head -1
+  finish "$dest" "promtool $release" "$start"
+}
+
+# The prometheus-operator CRDs the chart's monitoring objects are made for, from
+# the module zip on the Go module proxy (the same files its releases attach).
+install_prometheus_crds() {
+  local dest="$TOOLS_DIR/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION" start=$SECONDS
+  done_stamp "$dest" && return 0
+  log "fetching the prometheus-operator $PROMETHEUS_OPERATOR_VERSION CRDs from the Go module proxy"
+  local dir
+  dir="$(cd "$TOOLS_DIR" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+    | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$dir" ]] || { echo "go mod download named no directory for prometheus-operator" >&2; exit 1; }
+  rm -rf "$dest" && mkdir -p "$dest"
+  for crd in servicemonitors podmonitors prometheusrules; do
+    cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" "$dest/"
+  done
+  chmod 644 "$dest"/*.yaml
+  finish "$dest" "prometheus-operator CRDs" "$start"
+}
+
 # ffmpeg from Debian; yt-dlp at the version the downloader image pins (versions.env)
 # from PyPI into a venv of ours, cached by version.
 install_media() {
@@ -207,9 +245,10 @@ apt_install() {
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_kubernetes; install_node_tools; install_fuzzer; install_kstatus ;;
-    node|etcd|kubernetes|minio|helm|media|fuzzer|kstatus) "install_$t" ;;
+    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_promtool; install_prometheus_crds; install_kubernetes; install_node_tools; install_fuzzer; install_kstatus ;;
+    node|etcd|kubernetes|minio|helm|promtool|media|fuzzer|kstatus) "install_$t" ;;
     node-tools) install_node_tools ;;
+    prometheus-crds) install_prometheus_crds ;;
     kube-score) install_kube_score ;;
     *) echo "unknown tool: $t" >&2; exit 2 ;;
   esac

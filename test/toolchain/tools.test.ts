@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MissingToolError, parseVersionsEnv, toolPath, versions } from './tools.ts';
+import { MissingToolError, parseVersionsEnv, prometheusOperatorCrds, toolPath, versions } from './tools.ts';
 
 describe('parseVersionsEnv', () => {
   it('reads KEY=value lines and ignores comments and blanks', () => {
@@ -22,6 +22,8 @@ describe('parseVersionsEnv', () => {
       'SCHEMATHESIS_VERSION',
       'YT_DLP_VERSION',
       'CLI_UTILS_VERSION',
+      'PROMETHEUS_VERSION',
+      'PROMETHEUS_OPERATOR_VERSION',
     ]) {
       expect(versions[key], key).toMatch(/^v?\d/);
     }
@@ -50,5 +52,7 @@ describe('toolPath', () => {
     expect(() => toolPath('kube-apiserver', empty)).toThrow(MissingToolError);
     expect(() => toolPath('kube-apiserver', empty)).toThrow(/install-tools\.sh kubernetes/);
     expect(() => toolPath('etcd', empty)).toThrow(new RegExp(`etcd-${versions.ETCD_VERSION}`));
+    expect(() => toolPath('promtool', empty)).toThrow(/install-tools\.sh promtool/);
+    expect(() => prometheusOperatorCrds(empty)).toThrow(/install-tools\.sh prometheus-crds/);
   });
 });

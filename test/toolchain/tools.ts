@@ -52,6 +52,7 @@ export type Tool =
   | 'minio'
   | 'helm'
   | 'kube-score'
+  | 'promtool'
   | 'yt-dlp'
   | 'ffmpeg'
   | 'schemathesis'
@@ -108,6 +109,11 @@ function toolLocation(tool: Tool, dir: string): { path: string; installTarget: s
         path: join(dir, `kube-score-${version('KUBE_SCORE_VERSION')}`, 'bin', 'kube-score'),
         installTarget: 'kube-score',
       };
+    case 'promtool':
+      return {
+        path: join(dir, `promtool-${version('PROMETHEUS_VERSION')}`, 'bin', 'promtool'),
+        installTarget: 'promtool',
+      };
     case 'yt-dlp':
       return {
         path: join(dir, `yt-dlp-${version('YT_DLP_VERSION')}`, 'venv', 'bin', 'yt-dlp'),
@@ -144,4 +150,25 @@ export function toolPath(tool: Tool, dir = toolsDir()): string {
       `${tool} is not installed at ${path}; run \`make tools\` (or test/toolchain/install-tools.sh ${installTarget})`,
     );
   }
+}
+
+/**
+ * The ServiceMonitor, PodMonitor and PrometheusRule CRDs of prometheus-operator
+ * (install-tools.sh prometheus-crds), or a MissingToolError that says how to get them.
+ */
+export function prometheusOperatorCrds(dir = toolsDir()): string[] {
+  const crdDir = join(dir, `prometheus-operator-crds-${version('PROMETHEUS_OPERATOR_VERSION')}`);
+  const files = ['servicemonitors', 'podmonitors', 'prometheusrules'].map((crd) =>
+    join(crdDir, `monitoring.coreos.com_${crd}.yaml`),
+  );
+  for (const file of files) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new MissingToolError(
+        `${file} is missing; run \`make tools\` (or test/toolchain/install-tools.sh prometheus-crds)`,
+      );
+    }
+  }
+  return files;
 }

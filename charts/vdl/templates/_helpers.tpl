@@ -50,8 +50,17 @@ app.kubernetes.io/component: {{ .component }}
 {{/* A pod template's metadata: the labels with the component and its podLabels; .annotations with its podAnnotations, which win. */}}
 {{- define "vdl.podMetadata" -}}
 labels:
+  {{- if .stable }}
+  {{- /* A pod that holds data: only what stays the same from one chart version to the next. */}}
+  {{- include "vdl.selector" (dict "root" .root "component" .component) | nindent 2 }}
+  app.kubernetes.io/name: {{ include "vdl.name" .root }}
+  {{- with .root.Values.commonLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- else }}
   {{- include "vdl.labels" .root | nindent 2 }}
   app.kubernetes.io/component: {{ .component }}
+  {{- end }}
   {{- with .values.podLabels }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -107,7 +116,7 @@ tag is then ignored), else registry/name:tag.
 {{- end -}}
 
 {{- define "vdl.s3Secret" -}}
-{{- if .Values.minio.enabled -}}{{ include "vdl.fullname" . }}-minio{{- else -}}{{ required "s3.existingSecret is required when minio.enabled is false" .Values.s3.existingSecret }}{{- end -}}
+{{- if .Values.minio.enabled -}}{{ .Values.minio.existingSecret | default (printf "%s-minio" (include "vdl.fullname" .)) }}{{- else -}}{{ required "s3.existingSecret is required when minio.enabled is false" .Values.s3.existingSecret }}{{- end -}}
 {{- end -}}
 
 {{- define "vdl.s3Endpoint" -}}

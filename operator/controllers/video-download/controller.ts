@@ -147,7 +147,10 @@ export function videoDownloadController(options: VideoDownloadControllerOptions)
         ...options,
         caches,
         admission,
-        metrics: videoDownloadMetrics(context.registry),
+        metrics: videoDownloadMetrics(context.registry, {
+          list: () => caches.downloads.list(),
+          now: () => context.clock.now(),
+        }),
         clock: context.clock,
       });
       return (key) => reconciler.reconcile(key);

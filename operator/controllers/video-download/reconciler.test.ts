@@ -298,4 +298,29 @@ describe('Reconciler', () => {
     expect((await env.reconcile('clip')).writes).toEqual(['deleteDownload team/clip']);
     expect(env.cluster.events).toContain('Normal Expired clip');
   });
+
+  it('counts a download that failed once, however often it is reconciled after', async () => {
+    const env = setup();
+    env.add('clip');
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    env.cluster.updateJob(key('clip'), (job) => {
+      job.status = {
+        failed: 1,
+        conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }],
+      };
+    });
+    await env.reconcile('clip');
+    const failed = env.cluster.downloads.get(key('clip'));
+    expect(failed?.status).toMatchObject({ phase: 'Failed', reason: 'RetriesExhausted' });
+    // A later status write of the finished download (its conditions lost, say) is no second end.
+    env.cluster.downloads.put({
+      ...failed,
+      status: { ...failed?.status, conditions: [] },
+    } as typeof failed & {});
+    expect((await env.reconcile('clip')).writes).toEqual(['patchStatus team/clip conditions']);
+    expect((await env.metrics.downloadsFinished.get()).values).toEqual([
+      { value: 1, labels: { phase: 'Failed', reason: 'RetriesExhausted' } },
+    ]);
+  });
 });

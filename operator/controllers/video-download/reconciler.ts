@@ -61,7 +61,7 @@ export interface ReconcilerDependencies {
   caches: Caches;
   writes: KubeWrites;
   recorder: Pick<EventRecorder, 'record'>;
-  metrics: Pick<VideoDownloadMetrics, 'jobsCreated' | 'statusWrites'>;
+  metrics: Pick<VideoDownloadMetrics, 'jobsCreated' | 'statusWrites' | 'finished'>;
   objectStore: ObjectStore | undefined;
   admission: Admission;
   clock: Clock;
@@ -277,6 +277,10 @@ export class Reconciler {
     const { namespace, name, resourceVersion } = download.metadata as Required<VideoDownload['metadata']>;
     await this.deps.writes.patchStatus(namespace, name, resourceVersion, patch);
     this.deps.metrics.statusWrites.inc();
+    // Counted once, by the write that records the end: a later reconcile finds it terminal already.
+    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download)) {
+      this.deps.metrics.finished(status.phase, status.reason);
+    }
     const event = transitionEvent(download.status, status);
     // Not awaited, as client-go's recorder sends events in the background: an
     // event is for people, and waiting for it held each worker one more round trip.
