@@ -54,6 +54,7 @@ labels:
   {{- /* A pod that holds data: only what stays the same from one chart version to the next. */}}
   {{- include "vdl.selector" (dict "root" .root "component" .component) | nindent 2 }}
   app.kubernetes.io/name: {{ include "vdl.name" .root }}
+  app.kubernetes.io/managed-by: {{ .root.Release.Service }}
   {{- with .root.Values.commonLabels }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
