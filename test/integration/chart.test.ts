@@ -16,8 +16,7 @@ import { chart, helm, type Manifest, renderChart, renderChartText } from '../sup
 import { eventually } from '../support/eventually.ts';
 import { createNamespace, deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
-import { gatewayApiCrd } from '../toolchain/gateway-api.ts';
-import { toolPath } from '../toolchain/tools.ts';
+import { moduleCrds, toolPath } from '../toolchain/tools.ts';
 
 const kubeconfig = inject('adminKubeconfig');
 const config = kubeConfigFrom(kubeconfig);
@@ -44,7 +43,7 @@ beforeAll(async () => {
   await installCrd(config);
   // The HTTPRoute (api.httpRoute) needs the Gateway API's CRD, as a cluster with Gateway API has it.
   // Server-side: the CRD is larger than client-side apply's annotation may be.
-  await kubectl(['apply', '--server-side', '-f', await gatewayApiCrd('httproutes')]);
+  await kubectl(['apply', '--server-side', ...moduleCrds('gateway-crds').flatMap((file) => ['-f', file])]);
   await eventually('the HTTPRoute CRD established', async () => {
     const { stdout } = await kubectl([
       'get',

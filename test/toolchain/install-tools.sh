@@ -2,7 +2,7 @@
 # Builds or installs every upstream program the local environment runs, once per
 # version, into a cache outside the work tree (default ~/.cache/vdl/tools), so
 # a fresh clone on the same machine reuses it. Idempotent: a tool whose stamp
-# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|node-tools|minio|helm|kube-score|promtool|prometheus-crds|media|fuzzer|kstatus|all]...
+# file exists is skipped. Usage: install-tools.sh [node|etcd|kubernetes|node-tools|minio|helm|kube-score|promtool|prometheus-crds|gateway-crds|media|fuzzer|kstatus|all]...
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -170,20 +170,34 @@ install_promtool() {
 
 # The prometheus-operator CRDs the chart's monitoring objects are made for, from
 # the module zip on the Go module proxy (the same files its releases attach).
-install_prometheus_crds() {
-  local dest="$TOOLS_DIR/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION" start=$SECONDS
+# CRDs other projects publish, as the Go module proxy serves their modules (the
+# YAML is in the module zip), for server-side dry-runs of what the chart renders.
+# Usage: install_module_crds NAME MODULE VERSION DIR_IN_MODULE FILE...
+install_module_crds() {
+  local name="$1" module="$2" version="$3" subdir="$4"; shift 4
+  local dest="$TOOLS_DIR/$name-crds-$version" start=$SECONDS
   done_stamp "$dest" && return 0
-  log "fetching the prometheus-operator $PROMETHEUS_OPERATOR_VERSION CRDs from the Go module proxy"
+  log "fetching the $name $version CRDs from the Go module proxy"
   local dir
-  dir="$(cd "$TOOLS_DIR" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+  dir="$(cd "$TOOLS_DIR" && go mod download -json "$module@$version" \
     | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-  [[ -n "$dir" ]] || { echo "go mod download named no directory for prometheus-operator" >&2; exit 1; }
+  [[ -n "$dir" ]] || { echo "go mod download named no directory for $module" >&2; exit 1; }
   rm -rf "$dest" && mkdir -p "$dest"
-  for crd in servicemonitors podmonitors prometheusrules; do
-    cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" "$dest/"
-  done
+  local file
+  for file in "$@"; do cp "$dir/$subdir/$file.yaml" "$dest/"; done
   chmod 644 "$dest"/*.yaml
-  finish "$dest" "prometheus-operator CRDs" "$start"
+  finish "$dest" "$name CRDs" "$start"
+}
+
+install_prometheus_crds() {
+  install_module_crds prometheus-operator github.com/prometheus-operator/prometheus-operator \
+    "$PROMETHEUS_OPERATOR_VERSION" example/prometheus-operator-crd \
+    monitoring.coreos.com_servicemonitors monitoring.coreos.com_podmonitors monitoring.coreos.com_prometheusrules
+}
+
+install_gateway_crds() {
+  install_module_crds gateway-api sigs.k8s.io/gateway-api "$GATEWAY_API_VERSION" config/crd/standard \
+    gateway.networking.k8s.io_httproutes
 }
 
 # ffmpeg from Debian; yt-dlp at the version the downloader image pins (versions.env)
@@ -245,10 +259,11 @@ apt_install() {
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_promtool; install_prometheus_crds; install_kubernetes; install_node_tools; install_fuzzer; install_kstatus ;;
+    all) install_node; install_media; install_etcd; install_minio; install_helm; install_kube_score; install_promtool; install_prometheus_crds; install_gateway_crds; install_kubernetes; install_node_tools; install_fuzzer; install_kstatus ;;
     node|etcd|kubernetes|minio|helm|promtool|media|fuzzer|kstatus) "install_$t" ;;
     node-tools) install_node_tools ;;
     prometheus-crds) install_prometheus_crds ;;
+    gateway-crds) install_gateway_crds ;;
     kube-score) install_kube_score ;;
     *) echo "unknown tool: $t" >&2; exit 2 ;;
   esac

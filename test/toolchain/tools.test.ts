@@ -2,7 +2,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MissingToolError, parseVersionsEnv, prometheusOperatorCrds, toolPath, versions } from './tools.ts';
+import {
+  MissingToolError,
+  moduleCrds,
+  parseVersionsEnv,
+  prometheusOperatorCrds,
+  toolPath,
+  versions,
+} from './tools.ts';
 
 describe('parseVersionsEnv', () => {
   it('reads KEY=value lines and ignores comments and blanks', () => {
@@ -54,5 +61,6 @@ describe('toolPath', () => {
     expect(() => toolPath('etcd', empty)).toThrow(new RegExp(`etcd-${versions.ETCD_VERSION}`));
     expect(() => toolPath('promtool', empty)).toThrow(/install-tools\.sh promtool/);
     expect(() => prometheusOperatorCrds(empty)).toThrow(/install-tools\.sh prometheus-crds/);
+    expect(() => moduleCrds('gateway-crds', empty)).toThrow(/install-tools\.sh gateway-crds/);
   });
 });

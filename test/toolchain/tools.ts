@@ -152,23 +152,36 @@ export function toolPath(tool: Tool, dir = toolsDir()): string {
   }
 }
 
-/**
- * The ServiceMonitor, PodMonitor and PrometheusRule CRDs of prometheus-operator
- * (install-tools.sh prometheus-crds), or a MissingToolError that says how to get them.
- */
-export function prometheusOperatorCrds(dir = toolsDir()): string[] {
-  const crdDir = join(dir, `prometheus-operator-crds-${version('PROMETHEUS_OPERATOR_VERSION')}`);
-  const files = ['servicemonitors', 'podmonitors', 'prometheusrules'].map((crd) =>
-    join(crdDir, `monitoring.coreos.com_${crd}.yaml`),
-  );
+/** CRDs of other projects that install-tools.sh fetches from their Go modules, by its target. */
+const moduleCrdSets = {
+  'prometheus-crds': {
+    name: 'prometheus-operator',
+    version: 'PROMETHEUS_OPERATOR_VERSION',
+    files: ['servicemonitors', 'podmonitors', 'prometheusrules'].map((crd) => `monitoring.coreos.com_${crd}`),
+  },
+  'gateway-crds': {
+    name: 'gateway-api',
+    version: 'GATEWAY_API_VERSION',
+    files: ['gateway.networking.k8s.io_httproutes'],
+  },
+} as const;
+
+/** The files of one CRD set (install-tools.sh TARGET), or a MissingToolError that says how to get them. */
+export function moduleCrds(target: keyof typeof moduleCrdSets, dir = toolsDir()): string[] {
+  const set = moduleCrdSets[target];
+  const crdDir = join(dir, `${set.name}-crds-${version(set.version)}`);
+  const files = set.files.map((file) => join(crdDir, `${file}.yaml`));
   for (const file of files) {
     try {
       accessSync(file, constants.R_OK);
     } catch {
       throw new MissingToolError(
-        `${file} is missing; run \`make tools\` (or test/toolchain/install-tools.sh prometheus-crds)`,
+        `${file} is missing; run \`make tools\` (or test/toolchain/install-tools.sh ${target})`,
       );
     }
   }
   return files;
 }
+
+/** The ServiceMonitor, PodMonitor and PrometheusRule CRDs of prometheus-operator. */
+export const prometheusOperatorCrds = (dir?: string) => moduleCrds('prometheus-crds', dir);
