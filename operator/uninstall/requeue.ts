@@ -23,20 +23,16 @@ export function needsRequeue(download: VideoDownload): boolean {
  * startTime stay, they are the download's history.
  */
 export function requeuedStatus(download: VideoDownload, now: Date): Record<string, unknown> {
-  const status: VideoDownloadStatus = {
-    ...download.status,
+  const requeued = {
     phase: 'Queued',
-    jobName: undefined,
     progress: { stage: 'queued' },
     reason: interruptedReason,
     message: interruptedMessage,
-  };
+  } satisfies VideoDownloadStatus;
+  const status: VideoDownloadStatus = { ...download.status, ...requeued, jobName: undefined };
   return {
-    phase: status.phase,
+    ...requeued,
     jobName: null,
-    progress: status.progress,
-    reason: status.reason,
-    message: status.message,
     conditions: conditionsFor(status, download.metadata.generation, now),
     observedGeneration: download.metadata.generation,
   };

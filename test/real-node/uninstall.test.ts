@@ -5,6 +5,7 @@
 // the other files of this project expect it.
 import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { downloadSelector } from '../../operator/uninstall/drain.ts';
 import { eventually } from '../support/eventually.ts';
 import { helm, namespace, release } from './cluster.ts';
 import {
@@ -23,7 +24,6 @@ import {
   submit,
 } from './users.ts';
 
-const downloadSelector = 'app.kubernetes.io/managed-by=vdl-operator,app.kubernetes.io/component=downloader';
 const install = () => helmRelease('install');
 
 describe('helm uninstall on the real node', () => {
