@@ -73,8 +73,8 @@ test-real-node: tools images ## The chart installed with Helm on a real node (ku
 	$(VITEST) run --project real-node
 
 .PHONY: bench
-bench: tools ## Benchmarks against side-by-side baselines; one table, kept in test/bench/results/RESULTS.md
-	node test/bench/run-all.ts
+bench: tools images ## Benchmarks against side-by-side baselines (download pods on a real node: root); one table in test/bench/results/RESULTS.md
+	VDL_TEST_NODE=$${VDL_TEST_NODE:-real} node test/bench/run-all.ts
 
 .PHONY: images
 images: deps ## Build every image the chart uses, with Docker or else buildah (cached; sizes at the end)

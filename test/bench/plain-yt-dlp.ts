@@ -21,8 +21,8 @@ export async function writeRandomVideo(path: string, megabytes: number): Promise
   await file.close();
 }
 
-/** Seconds plain yt-dlp takes to download url to a fresh directory on disk. */
-export async function plainYtDlpSeconds(url: string): Promise<number> {
+/** Seconds plain yt-dlp takes to download url to a fresh directory on disk (through proxy, if given). */
+export async function plainYtDlpSeconds(url: string, proxy?: string): Promise<number> {
   const out = mkdtempSync(join(tmpdir(), 'vdl-plain-'));
   try {
     const started = performance.now();
@@ -30,6 +30,7 @@ export async function plainYtDlpSeconds(url: string): Promise<number> {
       '--ignore-config',
       '--no-update',
       '-q',
+      ...(proxy ? ['--proxy', proxy] : []),
       '-P',
       out,
       '-o',

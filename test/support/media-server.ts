@@ -6,6 +6,8 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -21,6 +23,11 @@ export interface MediaServer {
   requests(path: string): number;
   /** Body bytes written for a path (over all its requests) before they ended or the client left. */
   sent(path: string): number;
+  /**
+   * When a file route first and last wrote body bytes for a path with its query (performance.now(),
+   * this process's clock), over all its requests: where a download's transfer began and ended.
+   */
+  transfer(path: string): { firstByteAt: number; lastByteAt: number; bytes: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -269,12 +276,38 @@ export async function startMediaServer({
       return void res.end();
     }
     const file = join(dir, path.replace(/^\/+/, '').replace(/\.\./g, ''));
-    return serveFile(file, res, req.headers.range);
+    // ?rate=N serves any file at N bytes a second: a realistic line instead of loopback's speed.
+    const rate = Number(url.searchParams.get('rate') ?? 0);
+    return serveFile(file, res, req.headers.range, { path: `${path}${url.search}`, rate });
   });
+  const transfers = new Map<string, { firstByteAt: number; lastByteAt: number; bytes: number }>();
+  /** Counts a file route's body bytes per path, and holds them back to `rate` bytes a second. */
+  function metered(path: string, rate: number): Transform {
+    const began = performance.now();
+    let passed = 0;
+    return new Transform({
+      async transform(chunk: Buffer, _encoding, callback) {
+        passed += chunk.length;
+        // Released when the line would have carried it: sleeps, as a slow link is slow in time.
+        const due = rate > 0 ? began + (passed / rate) * 1000 : 0;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        const now = performance.now();
+        const seen = transfers.get(path);
+        transfers.set(path, {
+          firstByteAt: seen?.firstByteAt ?? now,
+          lastByteAt: now,
+          bytes: (seen?.bytes ?? 0) + chunk.length,
+        });
+        callback(null, chunk);
+      },
+    });
+  }
   async function serveFile(
     file: string,
     res: import('node:http').ServerResponse,
     range: string | undefined,
+    meter?: { path: string; rate: number },
   ): Promise<void> {
     let size: number;
     try {
@@ -284,6 +317,11 @@ export async function startMediaServer({
       return;
     }
     const type = types[extname(file)] ?? 'application/octet-stream';
+    const body = (stream: NodeJS.ReadableStream) =>
+      void (meter ? pipeline(stream, metered(meter.path, meter.rate), res) : pipeline(stream, res)).catch(
+        // The client went away mid-body (a cancelled download): nothing to serve any more.
+        () => {},
+      );
     const match = range ? /bytes=(\d+)-(\d*)/.exec(range) : null;
     if (match) {
       const start = Number(match[1]);
@@ -294,10 +332,10 @@ export async function startMediaServer({
         'content-range': `bytes ${start}-${end}/${size}`,
         'accept-ranges': 'bytes',
       });
-      createReadStream(file, { start, end }).pipe(res);
+      body(createReadStream(file, { start, end }));
     } else {
       res.writeHead(200, { 'content-type': type, 'content-length': size, 'accept-ranges': 'bytes' });
-      createReadStream(file).pipe(res);
+      body(createReadStream(file));
     }
   }
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
@@ -310,6 +348,7 @@ export async function startMediaServer({
     file: (name) => join(dir, name),
     requests: (path) => allRequests.get(path) ?? 0,
     sent: (path) => sentBytes.get(path) ?? 0,
+    transfer: (path) => transfers.get(path),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
