@@ -104,10 +104,15 @@ describe('decideSubmission', () => {
     expect(decide(alice, undefined)).toMatchObject({ idempotent: false });
   });
 
-  it('creates the object with the owner label and the request digest', () => {
+  it('creates the object with the owner label, the request digest and the operator finalizer', () => {
     expect(decide(alice, undefined)).toMatchObject({
       digest,
-      create: { labels: { 'vdl.dev/owner': 'alice' }, annotations: { [requestDigestAnnotation]: digest } },
+      create: {
+        labels: { 'vdl.dev/owner': 'alice' },
+        annotations: { [requestDigestAnnotation]: digest },
+        // Set at creation, so the operator writes no finalizer patch of its own.
+        finalizers: ['vdl.dev/stored-object'],
+      },
     });
   });
 });

@@ -3,7 +3,7 @@
 // what a failed create means. api/submission/write.ts does the writing.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { labels, type VideoDownload } from '../../crds/video-download.ts';
+import { finalizers, labels, type VideoDownload } from '../../crds/video-download.ts';
 import type { CreateOptions } from '../../lib/kube/video-downloads.ts';
 import type { Caller } from '../api-keys.ts';
 import { apiServerRefusal } from '../api-server-refusal.ts';
@@ -86,7 +86,12 @@ export function decideSubmission(input: SubmissionInput): SubmissionDecision {
     name,
     digest,
     idempotent: Boolean(idempotencyKey),
-    create: { labels: { [labels.owner]: caller.user }, annotations: { [requestDigestAnnotation]: digest } },
+    create: {
+      labels: { [labels.owner]: caller.user },
+      annotations: { [requestDigestAnnotation]: digest },
+      // The operator's finalizer comes with the create: one write fewer per download (issue 17).
+      finalizers: [finalizers.storedObject],
+    },
   };
 }
 

@@ -37,6 +37,8 @@ export class VideoDownloadsError extends Error {
 export interface CreateOptions {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Set at creation, so the operator need not add them with a write of its own. */
+  finalizers?: string[];
 }
 
 export class VideoDownloads {
@@ -53,6 +55,7 @@ export class VideoDownloads {
       name,
       labels: options.labels ?? {},
       ...(options.annotations ? { annotations: options.annotations } : {}),
+      ...(options.finalizers ? { finalizers: options.finalizers } : {}),
     };
     return this.call(`create ${this.key(name)}`, () =>
       this.objects.createNamespacedCustomObject({

@@ -186,6 +186,8 @@ try {
     'status patches (operator)': operatorPatches,
     'Job create/patch/delete (operator)': count('POST jobs') + count('PATCH jobs') + count('DELETE jobs'),
     'upload plan Secret create (operator)': count('POST secrets'),
+    // The per-user quota's reservations, one ConfigMap per user (writes batched per user).
+    'quota ConfigMap writes (API)': count('POST configmaps') + count('PUT configmaps'),
     'Events (operator)': operatorEvents,
   };
   const otherPerDownload = Object.values(vdlWrites).reduce((a, b) => a + b, 0) / n;
