@@ -146,3 +146,83 @@ describe('egress proxy ports', () => {
     expect(await tunnel(anyPort, `127.0.0.1:${targetPort}`)).toMatch(/^HTTP\/1.1 200 Connection Established/);
   });
 });
+
+describe('egress proxy: no source connection outlives its client', () => {
+  /** A source that sends the start of an endless body and reports when its connection closes. */
+  async function endlessSource() {
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const http = createHttpServer((req, res) => {
+      req.socket.once('close', closed);
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      res.write(Buffer.alloc(64 * 1024, 1));
+    });
+    const raw = createServer((socket) => {
+      socket.once('close', closed);
+      socket.write(Buffer.alloc(64 * 1024, 1));
+    });
+    return { http, raw, connectionClosed };
+  }
+
+  it('closes the source connection when the client hangs up mid-body (plain http)', async () => {
+    const source = await endlessSource();
+    const port = await listen(source.http);
+    const proxy = await startEgressProxy({ allowed: new Set([`127.0.0.1:${port}`]) });
+    try {
+      const received = new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: Number(new URL(proxy.url).port),
+            path: `http://127.0.0.1:${port}/video.mp4`,
+            headers: { host: `127.0.0.1:${port}` },
+          },
+          // As yt-dlp's probe does: read the first bytes, then hang up.
+          (res) =>
+            res.once('data', (chunk: Buffer) => {
+              resolve(chunk.length);
+              req.destroy();
+            }),
+        );
+        req.on('error', () => {});
+        req.on('close', () => reject(new Error('closed before any byte')));
+        req.end();
+      });
+      expect(await received).toBeGreaterThan(0);
+      // Without the fix this never resolves: the proxy only paused the source's response.
+      await source.connectionClosed;
+    } finally {
+      source.http.closeAllConnections();
+      source.http.close();
+      await proxy.close();
+    }
+  });
+
+  it('closes the tunnel to the source when the client hangs up (CONNECT)', async () => {
+    const source = await endlessSource();
+    const port = await listen(source.raw);
+    const proxy = await startEgressProxy({ allowed: new Set([`127.0.0.1:${port}`]) });
+    try {
+      const socket = connect(Number(new URL(proxy.url).port), '127.0.0.1', () =>
+        socket.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
+      );
+      socket.on('error', () => {});
+      let received = 0;
+      await new Promise<void>((resolve) =>
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          // Past the "200 Connection Established" head: the source's bytes are arriving.
+          if (received > 1024) resolve();
+        }),
+      );
+      socket.destroy();
+      await source.connectionClosed;
+      expect(received).toBeGreaterThan(1024);
+    } finally {
+      source.raw.close();
+      await proxy.close();
+    }
+  });
+});

@@ -88,6 +88,9 @@ export function startEgressProxy(
             method: req.method,
             path: `${target.pathname}${target.search}`,
             headers: { ...req.headers, host: target.host },
+            // No pool: an upstream connection lives as long as its one request,
+            // never idle at a source after yt-dlp is done with it.
+            agent: false,
           },
           (upstreamResponse) => {
             res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
@@ -95,6 +98,9 @@ export function startEgressProxy(
           },
         );
         upstream.on('error', (error) => res.destroy(error));
+        // yt-dlp reads a probe's first bytes and hangs up: the source's connection goes with it
+        // (pipe alone would only pause it, open until the pod exits).
+        res.on('close', () => upstream.destroy());
         req.pipe(upstream);
       },
       (error: unknown) => {
@@ -131,6 +137,9 @@ export function startEgressProxy(
           });
           upstream.on('error', () => client.destroy());
           client.on('error', () => upstream.destroy());
+          // Either side gone, the other goes too: no tunnel outlives its client.
+          client.on('close', () => upstream.destroy());
+          upstream.on('close', () => client.destroy());
         },
         (error: unknown) => {
           refuse(error);
