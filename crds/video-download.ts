@@ -295,23 +295,6 @@ export const Condition = z
   })
   .describe('A standard Kubernetes condition (metav1.Condition).');
 
-export const Progress = z
-  .object({
-    stage: z.enum(stages).optional().describe('What the download is doing now.'),
-    percent: z.number().min(0).max(100).optional().describe('Overall progress, 0 to 100, over all streams.'),
-    downloadedBytes: z
-      .int()
-      .min(0)
-      .optional()
-      .describe('Bytes downloaded (or uploaded, in the uploading stage).'),
-    totalBytes: z.int().min(0).optional().describe('Expected total bytes, when known.'),
-    speedBytesPerSecond: z.number().min(0).optional().describe('Current transfer speed.'),
-    etaSeconds: z.int().min(0).optional().describe('Estimated seconds left in this stage.'),
-    title: z.string().max(1024).optional().describe('Title of the video, once known.'),
-    updatedAt: timestamp.optional().describe('When the downloader last reported progress.'),
-  })
-  .describe('Live progress, written by the download pod about once a second.');
-
 export const Result = z
   .object({
     bucket: z.string().min(1).max(63).describe('Bucket holding the file.'),
@@ -333,6 +316,26 @@ export const Result = z
   })
   .describe('The stored file, once the download succeeded.');
 
+export const Progress = z
+  .object({
+    stage: z.enum(stages).optional().describe('What the download is doing now.'),
+    percent: z.number().min(0).max(100).optional().describe('Overall progress, 0 to 100, over all streams.'),
+    downloadedBytes: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('Bytes downloaded (or uploaded, in the uploading stage).'),
+    totalBytes: z.int().min(0).optional().describe('Expected total bytes, when known.'),
+    speedBytesPerSecond: z.number().min(0).optional().describe('Current transfer speed.'),
+    etaSeconds: z.int().min(0).optional().describe('Estimated seconds left in this stage.'),
+    title: z.string().max(1024).optional().describe('Title of the video, once known.'),
+    updatedAt: timestamp.optional().describe('When the downloader last reported progress.'),
+    result: Result.optional().describe(
+      'The stored file as the download pod reports it with stage done; the operator checks it against storage before it becomes status.result.',
+    ),
+  })
+  .describe('Live progress, written by the download pod about once a second.');
+
 export const VideoDownloadStatus = z
   .object({
     phase: z
@@ -353,7 +356,11 @@ export const VideoDownloadStatus = z
         'x-kubernetes-list-map-keys': ['type'],
       }),
     jobName: z.string().max(63).optional().describe('Name of the Job running this download.'),
-    attempts: z.int().min(0).optional().describe('How many pods have been started for this download.'),
+    attempts: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("How many attempts (pods) the download's Job has made, counting the one starting."),
     startTime: timestamp.optional().describe('When the download left the queue.'),
     completionTime: timestamp.optional().describe('When the download succeeded or failed.'),
     observedGeneration: generation.optional().describe('The metadata.generation the operator last acted on.'),

@@ -235,7 +235,10 @@ export async function runDownload(
       durationSeconds: state.done.duration,
       infoKey,
     };
-    report({ ...uploading(state, uploaded.size, uploaded.size), stage: 'done', percent: 100 }, true);
+    // The result rides on the last progress patch: the operator, once it finds the file stored,
+    // records DONE without waiting for this pod to exit (the termination message stays the fallback).
+    state = { ...uploading(state, uploaded.size, uploaded.size), stage: 'done', percent: 100 };
+    if (!signal?.aborted) progress.report({ ...toStatusProgress(state, new Date()), result }, true);
     const uploadSeconds = (Date.now() - started) / 1000;
     return { exitCode: 0, message: { result }, timings: { downloadSeconds, uploadSeconds } };
   } catch (error) {

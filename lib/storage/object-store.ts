@@ -1,7 +1,7 @@
 // The operator's use of object storage, the only program holding its
 // credentials besides the API: preparing each download's multipart uploads
 // (presigned for the pod) and removing a download's files and unfinished
-// uploads.
+// uploads, and checking that a file a download pod reports is stored.
 import { Client } from 'minio';
 import { presignerFor, type S3Endpoint } from './presign.ts';
 
@@ -18,6 +18,8 @@ export interface ObjectStore {
   /** CreateMultipartUpload (making the bucket when it is missing); returns the upload id. */
   createUpload(bucket: string, key: string, headers: Record<string, string>): Promise<string>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /** The stored object's size; undefined when there is no such object (or bucket). */
+  statObject(bucket: string, key: string): Promise<{ size: number } | undefined>;
   /** A SigV4 query-signed request, offline (the region is configured). */
   presign(
     method: 'PUT' | 'POST' | 'DELETE',
@@ -96,6 +98,15 @@ export function s3ObjectStore(
       await client.abortMultipartUpload(bucket, key, uploadId).catch((error: unknown) => {
         if (codeOf(error) !== 'NoSuchUpload') throw error;
       });
+    },
+    async statObject(bucket, key) {
+      try {
+        const { size } = await client.statObject(bucket, key);
+        return { size };
+      } catch (error) {
+        if (['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(codeOf(error) ?? '')) return undefined;
+        throw error;
+      }
     },
     async presign(method, bucket, key, expirySeconds, query) {
       return presigner(method, bucket, key, expirySeconds, query);
