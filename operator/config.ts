@@ -65,8 +65,13 @@ export const OperatorConfig = z.object({
    * only the keys of download-pod-template.ts, anything else is refused.
    */
   downloadPodTemplate: DownloadPodTemplate.default({}),
-  /** How long a finished Job stays after its result is recorded. */
-  jobTtlSecondsAfterRecorded: integer.min(0).default(60),
+  /**
+   * How long a finished Job (and its pods) stays: set when the Job is made,
+   * so no patch later. The result reaches status first through the pod's
+   * final progress report; the Job's termination message is the fallback,
+   * which this leaves an operator that was down or behind minutes to read.
+   */
+  jobTtlSecondsAfterFinished: integer.min(0).default(300),
   /** Give up removing a stored file after this long, so deletion never blocks forever. */
   finalizerTimeoutSeconds: integer.min(0).default(600),
   metricsPort: integer.min(0).max(65_535).default(8080),

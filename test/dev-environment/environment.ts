@@ -276,7 +276,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_DEFAULT_BUCKET: bucket,
       VDL_MAX_ACTIVE_DOWNLOADS: String(options.maxActiveDownloads ?? 4),
       VDL_MAX_ACTIVE_PER_OWNER: String(options.maxActiveDownloads ?? 4),
-      VDL_JOB_TTL_SECONDS_AFTER_RECORDED: '300',
+      VDL_JOB_TTL_SECONDS_AFTER_FINISHED: '300',
       // A real node's pods get the allowed test hosts from their Job, as in the chart.
       VDL_EGRESS_ALLOW: allowed,
       ...(options.minUploadPartSize ? { VDL_MIN_UPLOAD_PART_SIZE: options.minUploadPartSize } : {}),

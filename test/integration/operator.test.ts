@@ -36,6 +36,21 @@ function resultFor(download: VideoDownload, bucket: string, name = 'video.mp4') 
   };
 }
 
+/** The download pod's last progress patch, naming its stored file, as the downloader sends it. */
+function reportDone(env: TestEnvironment, name: string, result: ReturnType<typeof resultFor>) {
+  return env.config.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObjectStatus(
+    {
+      group: 'vdl.dev',
+      version: 'v1alpha1',
+      plural: 'videodownloads',
+      namespace: env.namespace,
+      name,
+      body: { status: { progress: { stage: 'done', percent: 100, result } } },
+    },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+}
+
 const isPhase = (phase: string) => (d: VideoDownload) => d.status?.phase === phase;
 
 describe('operator', () => {
@@ -70,12 +85,20 @@ describe('operator', () => {
     expect(pod.spec?.automountServiceAccountToken).toBe(false);
     expect(pod.spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
     await eventually('pod bound to a node', async () => (await env.kubelet.livePod('first')).spec?.nodeName);
-    const pending = await env.downloads.waitFor(
+    const started = await env.downloads.waitFor(
       'first',
-      'Pending with its Job',
+      'Running with its Job',
       (d) => d.status?.jobName === 'first',
     );
-    expect(pending.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
+    // Running from the Job's creation, its first attempt counted: the pod's start writes nothing.
+    expect(started.status).toMatchObject({
+      phase: 'Running',
+      attempts: 1,
+      observedGeneration: 1,
+      progress: { stage: 'starting' },
+    });
+    // Its TTL given at creation, not patched in later.
+    expect(job.spec?.ttlSecondsAfterFinished).toBe(300);
     // Its upload plan: presigned requests for its own keys, in a Secret the Job owns.
     const secret = await eventually('the upload Secret', () =>
       env.config
@@ -166,21 +189,44 @@ describe('operator', () => {
     expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'PROGRESS', 'TITLE', 'AGE', 'URL', 'REASON']);
     expect(row).toMatch(/^ok\s+Succeeded\s+100\s+Big Buck Bunny\s+\S+\s+https:\/\/example\.com\/ok/);
 
-    // The story in kubectl describe, each step told once (events are sent in the background).
-    const reasons = await eventually('the Succeeded event', async () => {
-      const events = await env.config.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({
-        namespace: env.namespace,
-        fieldSelector: 'involvedObject.kind=VideoDownload,involvedObject.name=ok',
-      });
-      const told = events.items.map((e) => e.reason);
-      return told.includes('Succeeded') ? told : undefined;
+    // kubectl describe tells the story from the conditions; the routine steps cost no Events.
+    const described = await run(kubectl, [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      env.namespace,
+      'describe',
+      'vd',
+      'ok',
+    ]);
+    expect(described.stdout).toMatch(/Reason:\s+Downloaded/);
+    expect(described.stdout).toMatch(/Type:\s+Complete/);
+    const events = await env.config.makeApiClient(k8s.CoreV1Api).listNamespacedEvent({
+      namespace: env.namespace,
+      fieldSelector: 'involvedObject.kind=VideoDownload,involvedObject.name=ok',
     });
-    expect(reasons.sort()).toEqual(['JobCreated', 'Started', 'Succeeded']);
-    // Once the result is recorded the Job may go: the operator gave it a TTL.
-    await eventually('Job TTL set', async () => {
-      const job = await jobs.readNamespacedJob({ name: 'ok', namespace: env.namespace });
-      return job.spec?.ttlSecondsAfterFinished !== undefined ? job : undefined;
+    expect(events.items.map((e) => e.reason)).toEqual([]);
+  });
+
+  it("records DONE from the pod's own report of its stored file, before the pod exits", async () => {
+    const created = await env.downloads.create('early', { url: 'https://example.com/early' });
+    const pod = await env.kubelet.livePod('early');
+    await env.kubelet.running(pod);
+    await env.downloads.waitFor('early', 'its Job', (d) => d.status?.jobName === 'early');
+    const result = { ...resultFor(created, env.bucket, 'file'), size: 11 };
+    // As the downloader does: the file stored, then its last progress patch names it.
+    await env.minio.putObject(env.bucket, result.key, Buffer.from('video bytes'));
+    await reportDone(env, 'early', result);
+    const done = await env.downloads.waitFor('early', 'Succeeded', isPhase('Succeeded'));
+    expect(done.status?.result).toEqual(result);
+    expect((await env.kubelet.livePod('early')).status?.phase).toBe('Running');
+    // The pod exits and its Job completes after: the record stands as it is.
+    await env.kubelet.terminated(pod, 0, JSON.stringify({ result }));
+    await eventually('the Job complete', async () => {
+      const job = await jobs.readNamespacedJob({ name: 'early', namespace: env.namespace });
+      return job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') || undefined;
     });
+    expect((await env.downloads.get('early')).metadata.resourceVersion).toBe(done.metadata.resourceVersion);
   });
 
   it('does not keep a phase or result it did not derive: a forged Succeeded is put back to Running', async () => {
@@ -335,7 +381,7 @@ describe('operator, once a finished Job goes', () => {
     jobs = env.config.makeApiClient(k8s.BatchV1Api);
     // The Job may go at once after its result is recorded: the real TTL controller
     // deletes it in the foreground, so its pods go before it does.
-    await env.startOperator({ jobTtlSecondsAfterRecorded: 0 });
+    await env.startOperator({ jobTtlSecondsAfterFinished: 0 });
   });
   afterAll(async () => {
     await env?.close();
@@ -345,7 +391,12 @@ describe('operator, once a finished Job goes', () => {
     const created = await env.downloads.create('kept', { url: 'https://example.com/kept' });
     const pod = await env.kubelet.livePod('kept');
     await env.kubelet.running(pod);
-    const result = resultFor(created, env.bucket);
+    await env.downloads.waitFor('kept', 'its Job', (d) => d.status?.jobName === 'kept');
+    // As the downloader does: the file stored, then reported with the last progress, then the exit.
+    // With a TTL of 0 the Job and its pods may be gone before the operator sees them end.
+    const result = { ...resultFor(created, env.bucket, 'file'), size: 5 };
+    await env.minio.putObject(env.bucket, result.key, Buffer.from('bytes'));
+    await reportDone(env, 'kept', result);
     await env.kubelet.terminated(pod, 0, JSON.stringify({ result }));
     await env.downloads.waitFor('kept', 'Succeeded', isPhase('Succeeded'));
     await eventually('the Job removed by its TTL', async () => {

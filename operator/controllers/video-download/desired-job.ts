@@ -248,6 +248,8 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
     spec: {
       backoffLimit: spec.retries,
       activeDeadlineSeconds: deadlineSecondsFor(download, config),
+      // Set now rather than patched in once the result is recorded: one write less per download.
+      ttlSecondsAfterFinished: config.jobTtlSecondsAfterFinished,
       // A replacement pod starts only after the failed one is gone: never two
       // downloaders writing the same keys.
       podReplacementPolicy: 'Failed',

@@ -177,8 +177,11 @@ export class FakeCluster implements KubeWrites {
   }
 }
 
-/** Storage that logs what the reconciler asks of it into the cluster's write log. */
-export function fakeObjectStore(writes: string[]): ObjectStore {
+/**
+ * Storage that logs what the reconciler asks of it into the cluster's write
+ * log; stored holds the objects there ("bucket/key" → size), for statObject.
+ */
+export function fakeObjectStore(writes: string[], stored = new Map<string, number>()): ObjectStore {
   let uploads = 0;
   return {
     async removePrefix(bucket, prefix) {
@@ -195,6 +198,10 @@ export function fakeObjectStore(writes: string[]): ObjectStore {
     },
     async abortUpload(bucket, key) {
       writes.push(`abortUpload ${bucket}/${key}`);
+    },
+    async statObject(bucket, key) {
+      const size = stored.get(`${bucket}/${key}`);
+      return size === undefined ? undefined : { size };
     },
     async presign(_method, bucket, key, _expiry, query) {
       return `https://storage.test/${bucket}/${key}?${new URLSearchParams(query)}`;

@@ -17,6 +17,8 @@ const key = (name: string) => `team/${name}`;
 function setup(overrides: Parameters<typeof loadOperatorConfig>[1] = {}) {
   const clock = new FakeClock('2026-01-01T00:00:10Z');
   const cluster = new FakeCluster(clock);
+  /** What storage holds, "bucket/key" → size. */
+  const stored = new Map<string, number>();
   const config = loadOperatorConfig({}, { s3Endpoint: 'http://minio:9000', ...overrides });
   const enqueued: string[] = [];
   const admission = new Admission({
@@ -32,16 +34,31 @@ function setup(overrides: Parameters<typeof loadOperatorConfig>[1] = {}) {
     writes: cluster,
     recorder: cluster,
     metrics,
-    objectStore: fakeObjectStore(cluster.writes),
+    objectStore: fakeObjectStore(cluster.writes, stored),
     admission,
     clock,
     logger: pino({ level: 'silent' }),
   });
-  const add = (name: string, spec = {}, createdAt = '2026-01-01T00:00:00Z') => {
+  /** A download as kubectl makes it: without the finalizer the API adds (apiCreated). */
+  const add = (name: string, spec = {}, createdAt = '2026-01-01T00:00:00Z', apiCreated = false) => {
     const made = download(name, spec);
     made.metadata.resourceVersion = '1';
     made.metadata.creationTimestamp = createdAt;
+    if (apiCreated) made.metadata.finalizers = [finalizers.storedObject];
     cluster.downloads.put(made);
+  };
+  /** The download pod's progress patch, which only it makes. */
+  const progress = (name: string, value: Record<string, unknown>) => {
+    const current = cluster.downloads.get(key(name));
+    if (!current) throw new Error(`no download ${name}`);
+    cluster.downloads.put({
+      ...current,
+      metadata: {
+        ...current.metadata,
+        resourceVersion: String(Number(current.metadata.resourceVersion) + 1),
+      },
+      status: { ...current.status, progress: { ...current.status?.progress, ...value } },
+    });
   };
   /** The writes made by one reconcile of name, and what it asked for. */
   const reconcile = async (name: string) => {
@@ -49,7 +66,7 @@ function setup(overrides: Parameters<typeof loadOperatorConfig>[1] = {}) {
     const result = await reconciler.reconcile(key(name));
     return { result, writes: cluster.writes.slice(before) };
   };
-  return { clock, cluster, admission, enqueued, metrics, add, reconcile };
+  return { clock, cluster, stored, admission, enqueued, metrics, add, progress, reconcile, config };
 }
 
 /** A pod of the download's current Job, as the Job controller makes it. */
@@ -105,11 +122,12 @@ async function succeed(env: ReturnType<typeof setup>, name: string, completedAt:
 }
 
 describe('Reconciler', () => {
-  it('tells JobCreated once when a reconcile runs on a cache that has not seen its status write', async () => {
+  it('writes its status once when a reconcile runs on a cache that has not seen its status write', async () => {
     const env = setup();
     env.add('clip');
     await env.reconcile('clip');
-    expect(env.cluster.events).toEqual(['Normal JobCreated clip']);
+    const statusWrites = () => env.cluster.writes.filter((w) => w.startsWith('patchStatus')).length;
+    expect(statusWrites()).toBe(1);
     // The Job's watch event comes in before the status write's (the Job was made
     // first), so the next reconcile sees the Job and the download as the
     // finalizer write left it: no status yet.
@@ -119,13 +137,91 @@ describe('Reconciler', () => {
     stale.metadata.resourceVersion = String(Number(stale.metadata.resourceVersion) - 1);
     env.cluster.staleCache(stale);
     env.cluster.syncJobs();
-    // The server refuses a status derived from that copy: a retry, not a second write or event.
+    // The server refuses a status derived from that copy: a retry, not a second write.
     const refused = await env.reconcile('clip').catch((error: unknown) => error);
-    expect(env.cluster.events).toEqual(['Normal JobCreated clip']);
     expect(refused).toMatchObject({ code: 409 });
     env.cluster.syncDownloads();
     expect((await env.reconcile('clip')).writes).toEqual([]);
-    expect(env.cluster.events).toEqual(['Normal JobCreated clip']);
+    expect(env.cluster.downloads.get(key('clip'))?.status?.phase).toBe('Running');
+    expect(env.cluster.events).toEqual([]);
+  });
+
+  it('spends 4 writes on a download the API made, besides the upload plan and the pod’s progress', async () => {
+    const env = setup();
+    env.add('clip', {}, undefined, true);
+    const first = await env.reconcile('clip');
+    expect(first.writes).toEqual([
+      'createJob team/clip',
+      'patchStatus team/clip attempts,conditions,jobName,observedGeneration,phase,progress,startTime',
+      'createUpload vdl/team/clip/uid-clip/file',
+      'createUpload vdl/team/clip/uid-clip/info.json',
+      'createSecret team/vdl-upload-uid-clip',
+    ]);
+    // Made with its TTL: nothing to patch in once the result is recorded.
+    expect(env.cluster.serverJobs.get(key('clip'))?.spec?.ttlSecondsAfterFinished).toBe(
+      env.config.jobTtlSecondsAfterFinished,
+    );
+    env.cluster.syncJobs();
+    // The pod starts and reports progress: no write of the operator's.
+    env.cluster.pods.put(podOf(env.cluster, 'clip', 'Running'));
+    env.cluster.updateJob(key('clip'), (job) => {
+      job.status = { active: 1, startTime: new Date('2026-01-01T00:00:12Z') };
+    });
+    env.progress('clip', { stage: 'downloading', percent: 40 });
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+    // Its last report names the stored file; storage holds it: DONE while the pod still exits.
+    const reported = {
+      ...result('clip'),
+      key: 'team/clip/uid-clip/file',
+      infoKey: 'team/clip/uid-clip/info.json',
+    };
+    env.stored.set(`vdl/${reported.key}`, reported.size);
+    env.progress('clip', { stage: 'done', percent: 100, result: reported });
+    const done = await env.reconcile('clip');
+    expect(done.writes).toEqual([
+      'abortIncompleteUploads vdl/team/clip/uid-clip/',
+      'patchStatus team/clip completionTime,conditions,phase,progress,result',
+    ]);
+    expect(env.cluster.downloads.get(key('clip'))?.status).toMatchObject({
+      phase: 'Succeeded',
+      result: reported,
+    });
+    expect(env.admission.pending(key('clip'))).toBe(false);
+    // The pod exits, the Job completes: nothing more.
+    env.cluster.pods.put(podOf(env.cluster, 'clip', 'Succeeded', JSON.stringify({ result: reported })));
+    env.cluster.updateJob(key('clip'), (job) => {
+      job.status = {
+        succeeded: 1,
+        completionTime: new Date('2026-01-01T00:00:40Z'),
+        conditions: [
+          { type: 'Complete', status: 'True', lastTransitionTime: new Date('2026-01-01T00:00:40Z') },
+        ],
+      };
+    });
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+    const kubeWrites = env.cluster.writes.filter((w) => !/^(createUpload|abort|remove)/.test(w));
+    expect(kubeWrites.map((w) => w.split(' ')[0])).toEqual([
+      'createJob',
+      'patchStatus',
+      'createSecret',
+      'patchStatus',
+    ]);
+    expect(env.cluster.events).toEqual([]);
+  });
+
+  it('waits for the Job when the reported file is not stored as reported', async () => {
+    const env = setup();
+    env.add('clip', {}, undefined, true);
+    await env.reconcile('clip');
+    env.cluster.syncJobs();
+    env.cluster.pods.put(podOf(env.cluster, 'clip', 'Running'));
+    const reported = { ...result('clip'), key: 'team/clip/uid-clip/file' };
+    env.progress('clip', { stage: 'done', percent: 100, result: reported });
+    // Nothing stored, then a different size: no DONE on the pod's word alone.
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+    env.stored.set(`vdl/${reported.key}`, reported.size - 1);
+    expect((await env.reconcile('clip')).writes).toEqual([]);
+    expect(env.cluster.downloads.get(key('clip'))?.status?.phase).toBe('Running');
   });
 
   it('adds its finalizer, creates the Job once when admitted, then its upload plan', async () => {
@@ -141,8 +237,9 @@ describe('Reconciler', () => {
       'createSecret team/vdl-upload-uid-clip',
     ]);
     expect(env.cluster.downloads.get(key('clip'))?.status).toMatchObject({
-      phase: 'Pending',
+      phase: 'Running',
       jobName: 'clip',
+      attempts: 1,
     });
     // The informer has not seen the Job yet: the expectation holds, nothing is created twice.
     expect((await env.reconcile('clip')).writes).toEqual([]);
@@ -218,13 +315,13 @@ describe('Reconciler', () => {
       env.clock.advance(ms);
       expect((await env.reconcile('clip')).writes).toEqual([]);
     }
+    // Its pod starting is no transition the operator writes.
     env.cluster.pods.put(podOf(env.cluster, 'clip', 'Running'));
     env.cluster.updateJob(key('clip'), (job) => {
       job.status = { active: 1 };
     });
-    expect((await env.reconcile('clip')).writes).toEqual(['patchStatus team/clip attempts,conditions,phase']);
-    expect(await writes()).toBe(2);
     expect((await env.reconcile('clip')).writes).toEqual([]);
+    expect(await writes()).toBe(1);
   });
 
   it('on deletion stops the Job, waits for its pods to stop, then cleans storage and lets go', async () => {
@@ -281,22 +378,32 @@ describe('Reconciler', () => {
     ]);
   });
 
-  it('records the result, gives the Job its TTL, and deletes the download when its own TTL expires', async () => {
-    const env = setup({ jobTtlSecondsAfterRecorded: 60 });
+  it('records the result from the termination message, and deletes the download when its own TTL expires', async () => {
+    const env = setup();
     env.add('clip', { ttlSecondsAfterFinished: 300 });
     env.clock.set('2026-01-01T00:01:00Z');
     const done = await succeed(env, 'clip', '2026-01-01T00:01:00Z');
     expect(done.writes).toEqual([
       'abortIncompleteUploads vdl/team/clip/uid-clip/',
       'patchStatus team/clip completionTime,conditions,phase,progress,result',
-      'setJobTtl team/clip 60',
     ]);
     expect(done.result).toEqual({ requeueAfterMs: 300_000 });
     env.clock.advance(120_000);
     expect(await env.reconcile('clip')).toEqual({ result: { requeueAfterMs: 180_000 }, writes: [] });
     env.clock.advance(180_000);
     expect((await env.reconcile('clip')).writes).toEqual(['deleteDownload team/clip']);
-    expect(env.cluster.events).toContain('Normal Expired clip');
+    expect(env.cluster.events).toEqual([]);
+  });
+
+  it('gives a finished Job made without a TTL (by an older operator) one once its result is recorded', async () => {
+    const env = setup({ jobTtlSecondsAfterFinished: 60 });
+    env.add('clip');
+    await env.reconcile('clip');
+    env.cluster.updateJob(key('clip'), (job) => {
+      job.spec = { ...job.spec, ttlSecondsAfterFinished: undefined } as typeof job.spec;
+    });
+    const done = await succeed(env, 'clip', '2026-01-01T00:01:00Z');
+    expect(done.writes.at(-1)).toBe('setJobTtl team/clip 60');
   });
 
   it('counts a download that failed once, however often it is reconciled after', async () => {

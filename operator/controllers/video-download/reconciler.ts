@@ -8,7 +8,12 @@ import { isDeepStrictEqual } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { quantityBytes } from '../../../crds/quantity.ts';
-import { finalizers, type VideoDownload, type VideoDownloadStatus } from '../../../crds/video-download.ts';
+import {
+  finalizers,
+  type Result,
+  type VideoDownload,
+  type VideoDownloadStatus,
+} from '../../../crds/video-download.ts';
 import { statusCodeOf } from '../../../lib/kube/api-errors.ts';
 import type { ObjectStore } from '../../../lib/storage/object-store.ts';
 import type { OperatorConfig } from '../../config.ts';
@@ -26,7 +31,7 @@ import {
 import type { EventRecorder } from './event-recorder.ts';
 import type { KubeWrites } from './kube-writes.ts';
 import type { VideoDownloadMetrics } from './metrics.ts';
-import { desiredStatus, isTerminal, jobFinished, transitionEvent } from './status.ts';
+import { desiredStatus, isTerminal, jobFinished, reportToVerify, transitionEvent } from './status.ts';
 import { ownerOfStatusField } from './status-ownership.ts';
 import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
 
@@ -109,32 +114,71 @@ export class Reconciler {
 
     const pods = this.deps.caches.pods.byIndex(key);
     const bucket = bucketFor(download, this.deps.config);
-    const status = desiredStatus({ download, job, pods, admitted, bucket, now: this.now() });
+    const reported = await this.storedReport(download, bucket);
+    const status = desiredStatus({ download, job, pods, admitted, bucket, reported, now: this.now() });
     if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download)) {
       // A pod stopped at the deadline may still be writing: wait for it (its pod event comes back here).
-      if (pods.some((pod) => !podStopped(pod)) && !this.pastCleanupTimeout(job))
+      // A pod that reported its file stored has written all it will.
+      if (!reported && pods.some((pod) => !podStopped(pod)) && !this.pastCleanupTimeout(job))
         return { requeueAfterMs: 2_000 };
       await this.releaseUploads(download, job, status.phase);
     }
-    await this.writeStatus(download, status);
     // The Job's pod cannot start without its upload plan: made right after the
-    // Job (and once by each new leader, which finds the one already there).
-    if (job && !jobFinished(job) && status.phase !== 'Succeeded' && status.phase !== 'Failed')
-      await this.ensureUploadSecret(download, job);
+    // Job (and once by each new leader, which finds the one already there), beside
+    // the status write, which the pod does not wait for.
+    const planFor =
+      job && !jobFinished(job) && status.phase !== 'Succeeded' && status.phase !== 'Failed' ? job : undefined;
+    // Both settle before the reconcile ends, so no write of this key outlives it.
+    const [wrote, planned] = await Promise.allSettled([
+      this.writeStatus(download, status),
+      planFor ? this.ensureUploadSecret(download, planFor) : undefined,
+    ]);
+    if (wrote.status === 'rejected') throw wrote.reason;
+    if (planned.status === 'rejected') throw planned.reason;
 
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       this.uploadSecrets.delete(uid);
+      // Jobs get their TTL when made; one made by an older operator without it, once its result is recorded.
       if (job && jobFinished(job) && job.spec?.ttlSecondsAfterFinished === undefined) {
         await this.deps.writes.setJobTtl(
           namespace,
           job.metadata?.name as string,
-          this.deps.config.jobTtlSecondsAfterRecorded,
+          this.deps.config.jobTtlSecondsAfterFinished,
         );
       }
       if (!isTerminal(download)) this.deps.admission.released();
       return this.expire(download, status);
     }
     return {};
+  }
+
+  /**
+   * The result of the pod's final progress report when storage holds that
+   * file with the size reported; undefined otherwise, and when storage cannot
+   * say (the Job's termination message still tells, once the pod exits).
+   */
+  private async storedReport(download: VideoDownload, bucket: string): Promise<Result | undefined> {
+    const reported = reportToVerify(download, bucket);
+    const store = this.deps.objectStore;
+    if (!reported || !store) return undefined;
+    try {
+      const stored = await store.statObject(reported.bucket, reported.key);
+      if (stored?.size === reported.size) return reported;
+      this.deps.logger.warn(
+        {
+          download: `${download.metadata.namespace}/${download.metadata.name}`,
+          stored,
+          reported: reported.size,
+        },
+        'the reported file is not stored as reported; waiting for the Job',
+      );
+    } catch (error) {
+      this.deps.logger.info(
+        { download: `${download.metadata.namespace}/${download.metadata.name}`, err: String(error) },
+        'could not check the reported file; waiting for the Job',
+      );
+    }
+    return undefined;
   }
 
   private ownedBy(job: k8s.V1Job, uid: string): boolean {
@@ -293,7 +337,8 @@ export class Reconciler {
     const remaining = new Date(status.completionTime).getTime() + ttl * 1000 - this.deps.clock.now();
     if (remaining > 0) return { requeueAfterMs: remaining };
     const { namespace, name } = download.metadata as { namespace: string; name: string };
-    await this.deps.recorder.record(download, 'Normal', 'Expired', `deleting ${ttl}s after it finished`);
+    // Logged, not told in an Event: an Event on an object about to go is one more write nobody reads.
+    this.deps.logger.info({ download: `${namespace}/${name}`, ttl }, 'deleting an expired download');
     await this.deps.writes.deleteDownload(namespace, name);
     return {};
   }

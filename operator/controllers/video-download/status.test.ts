@@ -2,7 +2,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { VideoDownloadStatus } from '../../../crds/video-download.ts';
 import { statusPatch } from './reconciler.ts';
-import { conditionsFor, desiredStatus, podsOfJob, transitionEvent } from './status.ts';
+import { conditionsFor, desiredStatus, podsOfJob, reportToVerify, transitionEvent } from './status.ts';
 import { download, job, pod } from './test-fixtures.ts';
 
 const now = new Date('2026-01-01T00:02:00Z');
@@ -23,11 +23,25 @@ const result = {
 };
 const succeededPod = pod('Succeeded', { exitCode: 0, message: JSON.stringify({ result }) });
 
+/** The patch a later reconcile would make of a recorded status, the Job and pods being as given. */
+function laterPatch(recorded: VideoDownloadStatus, theJob: V1Job | undefined, pods: readonly V1Pod[]) {
+  const later = desiredStatus({
+    download: download('clip', {}, { status: recorded }),
+    job: theJob,
+    pods: [...pods],
+    admitted: false,
+    bucket,
+    now: new Date('2026-01-01T00:09:00Z'),
+  });
+  return statusPatch(recorded, later);
+}
+
 describe('desiredStatus', () => {
   it.each([
     ['no Job, over the limit', undefined, [], false, 'Queued'],
     ['no Job, admitted', undefined, [], true, 'Pending'],
-    ['Job without running pod', job(), [pod('Pending')], false, 'Pending'],
+    // Running from the Job's creation: the pod's start is no write of the operator's.
+    ['Job without running pod', job(), [pod('Pending')], false, 'Running'],
     ['Job with a running pod', job([], { active: 1 }), [pod('Running')], false, 'Running'],
     [
       'pod done, Job not yet complete',
@@ -366,8 +380,8 @@ describe('desiredStatus', () => {
       }),
     ).toMatchObject({ phase: 'Failed', reason: 'ResultMissing' });
     expect(
-      desiredStatus({ download: download(), job: job(), pods: [stale], admitted: false, bucket, now }).phase,
-    ).toBe('Pending');
+      desiredStatus({ download: download(), job: job(), pods: [stale], admitted: false, bucket, now }),
+    ).toMatchObject({ phase: 'Running', attempts: 1, progress: { stage: 'starting' } });
   });
 
   it("writes failure messages printable, bounded and without the pod's paths", () => {
@@ -398,6 +412,154 @@ describe('desiredStatus', () => {
     expect(other.message?.length).toBeLessThanOrEqual(1024);
     expect(other.message).toMatch(/^bad \[2J x+…$/);
     expect(other.conditions?.every((c) => c.message === other.message)).toBe(true);
+  });
+
+  it('writes nothing when the pod starts or its first attempt ends: one status from the Job to its end', () => {
+    const created = desiredStatus({
+      download: download(),
+      job: job(),
+      pods: [],
+      admitted: true,
+      bucket,
+      now,
+    });
+    expect(created).toMatchObject({
+      phase: 'Running',
+      jobName: 'clip',
+      attempts: 1,
+      startTime: '2026-01-01T00:00:05Z',
+      progress: { stage: 'starting' },
+    });
+    expect(created.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({
+      status: 'True',
+      reason: 'Running',
+    });
+    const recorded = download('clip', {}, { status: created });
+    for (const [theJob, pods] of [
+      [job([], { active: 1 }), [pod('Pending')]],
+      [job([], { active: 1, startTime: new Date('2026-01-01T00:00:09Z') }), [pod('Running')]],
+      [job([], { active: 0 }), [pod('Succeeded', { exitCode: 0 })]],
+    ] as const) {
+      expect(laterPatch(created, theJob, pods)).toBeUndefined();
+    }
+    // A retry is a second attempt: that is told.
+    const retry = desiredStatus({
+      download: recorded,
+      job: job([], { failed: 1, active: 1 }),
+      pods: [pod('Failed', { exitCode: 1 }), pod('Pending', undefined, '2026-01-01T00:00:30Z')],
+      admitted: false,
+      bucket,
+      now,
+    });
+    expect(statusPatch(created, retry)).toMatchObject({ attempts: 2 });
+  });
+
+  describe("the pod's own report of its stored file", () => {
+    const planned = {
+      ...result,
+      key: `${prefix}file`,
+      infoKey: `${prefix}info.json`,
+    };
+    const running = (progress: VideoDownloadStatus['progress']) =>
+      download('clip', {}, { status: { phase: 'Running', jobName: 'clip', attempts: 1, progress } });
+
+    it('is checked only with stage done, only the planned keys, and only once', () => {
+      const done = running({ stage: 'done', percent: 100, result: planned });
+      expect(reportToVerify(done, bucket)).toEqual(planned);
+      expect(reportToVerify(running({ stage: 'uploading', result: planned }), bucket)).toBeUndefined();
+      expect(reportToVerify(running({ stage: 'done' }), bucket)).toBeUndefined();
+      // Inside the download's prefix is not enough: the keys the operator made uploads for.
+      expect(
+        reportToVerify(running({ stage: 'done', result: { ...planned, key: `${prefix}other.mp4` } }), bucket),
+      ).toBeUndefined();
+      expect(
+        reportToVerify(
+          running({ stage: 'done', result: { ...planned, infoKey: `${prefix}x.json` } }),
+          bucket,
+        ),
+      ).toBeUndefined();
+      expect(
+        reportToVerify(running({ stage: 'done', result: { ...planned, bucket: 'other' } }), bucket),
+      ).toBeUndefined();
+      const withoutInfo = { ...planned, infoKey: undefined };
+      expect(reportToVerify(running({ stage: 'done', result: withoutInfo }), bucket)).toEqual(withoutInfo);
+      const finished = download('clip', {}, { status: { ...done.status, phase: 'Succeeded' } });
+      expect(reportToVerify(finished, bucket)).toBeUndefined();
+      const noJob = download('clip', {}, { status: { progress: { stage: 'done', result: planned } } });
+      expect(reportToVerify(noJob, bucket)).toBeUndefined();
+    });
+
+    it('once verified, makes the download Succeeded while its Job still runs, and the Job’s end writes nothing', () => {
+      const reporting = running({ stage: 'done', percent: 100, result: planned });
+      const early = desiredStatus({
+        download: reporting,
+        job: job([], { active: 1 }),
+        pods: [pod('Running')],
+        admitted: false,
+        bucket,
+        reported: planned,
+        now,
+      });
+      expect(early).toMatchObject({
+        phase: 'Succeeded',
+        result: planned,
+        completionTime: '2026-01-01T00:02:00Z',
+        progress: { stage: 'done', percent: 100 },
+      });
+      expect(trueConditions(early)).toEqual(['Ready', 'Complete']);
+      // The pod exits and the Job completes (its termination message shortened, say), or
+      // it fails after the file was stored: the recorded download stays as it is.
+      const shortened = { ...planned, title: 'A cl…' };
+      for (const [theJob, pods] of [
+        [job([], { active: 1 }), [pod('Running')]],
+        [
+          job([{ type: 'Complete' }], { succeeded: 1 }),
+          [pod('Succeeded', { exitCode: 0, message: JSON.stringify({ result: shortened }) })],
+        ],
+        [
+          job([{ type: 'Failed', reason: 'DeadlineExceeded' }], { failed: 1 }),
+          [pod('Failed', { exitCode: 1 })],
+        ],
+        [undefined, []],
+      ] as const) {
+        expect(laterPatch(early, theJob, pods)).toBeUndefined();
+      }
+    });
+
+    it('finishes a download whose Job went by its TTL before the operator saw it end', () => {
+      const reporting = running({ stage: 'done', percent: 100, result: planned });
+      const base = { download: reporting, job: undefined, pods: [], admitted: false, bucket, now };
+      expect(desiredStatus(base)).toMatchObject({ phase: 'Failed', reason: 'JobDeleted' });
+      expect(desiredStatus({ ...base, reported: planned })).toMatchObject({
+        phase: 'Succeeded',
+        result: planned,
+      });
+    });
+
+    it('does not let a Succeeded written by someone else stand on a result the pod never reported', () => {
+      const forged = download(
+        'clip',
+        {},
+        {
+          status: {
+            phase: 'Succeeded',
+            jobName: 'clip',
+            result: planned,
+            progress: { stage: 'downloading' },
+          },
+        },
+      );
+      expect(
+        desiredStatus({
+          download: forged,
+          job: job([], { active: 1 }),
+          pods: [pod('Running')],
+          admitted: false,
+          bucket,
+          now,
+        }),
+      ).toMatchObject({ phase: 'Running', result: undefined });
+    });
   });
 
   it('is idempotent: the status it produces yields itself again', () => {
@@ -485,12 +647,12 @@ describe('statusPatch', () => {
 });
 
 describe('transitionEvent', () => {
-  it('tells each change of phase once', () => {
+  it('tells a failure once, and no routine step (those are in the conditions)', () => {
     expect(transitionEvent({ phase: 'Running' }, { phase: 'Running' })).toBeUndefined();
-    expect(transitionEvent(undefined, { phase: 'Queued' })).toMatchObject({
-      type: 'Normal',
-      reason: 'Queued',
-    });
+    expect(transitionEvent(undefined, { phase: 'Queued' })).toBeUndefined();
+    expect(transitionEvent({ phase: 'Queued' }, { phase: 'Running', jobName: 'clip' })).toBeUndefined();
+    expect(transitionEvent({ phase: 'Running' }, { phase: 'Succeeded', result })).toBeUndefined();
+    expect(transitionEvent({ phase: 'Failed' }, { phase: 'Failed', reason: 'X' })).toBeUndefined();
     expect(
       transitionEvent({ phase: 'Running' }, { phase: 'Failed', reason: 'FileTooLarge', message: 'm' }),
     ).toEqual({

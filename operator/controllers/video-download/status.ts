@@ -1,5 +1,6 @@
 // What status follows from what the operator observed: a pure function of
 // the resource, its Job and the Job's pods, so every path is a table test.
+import { isDeepStrictEqual } from 'node:util';
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { statusMessage } from '../../../crds/status-text.ts';
 import { resultOutside } from '../../../crds/storage-location.ts';
@@ -8,10 +9,12 @@ import {
   type Condition,
   kubernetesTime,
   type Phase,
+  type Result,
   type VideoDownload,
   type VideoDownloadStatus,
 } from '../../../crds/video-download.ts';
 import { downloaderContainerName, keyPrefixFor } from './desired-job.ts';
+import { uploadKeysFor } from './upload-plan.ts';
 
 export interface Observed {
   download: VideoDownload;
@@ -22,6 +25,12 @@ export interface Observed {
   admitted: boolean;
   /** The bucket the download stores into; a result naming another one is refused. */
   bucket: string;
+  /**
+   * The result of the pod's final progress report (reportToVerify), once the
+   * reconciler found that file stored with the size reported: the download is
+   * done then, without waiting for its pod to exit and its Job to complete.
+   */
+  reported?: Result;
   now: Date;
 }
 
@@ -84,7 +93,11 @@ function phaseReason(status: VideoDownloadStatus): { reason: string; message: st
         message: status.message ?? 'waiting for a free download slot',
       };
     case 'Running':
-      return { reason: 'Downloading', message: `download running (attempt ${status.attempts || 1})` };
+      // Written once when the Job is made (the pod's progress tells the rest), so it names no moment of the run.
+      return {
+        reason: 'Running',
+        message: `Job ${status.jobName} runs the download (attempt ${status.attempts || 1}); status.progress tells how far it is`,
+      };
     case 'Succeeded':
       return {
         reason: 'Downloaded',
@@ -198,6 +211,54 @@ function jobFailure(job: V1Job, pods: V1Pod[]): Failure {
   }
 }
 
+function succeeded(
+  observed: Observed,
+  base: VideoDownloadStatus,
+  result: Result,
+  at?: Date | string,
+): VideoDownloadStatus {
+  return {
+    ...base,
+    phase: 'Succeeded',
+    result,
+    completionTime: recordedCompletion(observed) ?? iso(at ?? observed.now),
+    progress: { ...base.progress, stage: 'done', percent: 100, title: result.title ?? base.progress?.title },
+  };
+}
+
+/**
+ * The result a download pod reported with its final progress (stage done),
+ * when it names the very keys the operator planned for this download: the
+ * reconciler then checks storage for it (reported). Only for a download the
+ * operator made a Job for and has not recorded as finished.
+ */
+export function reportToVerify(download: VideoDownload, bucket: string): Result | undefined {
+  const status = download.status;
+  const reported = status?.progress?.stage === 'done' ? status.progress.result : undefined;
+  if (!reported || !status?.jobName || isTerminal(download)) return undefined;
+  const prefix = keyPrefixFor(download);
+  const planned = uploadKeysFor(prefix);
+  if (resultOutside(reported, { bucket, prefix })) return undefined;
+  if (reported.key !== planned.file) return undefined;
+  if (reported.infoKey !== undefined && reported.infoKey !== planned.info) return undefined;
+  return reported;
+}
+
+/**
+ * A Succeeded status the operator recorded from the pod's own report (its
+ * result is the one the pod reported in progress, which only the pod
+ * writes): it stands whatever the Job does after, so a later completion
+ * writes nothing again, and a pod that fails after its file was stored
+ * (killed at its deadline while it exits, say) does not undo the download.
+ */
+function recordedFromReport(status: VideoDownloadStatus): boolean {
+  return (
+    status.phase === 'Succeeded' &&
+    status.result !== undefined &&
+    isDeepStrictEqual(status.result, status.progress?.result)
+  );
+}
+
 /** What only a finished download has: a download that is not finished carries none of it. */
 function withoutOutcome(status: VideoDownloadStatus): VideoDownloadStatus {
   return { ...status, result: undefined, reason: undefined, message: undefined, completionTime: undefined };
@@ -251,7 +312,7 @@ function phaseStatus(observed: Observed): VideoDownloadStatus {
   // While the Job and its pods are there, status is derived from them every
   // time: a phase or result written by anyone else is overwritten, not kept.
   // Once that evidence is going, a finished download's record stands (checked).
-  if (isTerminal(download) && evidenceGone(job, observed.pods)) {
+  if (isTerminal(download) && (evidenceGone(job, observed.pods) || recordedFromReport(current))) {
     const kept = keptRecord(observed);
     if (kept) return kept;
   }
@@ -260,6 +321,12 @@ function phaseStatus(observed: Observed): VideoDownloadStatus {
     ...withoutOutcome(current),
     observedGeneration: download.metadata.generation,
   };
+
+  // The pod reported its file stored, and it is: done now, whether the Job
+  // is still running, complete, or already gone by its TTL.
+  if (observed.reported && (job || current.jobName)) {
+    return succeeded(observed, job ? withJobFields(observed, job, base) : base, observed.reported);
+  }
 
   if (!job) {
     if (current.jobName) {
@@ -276,15 +343,7 @@ function phaseStatus(observed: Observed): VideoDownloadStatus {
   }
 
   const pods = podsOfJob(job, observed.pods);
-  const withJob: VideoDownloadStatus = {
-    ...base,
-    jobName: job.metadata?.name,
-    startTime: current.startTime ?? iso(job.status?.startTime ?? job.metadata?.creationTimestamp ?? now),
-    attempts: Math.max(
-      current.attempts ?? 0,
-      (job.status?.active ?? 0) + (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0),
-    ),
-  };
+  const withJob = withJobFields(observed, job, base);
 
   const complete = jobCondition(job, 'Complete');
   if (complete) {
@@ -311,18 +370,7 @@ function phaseStatus(observed: Observed): VideoDownloadStatus {
         complete.lastTransitionTime,
       );
     }
-    return {
-      ...withJob,
-      phase: 'Succeeded',
-      result,
-      completionTime: recordedCompletion(observed) ?? iso(complete.lastTransitionTime ?? now),
-      progress: {
-        ...withJob.progress,
-        stage: 'done',
-        percent: 100,
-        title: result.title ?? withJob.progress?.title,
-      },
-    };
+    return succeeded(observed, withJob, result, complete.lastTransitionTime ?? now);
   }
 
   const failedCondition = jobCondition(job, 'Failed');
@@ -330,54 +378,44 @@ function phaseStatus(observed: Observed): VideoDownloadStatus {
     return failed(observed, withJob, jobFailure(job, pods), failedCondition.lastTransitionTime);
   }
 
-  // Once a pod has started, the download stays Running until the Job finishes:
-  // between a pod's exit and the Job's condition, or while a retry's pod waits.
-  const started = pods.some(
-    (pod) =>
-      (pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp) ||
-      pod.status?.phase === 'Succeeded' ||
-      pod.status?.phase === 'Failed',
-  );
-  const running = started || current.phase === 'Running';
+  // Running from the Job's creation to its end, as the Job counts a pending
+  // pod active: the pod's start is no transition the operator writes (its own
+  // progress shows it downloading), so a download costs one status write here.
+  const waiting = !withJob.progress || withJob.progress.stage === 'queued';
+  return { ...withJob, phase: 'Running', progress: waiting ? { stage: 'starting' } : withJob.progress };
+}
+
+/** What follows from the download's Job: its name, when it started, how many attempts it made. */
+function withJobFields(observed: Observed, job: V1Job, base: VideoDownloadStatus): VideoDownloadStatus {
+  const current = observed.download.status ?? {};
   return {
-    ...withJob,
-    phase: running ? 'Running' : 'Pending',
-    progress: withJob.progress ?? { stage: 'starting' },
+    ...base,
+    jobName: job.metadata?.name,
+    startTime:
+      current.startTime ?? iso(job.status?.startTime ?? job.metadata?.creationTimestamp ?? observed.now),
+    // The first attempt counts from the Job's creation, so its pod's start changes nothing here.
+    attempts: Math.max(
+      current.attempts ?? 0,
+      1,
+      (job.status?.active ?? 0) + (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0),
+    ),
   };
 }
 
-/** A Kubernetes Event for a change of phase, so `kubectl describe vd` tells the story. */
+/**
+ * A Kubernetes Event for a change of phase that a person should hear of: a
+ * failure. The routine steps (queued, started, done) are in the status
+ * conditions `kubectl describe` shows; an Event for each cost the API server
+ * writes for every download.
+ */
 export function transitionEvent(
   before: VideoDownloadStatus | undefined,
   after: VideoDownloadStatus,
-): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined {
-  if (before?.phase === after.phase) return undefined;
-  switch (after.phase) {
-    case 'Queued':
-      return { type: 'Normal', reason: 'Queued', message: 'waiting for a free download slot' };
-    case 'Pending':
-      return after.jobName
-        ? { type: 'Normal', reason: 'JobCreated', message: `created Job ${after.jobName}` }
-        : { type: 'Normal', reason: 'Admitted', message: 'a download slot is free; starting' };
-    case 'Running':
-      return {
-        type: 'Normal',
-        reason: 'Started',
-        message: `download running (attempt ${after.attempts ?? 1})`,
-      };
-    case 'Succeeded':
-      return {
-        type: 'Normal',
-        reason: 'Succeeded',
-        message: `stored ${after.result?.bucket}/${after.result?.key} (${after.result?.size} bytes)`,
-      };
-    case 'Failed':
-      return {
-        type: 'Warning',
-        reason: after.reason ?? 'Failed',
-        message: after.message ?? 'the download failed',
-      };
-    default:
-      return undefined;
-  }
+): { type: 'Warning'; reason: string; message: string } | undefined {
+  if (before?.phase === after.phase || after.phase !== 'Failed') return undefined;
+  return {
+    type: 'Warning',
+    reason: after.reason ?? 'Failed',
+    message: after.message ?? 'the download failed',
+  };
 }
