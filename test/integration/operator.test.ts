@@ -227,6 +227,7 @@ describe('operator', () => {
       return job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') || undefined;
     });
     expect((await env.downloads.get('early')).metadata.resourceVersion).toBe(done.metadata.resourceVersion);
+    await env.minio.removeObject(env.bucket, result.key);
   });
 
   it('does not keep a phase or result it did not derive: a forged Succeeded is put back to Running', async () => {
