@@ -102,6 +102,11 @@ describe("a download pod's token", () => {
       message: '',
     });
     expect((await downloads.get('alpha')).status?.progress).toEqual(progress.progress);
+    // Its last report names the stored file, inside progress: the operator checks it before it counts.
+    const done = { progress: { stage: 'done', percent: 100, result } };
+    expect(await patchStatus(clientWithToken(ownToken), 'alpha', done)).toEqual({ code: 200, message: '' });
+    expect((await downloads.get('alpha')).status?.progress?.result).toEqual(result);
+    expect((await downloads.get('alpha')).status?.result).toBeUndefined();
   });
 
   it('is refused the progress of another download, and the refusal names the pod', async () => {
