@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { ControlPlane } from '../cluster/control-plane.ts';
+import { eventually } from '../support/eventually.ts';
 
 const writeVerbs = new Set([
   'POST',
@@ -64,4 +65,29 @@ export function apiServerWrites(plane: ControlPlane): Promise<Map<string, number
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * The writes once they stop changing between two reads intervalMs apart:
+ * what follows a download (its Job's end, the operator's last touches) has
+ * landed. Only the keys relevant says count, so the control plane's own
+ * steady writes (lease renewals, node heartbeats) do not keep it waiting.
+ */
+export async function settledWrites(
+  plane: ControlPlane,
+  relevant: (key: string) => boolean = () => true,
+  { timeoutMs = 60_000, intervalMs = 2_000 } = {},
+): Promise<Map<string, number>> {
+  let settled = await apiServerWrites(plane);
+  await eventually(
+    'kube-apiserver writes settled',
+    async () => {
+      const now = await apiServerWrites(plane);
+      const same = [...delta(now, settled).keys()].every((key) => !relevant(key));
+      settled = now;
+      return same ? true : undefined;
+    },
+    { timeoutMs, intervalMs },
+  );
+  return settled;
 }

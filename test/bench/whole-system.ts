@@ -24,7 +24,7 @@ import { hashKey } from '../../api/api-keys.ts';
 import { startDevEnvironment } from '../dev-environment/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
-import { apiServerWrites, delta } from './apiserver-writes.ts';
+import { apiServerWrites, delta, settledWrites } from './apiserver-writes.ts';
 import { watchJobStarts } from './job-watch.ts';
 import { median, plainYtDlpSeconds, writeRandomVideo } from './plain-yt-dlp.ts';
 import { type BenchFigure, reportBench } from './results-table.ts';
@@ -153,17 +153,7 @@ try {
   completed.push(...(await Promise.all(small.map(done))));
   ids.push(...small);
   // Done is written before the operator's last touches (the Job's TTL): wait until writes stop changing.
-  let settled = await apiServerWrites(env.plane);
-  await eventually(
-    'kube-apiserver writes settled',
-    async () => {
-      const now = await apiServerWrites(env.plane);
-      const same = delta(now, settled).size === 0;
-      settled = now;
-      return same ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 2_000 },
-  );
+  const settled = await settledWrites(env.plane);
   const writes = delta(settled, writesBefore);
   const operatorPatches = (await operatorStatusWrites()) - operatorBefore;
   const events = await core.listNamespacedEvent({ namespace: env.namespace });

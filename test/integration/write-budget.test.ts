@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerWrites, delta } from '../bench/apiserver-writes.ts';
+import { apiServerWrites, delta, settledWrites } from '../bench/apiserver-writes.ts';
 import { type DevEnvironment, startDevEnvironment } from '../dev-environment/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
@@ -64,16 +64,8 @@ describe('write budget', () => {
       { timeoutMs: 60_000 },
     );
     expect(job.spec?.ttlSecondsAfterFinished).toBeDefined();
-    let settled = await apiServerWrites(env.plane);
-    await eventually(
-      'kube-apiserver writes settled',
-      async () => {
-        const now = await apiServerWrites(env.plane);
-        const same = delta(now, settled).size === 0;
-        settled = now;
-        return same ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 2_000 },
+    const settled = await settledWrites(env.plane, (key) =>
+      /^\S+ (videodownloads|jobs|secrets|events)(\/|$)/.test(key),
     );
     const writes = delta(settled, before);
     const count = (key: string) => writes.get(key) ?? 0;
