@@ -10,6 +10,7 @@
 //    each against a bare Node process caching what that program caches
 //    (operator: downloads, Jobs, pods; API: downloads and its key Secret)
 //    with client-node's stock informers.
+// The operator stores into MinIO (it makes each download's upload plan).
 // kube-controller-manager is stopped first: the Jobs then create no pods,
 // so nothing but our objects fills the caches and no pod writes compete
 // with the Job creates (the same for the baseline).
@@ -29,6 +30,7 @@ import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort } from '../cluster/readiness.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
+import { minioClient } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd } from '../support/vdl.ts';
 import { watchJobStarts } from './job-watch.ts';
 import { cpuSeconds, inParallel, percentile, rssMiB } from './measures.ts';
@@ -71,7 +73,9 @@ async function atRate(total: number, perSecond: number, work: (i: number) => Pro
   await Promise.all(started);
 }
 
-const plane = await startControlPlane({ minio: false, log: (m) => console.error(`[cluster] ${m}`) });
+// MinIO too: the operator makes each started download's upload plan (two multipart uploads and
+// a Secret), part of what it costs per download; without a store every reconcile would fail.
+const plane = await startControlPlane({ log: (m) => console.error(`[cluster] ${m}`) });
 const processes: ManagedProcess[] = [];
 /** CPU seconds of the named processes, for where the time of a run went. */
 function cpuOf(named: Record<string, number | undefined>): Record<string, number> {
@@ -160,7 +164,13 @@ try {
     processes.push(child);
     return child;
   };
+  const minio = plane.minio as NonNullable<typeof plane.minio>;
+  await minioClient(minio).makeBucket('vdl');
   const operatorEnv = {
+    VDL_S3_ENDPOINT: minio.url,
+    VDL_S3_ACCESS_KEY: minio.accessKey,
+    VDL_S3_SECRET_KEY: minio.secretKey,
+    VDL_DEFAULT_BUCKET: 'vdl',
     VDL_WATCH_NAMESPACE: namespace,
     VDL_LEASE_NAMESPACE: namespace,
     VDL_METRICS_PORT: String(operatorPort),
