@@ -3,7 +3,7 @@
 // message the operator reads. Returns the exit code; never throws for a
 // failed download, only reports it.
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import { statusMessage } from '../../crds/status-text.ts';
 import { type TerminationMessage, terminationMessageText } from '../../crds/termination-message.ts';
@@ -26,7 +26,9 @@ import {
   uploading,
 } from './progress.ts';
 import type { ProgressSink } from './progress-reporter.ts';
-import { abortUpload, uploadFile } from './uploader.ts';
+import { startTailUpload, type TailUpload } from './tail-upload.ts';
+import { saysRefetched, streamability } from './tail-upload-policy.ts';
+import { abortUpload, type UploadResult, uploadFile } from './uploader.ts';
 import { allowedBytes, guardWorkDir, type WorkDirGuard } from './work-dir-guard.ts';
 import { ytDlpArgs } from './yt-dlp-args.ts';
 
@@ -35,8 +37,11 @@ export interface DownloadOutcome {
   message: TerminationMessage;
   /** Stopped by SIGTERM: nothing more is written, not even the termination message. */
   stopped?: boolean;
-  /** Seconds spent in yt-dlp and in the upload, for logs and benchmarks. */
-  timings?: { downloadSeconds: number; uploadSeconds: number };
+  /**
+   * Seconds spent in yt-dlp and in the upload after it, and the parts sent
+   * while yt-dlp still wrote the file, for logs and benchmarks.
+   */
+  timings?: { downloadSeconds: number; uploadSeconds: number; streamedParts: number };
 }
 
 function stopped(): DownloadOutcome {
@@ -103,6 +108,45 @@ export async function runDownload(
     }
   };
   let uploadBegan = false;
+  // The file's upload while yt-dlp writes it, when its output qualifies (tail-upload-policy.ts).
+  let tail: TailUpload | undefined;
+  let tailDecided = false;
+  let refetched = false;
+  let lastDownloaded = -1;
+  const follow = (line: { tmpfile?: string; downloaded?: number }) => {
+    if (!tailDecided && state.plan) {
+      tailDecided = true;
+      const plan = { format: state.plan.streams.join('+'), protocol: state.plan.protocol };
+      const verdict = streamability(config.spec, plan);
+      if (verdict.streamable) {
+        tail = startTailUpload(config.upload.file, { retries: config.uploadRetries, signal });
+        uploadBegan = true;
+      } else log(`uploading once the file is finished: ${verdict.why}`);
+    }
+    if (!tail || !line.tmpfile) return;
+    // Only the media file: subtitles are fetched the same way, before it.
+    const file = resolve(line.tmpfile);
+    if (!file.startsWith(`${resolve(outDir)}${sep}`) || !file.endsWith(`.${state.plan?.ext}.part`)) return;
+    // A restart from byte 0 in place (the server ignored the range) shows as fewer bytes than before.
+    if (line.downloaded !== undefined && line.downloaded < lastDownloaded) tail.refetched();
+    lastDownloaded = line.downloaded ?? lastDownloaded;
+    if (refetched) tail.refetched();
+    tail.writing(file);
+  };
+  /**
+   * A download that ends without a file. When no retry will use its uploads
+   * (a permanent failure fails the Job at once), they are aborted with the
+   * parts sent while it ran; a retry sends its parts again over them.
+   */
+  const dropTail = async (permanent: boolean) => {
+    await tail?.stop();
+    if (!permanent) return;
+    await Promise.all([abortUpload(config.upload.file), abortUpload(config.upload.info)]).catch(() => {});
+    if (tail) {
+      const parts = tail.partsSent;
+      log(`aborted the uploads after ${parts} part${parts === 1 ? '' : 's'} sent while downloading`);
+    }
+  };
   let polling = false;
   const ffmpegPoller = setInterval(() => {
     if (polling) return;
@@ -151,6 +195,10 @@ export async function runDownload(
       const text = String(line);
       const parsed = parseLine(text);
       if (!parsed) {
+        if (saysRefetched(text)) {
+          refetched = true;
+          tail?.refetched();
+        }
         output += `${text}\n`;
         if (output.length > 64_000) output = output.slice(-32_000);
         continue;
@@ -166,12 +214,19 @@ export async function runDownload(
       // A finished post-processor's last figures are read before the next stage shows.
       if (parsed.kind === 'postprocess' && parsed.status === 'finished') await readFfmpegProgress();
       report(advance(state, parsed));
+      if (parsed.kind === 'download') follow(parsed);
     }
     const { exitCode } = await child;
     clearInterval(ffmpegPoller);
-    if (signal?.aborted) return stopped();
+    if (signal?.aborted) {
+      // Stopped while yt-dlp ran (a cancel, or a pod evicted or replaced): the uploads stay for a
+      // replacement pod, which sends its parts again, or for the operator once the download ends.
+      await tail?.stop();
+      return stopped();
+    }
     guard.stop();
     if (guard.violation) {
+      await dropTail(true);
       // Free the disk before the kubelet measures it: the failure is the guard's to report.
       await rm(outDir, { recursive: true, force: true });
       log(`stopped yt-dlp: ${guard.violation.message} (work dir reached ${guard.largestBytes} bytes)`);
@@ -183,11 +238,14 @@ export async function runDownload(
     }
     if (exitCode !== 0 || !state.done) {
       log(`yt-dlp exited ${exitCode}: ${output.slice(-2000)}`);
-      return failed(classifyFailure(output, proxy.refusals));
+      const failure = classifyFailure(output, proxy.refusals);
+      await dropTail(failure.permanent);
+      return failed(failure);
     }
     const file = state.done.file;
     const { size } = await stat(file);
     if (size > config.maxFileSize) {
+      await dropTail(true);
       return failed({
         reason: 'FileTooLarge',
         message: `the file has ${size} bytes, over the limit of ${config.maxFileSize}`,
@@ -201,13 +259,19 @@ export async function runDownload(
     const downloadSeconds = (performance.now() - began) / 1000;
     const started = Date.now();
     uploadBegan = true;
-    const uploaded = await uploadFile(
-      upload.file,
-      file,
-      (sent, total) =>
-        report(uploading(state, sent, total, sent / Math.max(0.001, (Date.now() - started) / 1000))),
-      { retries: config.uploadRetries, signal },
-    );
+    const onUploadProgress = (sent: number, total: number) =>
+      report(uploading(state, sent, total, sent / Math.max(0.001, (Date.now() - started) / 1000)));
+    let uploaded: UploadResult | undefined;
+    if (tail) {
+      onUploadProgress(tail.sentBytes, size);
+      const finished = await tail.finish(file, onUploadProgress);
+      if ('uploaded' in finished) uploaded = finished.uploaded;
+      else log(`sending the whole file again: ${finished.verdict.why}`);
+    }
+    uploaded ??= await uploadFile(upload.file, file, onUploadProgress, {
+      retries: config.uploadRetries,
+      signal,
+    });
     const infoFile = file.replace(/\.[^./]+$/, '.info.json');
     let infoKey: string | undefined;
     if (
@@ -240,13 +304,18 @@ export async function runDownload(
     state = { ...uploading(state, uploaded.size, uploaded.size), stage: 'done', percent: 100 };
     if (!signal?.aborted) progress.report({ ...toStatusProgress(state, new Date()), result }, true);
     const uploadSeconds = (Date.now() - started) / 1000;
-    return { exitCode: 0, message: { result }, timings: { downloadSeconds, uploadSeconds } };
+    return {
+      exitCode: 0,
+      message: { result },
+      timings: { downloadSeconds, uploadSeconds, streamedParts: tail?.partsSent ?? 0 },
+    };
   } catch (error) {
     if (signal?.aborted) {
       // The file's upload was aborted where it stood; the info JSON's goes with it.
-      if (uploadBegan) await abortUpload(config.upload.info).catch(() => {});
+      if (uploadBegan) await dropTail(true);
       return stopped();
     }
+    await tail?.stop();
     const message = error instanceof Error ? error.message : String(error);
     log(`download failed: ${message}`);
     return failed({ reason: 'UploadFailed', message, permanent: false });

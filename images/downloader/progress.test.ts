@@ -186,3 +186,17 @@ describe('toStatusProgress', () => {
     });
   });
 });
+
+describe('what the tail upload reads from the lines', () => {
+  it("takes the file being written from a progress line and the downloader's protocol and extension from the plan", () => {
+    const progressLine = line(
+      'VDLPROGRESS {"status":"downloading","downloaded":10,"total":NA,"estimate":NA,"speed":NA,"eta":NA,"format":"18","tmpfile":"/w/out/a.mp4.part"}',
+    );
+    expect(progressLine).toMatchObject({ kind: 'download', tmpfile: '/w/out/a.mp4.part' });
+    const planned = advance(
+      initialProgress(),
+      line('VDLPLAN {"format":"18","size":NA,"title":"T","duration":NA,"protocol":"https","ext":"mp4"}'),
+    );
+    expect(planned.plan).toMatchObject({ streams: ['18'], protocol: 'https', ext: 'mp4' });
+  });
+});

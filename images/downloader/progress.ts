@@ -29,7 +29,7 @@ export interface ProgressState {
   etaSeconds?: number;
   title?: string;
   /** Streams of the chosen format, their planned total size and the media's duration when yt-dlp knows them. */
-  plan?: { streams: string[]; size?: number; duration?: number };
+  plan?: { streams: string[]; size?: number; duration?: number; protocol?: string; ext?: string };
   /** The post-processor at work (yt-dlp's name, such as Merger or ExtractAudio). */
   postprocessor?: string;
   /** Finished streams' sizes by format id, and the one in progress. */
@@ -48,9 +48,19 @@ export type ProgressLine =
       speed?: number;
       eta?: number;
       format?: string;
+      /** The file yt-dlp writes the stream to while it downloads. */
+      tmpfile?: string;
     }
   | { kind: 'postprocess'; status: string; postprocessor?: string }
-  | { kind: 'plan'; format: string; size?: number; title?: string; duration?: number }
+  | {
+      kind: 'plan';
+      format: string;
+      size?: number;
+      title?: string;
+      duration?: number;
+      protocol?: string;
+      ext?: string;
+    }
   | { kind: 'done'; file: string; title?: string; duration?: number; ext?: string };
 
 export function initialProgress(): ProgressState {
@@ -92,6 +102,7 @@ export function parseLine(line: string): ProgressLine | undefined {
         speed: numberOrUndefined(data.speed),
         eta: numberOrUndefined(data.eta),
         format: stringOrUndefined(data.format),
+        tmpfile: stringOrUndefined(data.tmpfile),
       };
     case 'postprocess':
       return {
@@ -106,6 +117,8 @@ export function parseLine(line: string): ProgressLine | undefined {
         size: numberOrUndefined(data.size),
         title: stringOrUndefined(data.title),
         duration: numberOrUndefined(data.duration),
+        protocol: stringOrUndefined(data.protocol),
+        ext: stringOrUndefined(data.ext),
       };
     case 'done':
       return {
@@ -141,7 +154,13 @@ export function advance(state: ProgressState, line: ProgressLine): ProgressState
   const next: ProgressState = { ...state, finished: { ...state.finished } };
   switch (line.kind) {
     case 'plan':
-      next.plan = { streams: line.format.split('+'), size: line.size, duration: line.duration };
+      next.plan = {
+        streams: line.format.split('+'),
+        size: line.size,
+        duration: line.duration,
+        protocol: line.protocol,
+        ext: line.ext,
+      };
       next.title = titleOf(line.title) ?? next.title;
       break;
     case 'download': {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { completeBody, failureOf, isTransientS3Error, UploadError } from './uploader.ts';
+import { completeBody, failureOf, InOrderHash, isTransientS3Error, UploadError } from './uploader.ts';
 
 describe('completeBody', () => {
   it('lists every part in order with the ETag S3 returned for it', () => {
@@ -39,5 +40,23 @@ describe('failureOf', () => {
   ])('%i %s', (status, body, expected) => {
     const failure = failureOf({ status, body }, 'part 1');
     expect(failure && { code: failure.code, transient: failure.transient }).toEqual(expected);
+  });
+});
+
+describe('InOrderHash', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  it('hashes each byte once, in order, however often a part is read again', () => {
+    const hash = new InOrderHash();
+    hash.update(Buffer.from('hello '), 0);
+    // A retried part read from its start again, and further.
+    hash.update(Buffer.from('hello wor'), 0);
+    hash.update(Buffer.from('world'), 6);
+    expect(hash.bytes).toBe(11);
+    expect(hash.digest()).toBe(sha256('hello world'));
+  });
+  it('refuses a gap: bytes never read cannot be in the hash', () => {
+    const hash = new InOrderHash();
+    hash.update(Buffer.from('ab'), 0);
+    expect(() => hash.update(Buffer.from('d'), 3)).toThrow(/skipped/);
   });
 });

@@ -5,8 +5,7 @@
 // again over the old ones) or for the operator, which aborts it at the end.
 // Only a stop (SIGTERM) aborts it here.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
@@ -141,55 +140,77 @@ export function completeBody(etags: string[]): string {
   return `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`;
 }
 
-async function uploadParts(
+/**
+ * A file's sha256 over its bytes in order, each byte once: a part read again
+ * for a retry passes over bytes already hashed.
+ */
+export class InOrderHash {
+  private readonly hash = createHash('sha256');
+  /** Bytes hashed so far, from the start of the file. */
+  bytes = 0;
+  update(chunk: Buffer, offset: number): void {
+    if (offset > this.bytes) throw new Error(`bytes ${this.bytes}..${offset} were skipped`);
+    const end = offset + chunk.length;
+    if (end <= this.bytes) return;
+    this.hash.update(chunk.subarray(this.bytes - offset));
+    this.bytes = end;
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** Sends bytes start..start+length of an open file as part index+1 (retried), hashing them; returns its ETag. */
+export async function sendPart(
   upload: PresignedUpload,
-  file: string,
-  onProgress: (sent: number, total: number) => void,
+  index: number,
+  file: FileHandle,
+  range: { start: number; length: number },
+  hash: InOrderHash,
   options: UploadOptions,
-): Promise<UploadResult> {
-  const { size } = await stat(file);
-  const count = Math.max(1, Math.ceil(size / upload.partSize));
-  if (count > upload.parts.length)
+  onHashed: (bytes: number) => void = () => {},
+): Promise<string> {
+  const { start, length } = range;
+  const url = upload.parts[index];
+  if (url === undefined)
     throw new UploadError(
-      `${size} bytes need ${count} parts; the plan has ${upload.parts.length}`,
+      `part ${index + 1} is past the plan's ${upload.parts.length}`,
       'TooManyParts',
       false,
     );
-  const hash = createHash('sha256');
-  // Bytes hashed so far: a retried part is read again, but hashed only once.
-  let hashed = 0;
-  const etags: string[] = [];
-  for (let part = 0; part < count; part++) {
-    const start = part * upload.partSize;
-    const length = Math.min(upload.partSize, size - start);
-    const response = await withRetries(options.retries, options.signal, async () =>
-      checked(
-        await send('PUT', upload.parts[part] as string, options.signal, {
-          length,
-          write: async (into) => {
-            let offset = start;
-            const meter = new Transform({
-              transform(chunk: Buffer, _encoding, callback) {
-                const end = offset + chunk.length;
-                if (end > hashed) {
-                  hash.update(chunk.subarray(Math.max(0, hashed - offset)));
-                  hashed = end;
-                  onProgress(hashed, size);
-                }
-                offset = end;
-                callback(null, chunk);
-              },
-            });
-            const source = length > 0 ? createReadStream(file, { start, end: start + length - 1 }) : [];
-            await pipeline(source, meter, into);
-          },
-        }),
-        `part ${part + 1} of ${upload.key}`,
-      ),
-    );
-    if (!response.etag) throw new UploadError(`part ${part + 1}: no ETag in the answer`, 'NoETag', true);
-    etags.push(response.etag);
-  }
+  const response = await withRetries(options.retries, options.signal, async () =>
+    checked(
+      await send('PUT', url, options.signal, {
+        length,
+        write: async (into) => {
+          let offset = start;
+          const meter = new Transform({
+            transform(chunk: Buffer, _encoding, callback) {
+              const before = hash.bytes;
+              hash.update(chunk, offset);
+              offset += chunk.length;
+              if (hash.bytes > before) onHashed(hash.bytes);
+              callback(null, chunk);
+            },
+          });
+          const source =
+            length > 0 ? file.createReadStream({ start, end: start + length - 1, autoClose: false }) : [];
+          await pipeline(source, meter, into);
+        },
+      }),
+      `part ${index + 1} of ${upload.key}`,
+    ),
+  );
+  if (!response.etag) throw new UploadError(`part ${index + 1}: no ETag in the answer`, 'NoETag', true);
+  return response.etag;
+}
+
+/** Makes the stored object of the parts sent, in order. */
+export async function completeUpload(
+  upload: PresignedUpload,
+  etags: string[],
+  options: UploadOptions,
+): Promise<void> {
   const xml = Buffer.from(completeBody(etags));
   await withRetries(options.retries, options.signal, async () =>
     checked(
@@ -202,7 +223,60 @@ async function uploadParts(
       `completing ${upload.key}`,
     ),
   );
-  return { size, sha256: hash.digest('hex') };
+}
+
+/** How many parts a file of size bytes takes in this upload (one for an empty file); too many is an error. */
+export function partCountOf(upload: PresignedUpload, size: number): number {
+  const count = Math.max(1, Math.ceil(size / upload.partSize));
+  if (count > upload.parts.length)
+    throw new UploadError(
+      `${size} bytes need ${count} parts; the plan has ${upload.parts.length}`,
+      'TooManyParts',
+      false,
+    );
+  return count;
+}
+
+/**
+ * Sends parts from..count of a file of size bytes and completes the upload.
+ * etags holds the parts already sent (from before), hash their bytes.
+ */
+export async function sendRest(
+  upload: PresignedUpload,
+  file: FileHandle,
+  size: number,
+  sent: { etags: string[]; hash: InOrderHash },
+  onProgress: (sent: number, total: number) => void,
+  options: UploadOptions,
+): Promise<UploadResult> {
+  const count = partCountOf(upload, size);
+  const etags = [...sent.etags];
+  for (let part = etags.length; part < count; part++) {
+    const start = part * upload.partSize;
+    const length = Math.min(upload.partSize, size - start);
+    etags.push(
+      await sendPart(upload, part, file, { start, length }, sent.hash, options, (bytes) =>
+        onProgress(bytes, size),
+      ),
+    );
+  }
+  await completeUpload(upload, etags, options);
+  return { size, sha256: sent.hash.digest() };
+}
+
+async function uploadParts(
+  upload: PresignedUpload,
+  file: string,
+  onProgress: (sent: number, total: number) => void,
+  options: UploadOptions,
+): Promise<UploadResult> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    return await sendRest(upload, handle, size, { etags: [], hash: new InOrderHash() }, onProgress, options);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Drops the upload and its parts; bounded, since the pod is about to be killed. */

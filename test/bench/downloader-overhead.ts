@@ -46,6 +46,7 @@ try {
   const downloadPart: number[] = [];
   const uploadPart: number[] = [];
   let writes = 0;
+  const streamed: number[] = [];
   for (let round = 0; round < rounds; round++) {
     plain.push(await plainYtDlpSeconds(url));
     const result = await harness.run(`round-${round}`, { url });
@@ -54,6 +55,7 @@ try {
     downloadPart.push(result.downloadSeconds);
     uploadPart.push(result.uploadSeconds);
     writes = result.statusWrites;
+    streamed.push(result.streamedParts);
   }
   const ratio = median(vdl) / median(plain);
 
@@ -94,7 +96,8 @@ try {
     ],
     [
       ['of which yt-dlp through the egress proxy (s)', median(downloadPart).toFixed(2)],
-      ['of which upload to MinIO with sha256 (s)', median(uploadPart).toFixed(2)],
+      ['of which upload to MinIO after yt-dlp ended (s)', median(uploadPart).toFixed(2)],
+      ['parts sent while yt-dlp still wrote the file, per round', streamed.join(', ')],
       ['status writes of the last run', String(writes)],
       ['5e: direct rounds (s)', direct.map((x) => x.toFixed(2)).join(', ')],
       ['5e: through the proxy, rounds (s)', proxied.map((x) => x.toFixed(2)).join(', ')],

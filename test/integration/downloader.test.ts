@@ -19,12 +19,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { permanentFailureExitCode, type VideoDownloadSpecInput } from '../../crds/video-download.ts';
+import { uploadIdOf } from '../../operator/controllers/video-download/upload-plan.ts';
 import { type DownloaderHarness, downloaderHarness, type RunOptions } from '../support/downloader-harness.ts';
 import { eventually } from '../support/eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
 import { type MediaServer, memberCookie, startMediaServer } from '../support/media-server.ts';
 import { type SlowLink, startSlowLink } from '../support/slow-link.ts';
-import { incompleteUploads, minioClient } from '../support/storage.ts';
+import { incompleteUploads, minioClient, uploadedParts } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -40,7 +41,7 @@ let canary: Server;
 let canaryConnections = 0;
 let harness: DownloaderHarness;
 const bucket = uniqueName('dl');
-const progressSeen = new Map<string, Array<{ stage?: string; percent?: number }>>();
+const progressSeen = new Map<string, Array<{ stage?: string; percent?: number; downloadedBytes?: number }>>();
 let watcher: ReturnType<typeof watchDownloads>;
 
 function sha256(data: Buffer): string {
@@ -120,7 +121,7 @@ beforeAll(async () => {
     const list = progressSeen.get(d.metadata.name as string) ?? [];
     const p = d.status?.progress;
     if (p && (list.length === 0 || list.at(-1)?.percent !== p.percent || list.at(-1)?.stage !== p.stage)) {
-      list.push({ stage: p.stage, percent: p.percent });
+      list.push({ stage: p.stage, percent: p.percent, downloadedBytes: p.downloadedBytes });
     }
     progressSeen.set(d.metadata.name as string, list);
   });
@@ -165,6 +166,9 @@ describe('downloader', () => {
     expect(Number(probe.format.duration)).toBeCloseTo(4, 0);
     const stages = (progressSeen.get('hls') ?? []).map((p) => p.stage);
     expect(stages).toContain('merging');
+    // ffmpeg's MP4 muxer seeks back in its output: nothing is sent before it is finished.
+    expect(run.output).toMatch(/uploading once the file is finished: the file is remuxed into mp4/);
+    expect(run.streamedParts).toBe(0);
   });
 
   it('extracts audio in the requested codec', async () => {
@@ -416,6 +420,98 @@ describe('downloader', () => {
     const stat = await minio.statObject(bucket, result?.key as string);
     expect(stat.etag).toMatch(new RegExp(`-${parts}$`));
     expect(await leftUnder(`${namespace}/multipart/`)).toMatchObject({ uploads: [] });
+  });
+
+  describe('upload while downloading', () => {
+    // noisy.mp4 (about 13 MB) at about 4 MB/s: 3 s of download in 5 MiB parts, two of them
+    // whole before its end.
+    const paced = (path: string) => `${media.url}${path}?rate=${4 * 10 ** 6}`;
+
+    it('sends the parts of a progressive file while yt-dlp writes it; the stored object is the file', async () => {
+      const source = readFileSync(media.file('noisy.mp4'));
+      const run = await download('tail', { url: paced('/noisy.mp4') }, {}, { minimumPartSize: 5 * MiB });
+      expect(run.exitCode, run.output).toBe(0);
+      expect(run.streamedParts).toBeGreaterThanOrEqual(1);
+      expect(run.output).not.toMatch(/sending the whole file again/);
+      const result = run.message && 'result' in run.message ? run.message.result : undefined;
+      expect(result?.sha256).toBe(sha256(source));
+      expect(result?.size).toBe(source.length);
+      expect(sha256(await objectBytes(result?.key as string))).toBe(sha256(source));
+      const stat = await minio.statObject(bucket, result?.key as string);
+      expect(stat.etag).toMatch(new RegExp(`-${Math.ceil(source.length / (5 * MiB))}$`));
+      expect(await leftUnder(`${namespace}/tail/`)).toMatchObject({ uploads: [] });
+    });
+
+    it('sends the whole file again when the source restarts it part-way with other bytes', async () => {
+      // The route cuts the body after 11 MiB (two parts sent) and answers the retry with the
+      // file's bytes reversed: the parts sent are not the finished file's.
+      const original = readFileSync(media.file('noisy.mp4'));
+      const finished = Buffer.from(original).reverse();
+      const run = await download(
+        'tail-restart',
+        { url: `${media.url}/restarted/noisy.mp4` },
+        {},
+        { minimumPartSize: 5 * MiB },
+      );
+      expect(run.exitCode, run.output).toBe(0);
+      expect(media.requests('/restarted/noisy.mp4')).toBeGreaterThanOrEqual(3);
+      expect(run.streamedParts).toBeGreaterThanOrEqual(1);
+      expect(run.output).toMatch(/sending the whole file again/);
+      const result = run.message && 'result' in run.message ? run.message.result : undefined;
+      expect(result?.sha256).toBe(sha256(finished));
+      expect(sha256(await objectBytes(result?.key as string))).toBe(sha256(finished));
+      expect(await leftUnder(`${namespace}/tail-restart/`)).toMatchObject({ uploads: [] });
+    });
+
+    it('leaves no multipart upload and no object when the download fails for good part-way', async () => {
+      // 32 MiB without Content-Length at about 2.5 MiB/s: two 5 MiB parts are sent before the
+      // work-dir guard stops it at its 12 MiB bound.
+      const run = await download(
+        'tail-too-large',
+        { url: `${media.url}/chunked/tail.mp4` },
+        { VDL_MAX_FILE_SIZE: '12Mi', VDL_WORK_DIR_LIMIT: '14Mi' },
+        { minimumPartSize: 5 * MiB },
+      );
+      expect(run.exitCode, run.output).toBe(permanentFailureExitCode);
+      expect(run.message).toMatchObject({ error: { reason: 'FileTooLarge' } });
+      expect(
+        Number(/after (\d+) parts? sent while downloading/.exec(run.output)?.[1]),
+      ).toBeGreaterThanOrEqual(1);
+      expect(await leftUnder(`${namespace}/tail-too-large/`)).toEqual({ objects: [], uploads: [] });
+    });
+
+    it('stopped part-way, stores nothing and leaves the parts sent to a replacement pod', async () => {
+      const started = await harness.start(
+        'tail-stop',
+        { url: `${media.url}/noisy.mp4?rate=${2 * 10 ** 6}` },
+        // 50 MiB at most: parts of 5 MiB (the plan's part size grows with the size limit).
+        { VDL_MAX_FILE_SIZE: '50Mi' },
+        { minimumPartSize: 5 * MiB },
+      );
+      const partsStored = () =>
+        uploadedParts(minio, bucket, started.plan.file.key, uploadIdOf(started.plan.file.abort));
+      await eventually(
+        'a part stored while downloading',
+        async () => (await partsStored()).length > 0 || undefined,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 100,
+        },
+      );
+      expect((progressSeen.get('tail-stop') ?? []).map((p) => p.stage)).not.toContain('uploading');
+      started.process.kill('SIGTERM');
+      const run = await started.finished;
+      expect(run.exitCode, run.output).toBe(143);
+      // A stop may be an eviction: the Job's next pod uses the same uploads (the operator aborts
+      // them once the download ends; the end-to-end cancel test shows nothing is left then).
+      expect(await leftUnder(started.prefix)).toEqual({
+        objects: [],
+        uploads: [started.plan.file.key, started.plan.info.key].sort(),
+      });
+      const parts = await partsStored();
+      expect(parts.length).toBeGreaterThanOrEqual(1);
+      expect(parts[0]?.size).toBe(5 * MiB);
+    });
   });
 
   it('stops on SIGTERM mid-download: yt-dlp and its children killed, nothing stored', async () => {

@@ -17,7 +17,7 @@ import { type DevEnvironment, startDevEnvironment } from '../dev-environment/env
 import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { longPageTitle, memberCookie } from '../support/media-server.ts';
-import { incompleteUploads, minioClient } from '../support/storage.ts';
+import { incompleteUploads, minioClient, uploadedParts } from '../support/storage.ts';
 import { Downloads, watchDownloads } from '../support/vdl.ts';
 import { toolPath } from '../toolchain/tools.ts';
 
@@ -314,6 +314,37 @@ describe('end to end', () => {
     for await (const chunk of await storage.getObject(env.bucket, victim)) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('not yours');
     expect(await finished(id)).toMatchObject({ state: 'DONE' });
+  });
+
+  it('cancels a download whose parts were being uploaded as it downloaded: nothing stored, no upload left', async () => {
+    // noisy.mp4 (13 MB) at 2 MB/s: 5 MiB parts go to storage while yt-dlp still writes the file.
+    const id = await submit(`${env.media.url}/noisy.mp4?rate=${2 * 10 ** 6}`);
+    const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
+    const prefix = `${env.namespace}/${id}/`;
+    await eventually(
+      'a part of the file stored while downloading',
+      async () => {
+        for await (const upload of storage.listIncompleteUploads(env.bucket, prefix, true))
+          if (upload.key.endsWith('/file')) {
+            const parts = await uploadedParts(storage, env.bucket, upload.key, upload.uploadId);
+            if (parts.length > 0) return true;
+          }
+        return undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    expect(stages.get(id)).not.toContain('uploading');
+    expect((await api('DELETE', `/downloads/${id}`)).status).toBe(202);
+    await eventually(
+      'the download gone',
+      async () => ((await api('GET', `/status/${id}`)).status === 404 ? true : undefined),
+      { timeoutMs: 90_000 },
+    );
+    const objects: string[] = [];
+    for await (const item of storage.listObjectsV2(env.bucket, prefix, true))
+      objects.push(item.name as string);
+    const uploads = await incompleteUploads(storage, env.bucket, prefix);
+    expect({ objects, uploads }).toEqual({ objects: [], uploads: [] });
   });
 
   it('deleting a download mid-upload leaves no object and no unfinished upload once it is gone', async () => {

@@ -34,6 +34,8 @@ export interface DownloaderRun {
   /** yt-dlp's and the upload's share of seconds, as the downloader logged them. */
   downloadSeconds: number;
   uploadSeconds: number;
+  /** Parts of the file sent while yt-dlp still wrote it. */
+  streamedParts: number;
   download: VideoDownload;
 }
 
@@ -161,6 +163,7 @@ export async function downloaderHarness(options: {
               statusWrites?: number;
               downloadSeconds?: number;
               uploadSeconds?: number;
+              streamedParts?: number;
             };
           } catch {
             return {};
@@ -177,6 +180,7 @@ export async function downloaderHarness(options: {
         seconds,
         downloadSeconds: logged?.downloadSeconds ?? Number.NaN,
         uploadSeconds: logged?.uploadSeconds ?? Number.NaN,
+        streamedParts: logged?.streamedParts ?? Number.NaN,
         download: await options.downloads.get(name),
       };
     })();

@@ -261,6 +261,21 @@ export async function startMediaServer({
       if (failingOn.includes(count)) return void res.writeHead(500).end('try again');
       return serveFile(join(dir, 'progressive.mp4'), res, req.headers.range);
     }
+    if (path.startsWith('/restarted/')) {
+      // A source that changes under a download: the download's body (the second request; the
+      // first is yt-dlp's look at the URL) is cut after 11 MiB, and the retry's range is ignored
+      // for a 200 with other bytes of the same length, so yt-dlp starts the file over in place.
+      const count = (requestCounts.get(path) ?? 0) + 1;
+      requestCounts.set(path, count);
+      const original = await readFile(join(dir, 'noisy.mp4'));
+      const data = count >= 3 ? Buffer.from(original).reverse() : original;
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': data.length });
+      const end = count === 2 ? 11 * 2 ** 20 : data.length;
+      await paced(res, data.subarray(0, end));
+      if (count === 2) res.socket?.destroy();
+      else res.end();
+      return;
+    }
     if (path.startsWith('/throttled')) {
       // About 3 s for the large file, in small timed chunks (any /throttled* path, so each download has
       // its own URL); /throttled-noisy* sends the noisy one, for uploads of several parts.
@@ -280,6 +295,22 @@ export async function startMediaServer({
     const rate = Number(url.searchParams.get('rate') ?? 0);
     return serveFile(file, res, req.headers.range, { path: `${path}${url.search}`, rate });
   });
+  /** Writes data at about 8 MiB/s in small pieces, then waits for the socket to take the last one. */
+  async function paced(res: import('node:http').ServerResponse, data: Buffer): Promise<void> {
+    const piece = 256 * 1024;
+    for (let offset = 0; offset < data.length && !res.destroyed; offset += piece) {
+      if (!res.write(data.subarray(offset, offset + piece)))
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go).off('close', go);
+            resolve();
+          };
+          res.once('drain', go).once('close', go);
+        });
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await new Promise((r) => res.write('', r));
+  }
   const transfers = new Map<string, { firstByteAt: number; lastByteAt: number; bytes: number }>();
   /** Counts a file route's body bytes per path, and holds them back to `rate` bytes a second. */
   function metered(path: string, rate: number): Transform {

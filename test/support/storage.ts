@@ -18,3 +18,11 @@ export async function incompleteUploads(client: Client, bucket: string, prefix: 
     if (upload.key.startsWith(prefix)) keys.push(upload.key);
   return keys;
 }
+
+/** The parts an unfinished multipart upload holds (minio-js keeps its ListParts call protected). */
+export async function uploadedParts(client: Client, bucket: string, key: string, uploadId: string) {
+  const listing = client as unknown as {
+    listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ part: number; size: number }>>;
+  };
+  return listing.listParts(bucket, key, uploadId);
+}
