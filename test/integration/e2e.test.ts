@@ -317,15 +317,19 @@ describe('end to end', () => {
   });
 
   it('cancels a download whose parts were being uploaded as it downloaded: nothing stored, no upload left', async () => {
-    // noisy.mp4 (13 MB) at 2 MB/s: 5 MiB parts go to storage while yt-dlp still writes the file.
-    const id = await submit(`${env.media.url}/noisy.mp4?rate=${2 * 10 ** 6}`);
+    // noisy.mp4 (13 MB) at 2 MB/s: 5 MiB parts (the plan's part size grows with the size
+    // limit, hence 50Mi) go to storage while yt-dlp still writes the file.
+    const id = await submit(`${env.media.url}/noisy.mp4?rate=${2 * 10 ** 6}`, {
+      limits: { maxFileSize: '50Mi' },
+    });
     const storage = minioClient(env.plane.minio as NonNullable<typeof env.plane.minio>);
     const prefix = `${env.namespace}/${id}/`;
     await eventually(
       'a part of the file stored while downloading',
       async () => {
-        for await (const upload of storage.listIncompleteUploads(env.bucket, prefix, true))
-          if (upload.key.endsWith('/file')) {
+        // Listed from the top, as incompleteUploads does: MinIO's listing under a prefix is not reliable here.
+        for await (const upload of storage.listIncompleteUploads(env.bucket, '', true))
+          if (upload.key.startsWith(prefix) && upload.key.endsWith('/file')) {
             const parts = await uploadedParts(storage, env.bucket, upload.key, upload.uploadId);
             if (parts.length > 0) return true;
           }
