@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type autocannon from 'autocannon';
 import { hashKey } from '../../api/api-keys.ts';
+import { nodeFlags as apiFlags } from '../../lib/runtime/node-flags.ts';
 import { startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
@@ -25,6 +26,8 @@ import { reportBench } from './results-table.ts';
 const connections = 64;
 const duration = Number(process.env.VDL_BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../../', import.meta.url));
+/** Node flags for the API after its own (lib/runtime/node-flags.ts), to try settings (e.g. --max-semi-space-size=16). */
+const nodeFlags = process.env.VDL_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const startedAt = performance.now();
 
 async function load(run: Record<string, unknown>): Promise<autocannon.Result> {
@@ -51,7 +54,7 @@ try {
   api = new ManagedProcess({
     name: 'api',
     command: process.execPath,
-    args: [join(root, 'api/main.ts')],
+    args: [...apiFlags('api', root), ...nodeFlags, join(root, 'api/main.ts')],
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -115,6 +118,7 @@ try {
     ],
     [
       ['seconds per run', String(duration)],
+      ['API node flags', [...apiFlags('api', '.'), ...nodeFlags].join(' ')],
       ['kube-apiserver quorum read (from etcd), for context', absolute(quorumRead)],
       [
         'errors + non-2xx, vdl / cache read / quorum read',

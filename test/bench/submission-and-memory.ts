@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { hashKey } from '../../api/api-keys.ts';
 import { labels } from '../../crds/video-download.ts';
+import { type Program, nodeFlags as programFlags } from '../../lib/runtime/node-flags.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
 import { startControlPlane } from '../cluster/control-plane.ts';
@@ -48,7 +49,7 @@ const sustainSeconds = Number(process.env.VDL_BENCH_SUSTAIN_SECONDS ?? 60);
 const sustained = sustainRate * sustainSeconds;
 const cpuProfileDir = process.env.VDL_BENCH_CPU_PROF;
 const heapSnapshotDir = process.env.VDL_BENCH_HEAP_SNAPSHOT;
-/** Node flags for the operator and the API, to try memory settings (e.g. --max-semi-space-size=2). */
+/** Node flags for the operator and the API after their own (lib/runtime/node-flags.ts), to try settings (e.g. --max-semi-space-size=2). */
 const nodeFlags = process.env.VDL_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const startedAt = performance.now();
@@ -153,11 +154,17 @@ try {
       : [];
   const profile = (part: string) =>
     cpuProfileDir ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProfileDir}/${part}`] : [];
-  const start = (part: string, script: string, env: Record<string, string>) => {
+  const start = (part: string, program: Program, env: Record<string, string>) => {
     const child = new ManagedProcess({
       name: part,
       command: process.execPath,
-      args: [...nodeFlags, ...profile(part), ...heapSnapshot(part), join(root, script)],
+      args: [
+        ...programFlags(program, root),
+        ...nodeFlags,
+        ...profile(part),
+        ...heapSnapshot(part),
+        join(root, program, 'main.ts'),
+      ],
       env: { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: plane.adminKubeconfig, ...env },
       logFile: join(logDir, `${part}.log`),
     });
@@ -187,8 +194,8 @@ try {
     VDL_API_SUBMIT_BURST: String(cached),
     VDL_API_MAX_UNFINISHED_PER_USER: String(cached),
   };
-  const operator = start('operator', 'operator/main.ts', operatorEnv);
-  const api = start('api', 'api/main.ts', apiEnv);
+  const operator = start('operator', 'operator', operatorEnv);
+  const api = start('api', 'api', apiEnv);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const ready = async () => {
     for (const url of [`http://127.0.0.1:${operatorPort}/readyz`, `${apiUrl}/readyz`]) {
@@ -306,8 +313,8 @@ try {
   // after a restart, without the garbage of the burst above (V8 keeps the heap it grew to).
   await operator.stop();
   await api.stop();
-  const operatorAgain = start('operator-restarted', 'operator/main.ts', operatorEnv);
-  const apiAgain = start('api-restarted', 'api/main.ts', apiEnv);
+  const operatorAgain = start('operator-restarted', 'operator', operatorEnv);
+  const apiAgain = start('api-restarted', 'api', apiEnv);
   await ready();
   await eventually(
     'the restarted operator has looked at every download',
