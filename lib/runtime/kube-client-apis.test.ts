@@ -35,7 +35,7 @@ function programSources(): string[] {
     );
 }
 
-describe('loading only the client-node APIs the programs use', () => {
+describe('loading only the client-node APIs the programs use', { timeout: 60_000 }, () => {
   it('keeps every generated API class the operator and the API name', () => {
     const apis = new Set(
       readdirSync(generated)
