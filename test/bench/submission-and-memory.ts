@@ -44,6 +44,8 @@ const cached = Math.max(
   Number(process.env.VDL_BENCH_CACHED ?? 10_000),
 );
 const concurrency = 32;
+/** How long the cache fill may take: each download is a Job, an upload plan and status writes; a busy 2-core machine needs more than 15 minutes for 10,000. */
+const fillWaitMs = Math.max(900_000, cached * 200);
 const sustainRate = Number(process.env.VDL_BENCH_SUSTAIN_RATE ?? 50);
 const sustainSeconds = Number(process.env.VDL_BENCH_SUSTAIN_SECONDS ?? 60);
 const sustained = sustainRate * sustainSeconds;
@@ -283,7 +285,7 @@ try {
     await downloads.create(name, { url: videoUrl(name) }, { labels: { [labels.owner]: 'bench' } });
   });
   await eventually(`${cached} Jobs`, () => (seen.size >= cached ? true : undefined), {
-    timeoutMs: 900_000,
+    timeoutMs: fillWaitMs,
     intervalMs: 250,
   });
   const fillSeconds = (performance.now() - fillStart) / 1000;
@@ -297,7 +299,7 @@ try {
         ? true
         : undefined;
     },
-    { timeoutMs: 300_000, intervalMs: 500 },
+    { timeoutMs: fillWaitMs, intervalMs: 500 },
   );
   await eventually('the API serves the last download', async () => {
     const response = await fetch(`${apiUrl}/status/${more.at(-1) ?? [...sentAt.keys()].at(-1)}`, {
@@ -325,7 +327,7 @@ try {
         ? true
         : undefined;
     },
-    { timeoutMs: 300_000, intervalMs: 500 },
+    { timeoutMs: fillWaitMs, intervalMs: 500 },
   );
   const restarted = { operator: rssMiB(operatorAgain.pid as number), api: rssMiB(apiAgain.pid as number) };
   const heapOf = async (url: string) => {
