@@ -21,6 +21,7 @@ import { freePort, waitForHealthy } from '../cluster/readiness.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfigFrom } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
+import { warmCompileCache } from './compile-cache.ts';
 import { reportBench } from './results-table.ts';
 
 const connections = 64;
@@ -51,14 +52,16 @@ try {
     body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: `bench:user:${hashKey(key)}\n` } },
   });
   const port = await freePort();
+  const flags = [...apiFlags('api', root), ...nodeFlags];
   api = new ManagedProcess({
     name: 'api',
     command: process.execPath,
-    args: [...apiFlags('api', root), ...nodeFlags, join(root, 'api/main.ts')],
+    args: [...flags, join(root, 'api/main.ts')],
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       KUBECONFIG: plane.adminKubeconfig,
+      NODE_COMPILE_CACHE: warmCompileCache(root, [{ program: 'api', flags }]),
       VDL_API_PORT: String(port),
       VDL_API_NAMESPACE: namespace,
       VDL_API_LOG_LEVEL: 'warn',

@@ -33,6 +33,7 @@ import { eventually } from '../support/eventually.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import { minioClient } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd } from '../support/vdl.ts';
+import { warmCompileCache } from './compile-cache.ts';
 import { watchJobStarts } from './job-watch.ts';
 import { cpuSeconds, inParallel, percentile, rssMiB } from './measures.ts';
 import { reportBench } from './results-table.ts';
@@ -156,6 +157,10 @@ try {
       : [];
   const profile = (part: string) =>
     cpuProfileDir ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProfileDir}/${part}`] : [];
+  const compileCache = warmCompileCache(root, [
+    { program: 'operator', flags: [...programFlags('operator', root), ...nodeFlags] },
+    { program: 'api', flags: [...programFlags('api', root), ...nodeFlags] },
+  ]);
   const start = (part: string, program: Program, env: Record<string, string>) => {
     const child = new ManagedProcess({
       name: part,
@@ -167,7 +172,13 @@ try {
         ...heapSnapshot(part),
         join(root, program, 'main.ts'),
       ],
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: plane.adminKubeconfig, ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        KUBECONFIG: plane.adminKubeconfig,
+        NODE_COMPILE_CACHE: compileCache,
+        ...env,
+      },
       logFile: join(logDir, `${part}.log`),
     });
     processes.push(child);
