@@ -7,6 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { statusCodeOf } from './api-errors.ts';
+import { sharedStrings } from './shared-strings.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -160,7 +161,7 @@ export class Informer<T extends CachedObject> {
   private keep(object: T): T {
     const kept = this.options.transform ? this.options.transform(object) : object;
     if (kept.metadata) delete kept.metadata.managedFields;
-    return kept;
+    return sharedStrings.shareIn(kept);
   }
 
   /**

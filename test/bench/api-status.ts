@@ -14,17 +14,21 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type autocannon from 'autocannon';
 import { hashKey } from '../../api/api-keys.ts';
+import { nodeFlags as apiFlags } from '../../lib/runtime/node-flags.ts';
 import { startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfigFrom } from '../support/kube.ts';
 import { installCrd } from '../support/vdl.ts';
+import { warmCompileCache } from './compile-cache.ts';
 import { reportBench } from './results-table.ts';
 
 const connections = 64;
 const duration = Number(process.env.VDL_BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../../', import.meta.url));
+/** Node flags for the API after its own (lib/runtime/node-flags.ts), to try settings (e.g. --max-semi-space-size=16). */
+const nodeFlags = process.env.VDL_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const startedAt = performance.now();
 
 async function load(run: Record<string, unknown>): Promise<autocannon.Result> {
@@ -48,14 +52,16 @@ try {
     body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: `bench:user:${hashKey(key)}\n` } },
   });
   const port = await freePort();
+  const flags = [...apiFlags('api', root), ...nodeFlags];
   api = new ManagedProcess({
     name: 'api',
     command: process.execPath,
-    args: [join(root, 'api/main.ts')],
+    args: [...flags, join(root, 'api/main.ts')],
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       KUBECONFIG: plane.adminKubeconfig,
+      NODE_COMPILE_CACHE: warmCompileCache(root, [{ program: 'api', flags }]),
       VDL_API_PORT: String(port),
       VDL_API_NAMESPACE: namespace,
       VDL_API_LOG_LEVEL: 'warn',
@@ -115,6 +121,7 @@ try {
     ],
     [
       ['seconds per run', String(duration)],
+      ['API node flags', [...apiFlags('api', '.'), ...nodeFlags].join(' ')],
       ['kube-apiserver quorum read (from etcd), for context', absolute(quorumRead)],
       [
         'errors + non-2xx, vdl / cache read / quorum read',

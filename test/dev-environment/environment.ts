@@ -12,6 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { hashKey } from '../../api/api-keys.ts';
+import { type Program, programArgs } from '../../lib/runtime/node-flags.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
@@ -243,12 +244,12 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     );
 
     const followed = new Set<string>();
-    const start = (part: string, script: string, env: Record<string, string>) => {
+    const start = (part: string, program: Program, env: Record<string, string>) => {
       const logFile = join(logDir, `${part}.log`);
       const child = new ManagedProcess({
         name: part,
         command: process.execPath,
-        args: [join(root, script)],
+        args: programArgs(program, root),
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         logFile,
       });
@@ -286,7 +287,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     const operatorPorts: number[] = [];
     for (const _ of operatorIdentities) operatorPorts.push(await freePort());
     const operators = operatorIdentities.map((identity, i) =>
-      start(replicas === 1 ? 'operator' : identity, 'operator/main.ts', {
+      start(replicas === 1 ? 'operator' : identity, 'operator', {
         ...operatorEnv,
         VDL_IDENTITY: identity,
         VDL_METRICS_PORT: String(operatorPorts[i]),
@@ -316,7 +317,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     const processes = {
       operator: operators[0] as ManagedProcess,
       operators,
-      api: start('api', 'api/main.ts', apiEnv),
+      api: start('api', 'api', apiEnv),
     };
     await Promise.all([
       ...operators.map((operator, i) =>
@@ -340,7 +341,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       operatorIdentities,
       async restartApi() {
         await processes.api.stop();
-        processes.api = start('api', 'api/main.ts', apiEnv);
+        processes.api = start('api', 'api', apiEnv);
         await waitForHealthy(processes.api, `${apiUrl}/readyz`, { timeoutMs: 60_000 });
       },
       operatorMetricsUrl: `http://127.0.0.1:${operatorPorts[0]}/metrics`,

@@ -14,7 +14,7 @@ const dependencies = Object.keys(
 );
 
 describe('parseDockerfile', () => {
-  it('reads the final stage only, skips COPY --from, and maps the entry point under WORKDIR', () => {
+  it('reads the final stage only, skips COPY --from, and maps the entry point and its --import modules under WORKDIR', () => {
     const parsed = parseDockerfile(
       [
         'FROM node AS deps',
@@ -24,13 +24,14 @@ describe('parseDockerfile', () => {
         'COPY --from=deps /app/node_modules ./node_modules',
         'COPY crds ./crds',
         'COPY a/x.ts a/y.ts ./a/',
-        'ENTRYPOINT ["/nodejs/bin/node", "/app/api/main.ts"]',
+        'ENTRYPOINT ["/nodejs/bin/node", "--import", "/app/lib/hook.ts", "--flag", "/app/api/main.ts"]',
       ].join('\n'),
     );
     expect(parsed).toEqual({
       sources: ['crds', 'a/x.ts', 'a/y.ts'],
       workdir: '/app',
       entryPoint: 'api/main.ts',
+      preloads: ['lib/hook.ts'],
     });
   });
 });
@@ -51,7 +52,8 @@ describe('runtimeImports', () => {
 
 describe.each(['api', 'operator', 'downloader'])('the %s image', (image) => {
   const layout = imageLayout(root, `images/${image}/Dockerfile`, tracked);
-  const closure = importClosure(root, layout.entryPoint);
+  // What --import loads before the program must be in the image as well.
+  const closure = importClosure(root, layout.entryPoint, ...layout.preloads);
 
   it('copies every file its entry point imports', () => {
     const missing = [...closure.files].filter((file) => !layout.files.has(file));

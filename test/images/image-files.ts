@@ -12,6 +12,8 @@ export interface ImageLayout {
   files: Set<string>;
   /** The program the ENTRYPOINT runs, repository-relative. */
   entryPoint: string;
+  /** The modules node loads before it (`--import`), repository-relative. */
+  preloads: string[];
 }
 
 /** A pattern of .dockerignore as a test on repository-relative paths (the subset Docker's own matcher and this repository use). */
@@ -34,12 +36,18 @@ function ignoreMatcher(pattern: string): (path: string) => boolean {
 }
 
 /** The final stage's COPY sources from the build context, and its ENTRYPOINT's program. */
-export function parseDockerfile(text: string): { sources: string[]; workdir: string; entryPoint: string } {
+export function parseDockerfile(text: string): {
+  sources: string[];
+  workdir: string;
+  entryPoint: string;
+  preloads: string[];
+} {
   const lines = text.replace(/\\\n/g, ' ').split('\n');
   const lastFrom = lines.findLastIndex((line) => /^FROM\s/i.test(line.trim()));
   const sources: string[] = [];
   let workdir = '/';
   let entryPoint = '';
+  let preloads: string[] = [];
   for (const line of lines.slice(lastFrom)) {
     const [instruction = '', ...args] = line.trim().split(/\s+/);
     if (/^WORKDIR$/i.test(instruction)) workdir = args[0] ?? '/';
@@ -49,17 +57,25 @@ export function parseDockerfile(text: string): { sources: string[]; workdir: str
     }
     if (/^ENTRYPOINT$/i.test(instruction)) {
       const argv = JSON.parse(args.join(' ')) as string[];
-      entryPoint = argv.find((arg) => arg.endsWith('.ts') || arg.endsWith('.js')) ?? '';
+      preloads = argv.flatMap((arg, i) => (argv[i - 1] === '--import' ? [arg] : []));
+      entryPoint =
+        argv.find((arg, i) => (arg.endsWith('.ts') || arg.endsWith('.js')) && argv[i - 1] !== '--import') ??
+        '';
     }
   }
   if (!entryPoint) throw new Error('no ENTRYPOINT running a .ts or .js program in the final stage');
   // The program path is absolute in the image; the context files land under WORKDIR.
-  return { sources, workdir, entryPoint: relative(workdir, entryPoint) };
+  return {
+    sources,
+    workdir,
+    entryPoint: relative(workdir, entryPoint),
+    preloads: preloads.map((preload) => relative(workdir, preload)),
+  };
 }
 
 /** The image's file set: each copied source (a file, or a folder with everything under it) less what .dockerignore drops. */
 export function imageLayout(root: string, dockerfile: string, trackedFiles: string[]): ImageLayout {
-  const { sources, entryPoint } = parseDockerfile(readFileSync(join(root, dockerfile), 'utf8'));
+  const { sources, entryPoint, preloads } = parseDockerfile(readFileSync(join(root, dockerfile), 'utf8'));
   const ignored = readFileSync(join(root, '.dockerignore'), 'utf8')
     .split('\n')
     .map((line) => line.trim())
@@ -74,7 +90,7 @@ export function imageLayout(root: string, dockerfile: string, trackedFiles: stri
       }
     }
   }
-  return { files, entryPoint };
+  return { files, entryPoint, preloads };
 }
 
 /** The modules a file loads at run time: `import type` and `export type` are erased by Node's type stripping, so they do not count. */
@@ -112,11 +128,11 @@ export function runtimeImports(source: string): string[] {
 /** Every repository file and npm package the entry point reaches through its run-time imports. */
 export function importClosure(
   root: string,
-  entryPoint: string,
+  ...entryPoints: string[]
 ): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
-  const pending = [normalize(entryPoint)];
+  const pending = entryPoints.map((entryPoint) => normalize(entryPoint));
   while (pending.length > 0) {
     const file = pending.pop() as string;
     if (files.has(file)) continue;

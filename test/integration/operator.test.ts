@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { UploadPlan } from '../../crds/upload-plan.ts';
 import { permanentFailureExitCode, type VideoDownload } from '../../crds/video-download.ts';
 import { isConflict, statusCodeOf } from '../../lib/kube/api-errors.ts';
+import { programArgs } from '../../lib/runtime/node-flags.ts';
 import { kubeWrites } from '../../operator/controllers/video-download/kube-writes.ts';
 import type { Operator } from '../../operator/operator.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
@@ -546,7 +547,7 @@ describe('operator process', () => {
     const operator = new ManagedProcess({
       name: 'operator',
       command: process.execPath,
-      args: [fileURLToPath(new URL('../../operator/main.ts', import.meta.url))],
+      args: programArgs('operator', fileURLToPath(new URL('../..', import.meta.url))),
       env: {
         ...process.env,
         KUBECONFIG: inject('adminKubeconfig'),

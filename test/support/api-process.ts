@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { hashKey } from '../../api/api-keys.ts';
 import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
+import { programArgs } from '../../lib/runtime/node-flags.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
 import { freePort, tailOf, waitForHealthy } from '../cluster/readiness.ts';
@@ -18,7 +19,7 @@ import { applyChartRbac } from './chart-render.ts';
 import { kubeConfigFrom } from './kube.ts';
 import { createDownloadNamespace, installCrd } from './vdl.ts';
 
-const mainScript = fileURLToPath(new URL('../../api/main.ts', import.meta.url));
+const repository = fileURLToPath(new URL('../..', import.meta.url));
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 export type User = 'alice' | 'bob' | 'root';
@@ -105,7 +106,7 @@ export async function startApiProcess(
       const api = new ManagedProcess({
         name: `api-${children.length}`,
         command: process.execPath,
-        args: [mainScript],
+        args: programArgs('api', repository),
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
