@@ -3,34 +3,26 @@
 // accept what the API server would refuse. The OpenAPI document is built
 // from these.
 import { z } from 'zod';
-import { maxUrlLength, type phases, stages, urlField, VideoDownloadSpec } from '../crds/video-download.ts';
+import { states } from '../crds/rest-state.ts';
+import { maxUrlLength, stages, urlField, VideoDownloadSpec } from '../crds/video-download.ts';
 
-export const states = ['PENDING', 'QUEUED', 'IN_PROGRESS', 'DONE', 'FAILED'] as const;
-export type State = (typeof states)[number];
-
-/** The one place where the resource's phase becomes the API's state. */
-export const stateOfPhase: Record<(typeof phases)[number] | 'None', State> = {
-  None: 'PENDING',
-  Pending: 'PENDING',
-  Queued: 'QUEUED',
-  Running: 'IN_PROGRESS',
-  Succeeded: 'DONE',
-  Failed: 'FAILED',
-};
+export { type State, stateOfPhase, states } from '../crds/rest-state.ts';
 
 // Only kubectl users, who hold RBAC on the resource, may set these. Cookies
 // come from a Secret in the shared namespace, which API users cannot create
 // and must not read each other's of. Storage would name someone else's
 // bucket (the downloader creates missing ones), a prefix outside the
 // operator's layout, or a deletion policy that lets a file outlive DELETE.
-export const kubectlOnlyFields = ['cookies', 'storage'] as const;
+// Notify names a signing Secret in that namespace too: an API user gets the
+// one their key is configured with (api-keys.ts), never another user's.
+export const kubectlOnlyFields = ['cookies', 'storage', 'notify'] as const;
 
 /** The request body, with URLs of at most maxUrlLength characters as written (the API's VDL_API_MAX_URL_LENGTH). */
 export function downloadRequest(urlLength: number = maxUrlLength) {
-  return VideoDownloadSpec.omit({ cookies: true, storage: true })
+  return VideoDownloadSpec.omit({ cookies: true, storage: true, notify: true })
     .extend({ url: urlField(urlLength) })
     .describe(
-      'What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set.',
+      "What to download: the VideoDownload spec, without cookies, storage and notify, which only kubectl users may set (an API key's webhook, if it has one, is its notify).",
     );
 }
 
@@ -40,6 +32,8 @@ export const DownloadRequest = downloadRequest();
 export function kubectlOnlyRefusal(body: unknown): string | undefined {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const field = kubectlOnlyFields.find((name) => Object.hasOwn(body, name));
+  if (field === 'notify')
+    return 'notify: only kubectl users may set notify; an API key gets the webhook its key is configured with';
   return field && `${field}: only kubectl users may set ${field}; leave it out and the operator chooses`;
 }
 
