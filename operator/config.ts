@@ -84,6 +84,8 @@ export const OperatorConfig = z.object({
    */
   webhook: z
     .object({
+      /** Off: no notifier runs (the chart then grants no Secret reads and no egress for it). */
+      enabled: envFlag('true', '1').default(true),
       allow: z.string().default(''),
       maxAttempts: integer.min(1).max(100).default(12),
       backoffSeconds: z.coerce.number().min(0.1).max(3600).default(10),

@@ -45,6 +45,6 @@ export class Operator extends Manager {
         logger,
       }),
     );
-    this.add(webhookNotifierController({ config, kubeConfig, recorder, logger }));
+    if (config.webhook.enabled) this.add(webhookNotifierController({ config, kubeConfig, recorder, logger }));
   }
 }

@@ -33,6 +33,7 @@ describe('completion webhooks', () => {
     refusedPort = await freePort();
     await env.startOperator({
       webhook: {
+        enabled: true,
         // The two receivers, as a chart lists a receiver inside the cluster; refusedPort stays internal.
         allow: `127.0.0.1:${receiver.port},127.0.0.1:${late.port}`,
         // Short, so a receiver that is down for about ten seconds sees several attempts.
