@@ -13,16 +13,30 @@ export { type State, stateOfPhase, states } from '../crds/rest-state.ts';
 // and must not read each other's of. Storage would name someone else's
 // bucket (the downloader creates missing ones), a prefix outside the
 // operator's layout, or a deletion policy that lets a file outlive DELETE.
-// Notify names a signing Secret in that namespace too: an API user gets the
-// one their key is configured with (api-keys.ts), never another user's.
-export const kubectlOnlyFields = ['cookies', 'storage', 'notify'] as const;
+export const kubectlOnlyFields = ['cookies', 'storage'] as const;
 
 /** The request body, with URLs of at most maxUrlLength characters as written (the API's VDL_API_MAX_URL_LENGTH). */
 export function downloadRequest(urlLength: number = maxUrlLength) {
-  return VideoDownloadSpec.omit({ cookies: true, storage: true, notify: true })
-    .extend({ url: urlField(urlLength) })
+  return VideoDownloadSpec.omit({ cookies: true, storage: true })
+    .extend({
+      url: urlField(urlLength),
+      // Where the event goes; the signing Secret is the user's (api/webhooks.ts), never the request's.
+      notify: z
+        .strictObject({
+          url: urlField(urlLength, {
+            path: 'notify.url',
+            name: 'notify.url',
+            description:
+              "Where the completion event is POSTed, signed with your API key's webhook Secret; unset: your default webhook, if any.",
+          }),
+        })
+        .optional()
+        .describe(
+          "A webhook for this download's completion event, signed with the Secret an admin set for your key.",
+        ),
+    })
     .describe(
-      "What to download: the VideoDownload spec, without cookies, storage and notify, which only kubectl users may set (an API key's webhook, if it has one, is its notify).",
+      "What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set, and with notify.url only (the signing Secret is your key's).",
     );
 }
 
@@ -32,8 +46,9 @@ export const DownloadRequest = downloadRequest();
 export function kubectlOnlyRefusal(body: unknown): string | undefined {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const field = kubectlOnlyFields.find((name) => Object.hasOwn(body, name));
-  if (field === 'notify')
-    return 'notify: only kubectl users may set notify; an API key gets the webhook its key is configured with';
+  const notify = (body as { notify?: unknown }).notify;
+  if (notify && typeof notify === 'object' && Object.hasOwn(notify, 'secretRef'))
+    return "notify.secretRef: only kubectl users may name a signing Secret; an API user's events are signed with the one an admin set for their key";
   return field && `${field}: only kubectl users may set ${field}; leave it out and the operator chooses`;
 }
 
