@@ -35,6 +35,14 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
     denyHosts: hostList(config.denyHosts),
     resolve: deps.resolve,
   };
+  // A webhook's receiver is reached by the operator, not a download pod: its own internal
+  // exceptions, and none of the download host lists (which name video sites, not receivers).
+  const webhookPolicy: UrlPolicy = {
+    ...policy,
+    allowed: new Set(hostList(config.webhookAllow)),
+    allowHosts: [],
+    denyHosts: [],
+  };
   const requestSchema = downloadRequest(config.maxUrlLength);
   const limiter = new RateLimiter(config.submitPerMinute, config.submitBurst);
   const writer = {
@@ -87,7 +95,7 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
     const notified = submissionNotify(read.spec.notify, deps.keys.webhookOf(caller.user));
     if ('refusal' in notified) throw notified.refusal;
     // The same address rules as the download's own URL, said of notify.url (the operator checks again when it sends).
-    const notifyRefusal = notified.notify && (await urlRefusal(notified.notify.url, policy));
+    const notifyRefusal = notified.notify && (await urlRefusal(notified.notify.url, webhookPolicy));
     if (notifyRefusal) {
       metrics.submission('refused');
       throw problems.unprocessable(`notify.${notifyRefusal}`);
