@@ -42,10 +42,10 @@ describe('next step', () => {
       { action: 'send' },
     ],
     [
-      'being deleted: its record goes with it',
+      'being deleted (a TTL of 0): still told',
       withPhase('Succeeded', true, { metadata: { name: 'clip', deletionTimestamp: '2026-01-01T00:09:00Z' } }),
       undefined,
-      { action: 'none' },
+      { action: 'send' },
     ],
   ])('%s', (_case, vd, record, expected) => {
     expect(nextStep(vd, record, now)).toEqual(expected);

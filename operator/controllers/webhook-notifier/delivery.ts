@@ -23,7 +23,8 @@ export function nextStep(
 ): NextStep {
   const phase = download.status?.phase;
   if (!download.spec.notify || (phase !== 'Succeeded' && phase !== 'Failed')) return { action: 'none' };
-  if (download.metadata.deletionTimestamp) return { action: 'none' };
+  // A download being deleted (a TTL of 0, a DELETE after it finished) is still told: the
+  // event is of its end, which happened; its record goes with it.
   if (notification?.state === 'Delivered' || notification?.state === 'Failed') return { action: 'none' };
   const due = notification?.nextAttemptAt ? Date.parse(notification.nextAttemptAt) : now;
   return due > now ? { action: 'wait', afterMs: due - now } : { action: 'send' };
