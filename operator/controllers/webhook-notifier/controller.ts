@@ -4,6 +4,7 @@
 // every API replica.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import {
   group,
   type NotificationStatus,
@@ -54,7 +55,14 @@ export function webhookNotifierController(options: WebhookNotifierOptions): Cont
     for: downloads,
     owns: [],
     setup(context) {
+      const attempts = new Counter({
+        name: 'vdl_webhook_attempts_total',
+        help: 'Webhook attempts, by the state each left: Delivered, Retrying (failed, to be retried) or Failed (given up).',
+        labelNames: ['state'],
+        registers: [context.registry],
+      });
       const reconciler = new NotifierReconciler({
+        attempted: (state) => attempts.inc({ state }),
         downloads: context.cache(downloads),
         settings: {
           maxAttempts: config.webhook.maxAttempts,

@@ -22,6 +22,7 @@ function setup(
   const posts: Post[] = [];
   const patches: NotificationStatus[] = [];
   const events: string[] = [];
+  const attempted: string[] = [];
   const reconciler = new NotifierReconciler({
     downloads: { get: () => current, list: () => [current], byIndex: () => [] },
     settings: { maxAttempts: 3, backoffMs: 1000, backoffMaxMs: 4000 },
@@ -42,13 +43,14 @@ function setup(
         events.push(`${type} ${reason}`);
       },
     },
+    attempted: (state) => attempted.push(state),
     clock,
     logger: pino({ level: 'silent' }),
   });
   const catchUp = () => {
     current = { ...current, status: { ...current.status, notification: patches.at(-1) } };
   };
-  return { reconciler, clock, posts, patches, events, catchUp };
+  return { reconciler, clock, posts, patches, events, attempted, catchUp };
 }
 
 describe('webhook notifier reconcile', () => {
@@ -99,6 +101,7 @@ describe('webhook notifier reconcile', () => {
       'Delivered 3',
     ]);
     expect(t.events).toEqual(['Warning NotificationRetrying', 'Normal NotificationDelivered']);
+    expect(t.attempted).toEqual(['Retrying', 'Retrying', 'Delivered']);
   });
 
   it('gives up after the last attempt, saying why', async () => {

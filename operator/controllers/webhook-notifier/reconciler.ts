@@ -33,6 +33,8 @@ export interface NotifierDependencies {
       message: string,
     ): Promise<void>;
   };
+  /** Counts each attempt by the record it left: Delivered, Retrying or Failed (vdl_webhook_attempts_total). */
+  attempted?: (state: NotificationStatus['state']) => void;
   clock: Clock;
   logger: Logger;
 }
@@ -77,6 +79,7 @@ export class NotifierReconciler {
     const next = afterAttempt(record, outcome, this.deps.clock.now(), this.deps.settings);
     await this.deps.patchNotification(namespace, name, next);
     this.written.set(key, { uid, record: next });
+    this.deps.attempted?.(next.state);
     this.deps.logger.info(
       { download: key, state: next.state, attempts: next.attempts, error: next.lastError },
       'webhook attempt',
