@@ -3,6 +3,7 @@
 // clear; the store follows the Secret through an informer, so a change
 // takes effect without a restart, on open connections too.
 import { createHash } from 'node:crypto';
+import { parseWebhooks, type UserWebhook } from './webhooks.ts';
 
 export type Role = 'user' | 'admin';
 export interface Caller {
@@ -49,6 +50,7 @@ interface Held {
 
 export class ApiKeyStore {
   private byHash = new Map<string, Caller>();
+  private webhooks = new Map<string, UserWebhook>();
   private readonly held = new Set<Held>();
 
   replace(text: string): string[] {
@@ -75,6 +77,18 @@ export class ApiKeyStore {
     const entry = { check, caller, end };
     this.held.add(entry);
     return () => this.held.delete(entry);
+  }
+
+  /** The users' webhooks, from the same Secret's data key "webhooks"; returns the errors. */
+  replaceWebhooks(text: string): string[] {
+    const { byUser, errors } = parseWebhooks(text);
+    this.webhooks = byUser;
+    return errors;
+  }
+
+  /** The signing Secret (and default url) an admin set for a user, if any. */
+  webhookOf(user: string): UserWebhook | undefined {
+    return this.webhooks.get(user);
   }
 
   get size(): number {

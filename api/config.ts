@@ -35,6 +35,8 @@ export const ApiConfig = z.object({
   denyHosts: z.string().default(''),
   /** ip:port pairs that may be reached although internal (tests, local development). */
   egressAllow: z.string().default(''),
+  /** ip:port pairs a webhook's notify.url may name although internal: the operator's VDL_WEBHOOK_ALLOW. */
+  webhookAllow: z.string().default(''),
   /** The bucket downloads store into unless their spec names one: the operator's VDL_DEFAULT_BUCKET. */
   bucket: z.string().default('vdl'),
   s3Endpoint: z.string().default('http://127.0.0.1:9000'),

@@ -39,3 +39,33 @@ describe('the URL as written and as kept', () => {
     expect(encoded.error?.issues[0]?.message).toMatch(/url is longer than 8192 characters once encoded/);
   });
 });
+
+describe('notify in a request', () => {
+  it('takes a url, made canonical', () => {
+    expect(
+      DownloadRequest.parse({ url: 'https://e.com/v', notify: { url: 'HTTPS://Hooks.E.com/h' } }).notify,
+    ).toEqual({
+      url: 'https://hooks.e.com/h',
+    });
+  });
+
+  it('says which url is wrong', () => {
+    const parsed = DownloadRequest.safeParse({
+      url: 'https://e.com/v',
+      notify: { url: 'ftp://hooks.e.com/h' },
+    });
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['notify', 'url'],
+      message: 'notify.url must be an http or https URL',
+    });
+  });
+
+  it('refuses a signing Secret named by the request', () => {
+    expect(
+      kubectlOnlyRefusal({
+        url: 'https://e.com/v',
+        notify: { url: 'https://h.e.com/', secretRef: { name: 'vdl-webhook-bob' } },
+      }),
+    ).toMatch(/^notify\.secretRef: only kubectl users may name a signing Secret/);
+  });
+});

@@ -3,20 +3,10 @@
 // accept what the API server would refuse. The OpenAPI document is built
 // from these.
 import { z } from 'zod';
-import { maxUrlLength, type phases, stages, urlField, VideoDownloadSpec } from '../crds/video-download.ts';
+import { states } from '../crds/rest-state.ts';
+import { maxUrlLength, stages, urlField, VideoDownloadSpec } from '../crds/video-download.ts';
 
-export const states = ['PENDING', 'QUEUED', 'IN_PROGRESS', 'DONE', 'FAILED'] as const;
-export type State = (typeof states)[number];
-
-/** The one place where the resource's phase becomes the API's state. */
-export const stateOfPhase: Record<(typeof phases)[number] | 'None', State> = {
-  None: 'PENDING',
-  Pending: 'PENDING',
-  Queued: 'QUEUED',
-  Running: 'IN_PROGRESS',
-  Succeeded: 'DONE',
-  Failed: 'FAILED',
-};
+export { type State, stateOfPhase, states } from '../crds/rest-state.ts';
 
 // Only kubectl users, who hold RBAC on the resource, may set these. Cookies
 // come from a Secret in the shared namespace, which API users cannot create
@@ -28,9 +18,25 @@ export const kubectlOnlyFields = ['cookies', 'storage'] as const;
 /** The request body, with URLs of at most maxUrlLength characters as written (the API's VDL_API_MAX_URL_LENGTH). */
 export function downloadRequest(urlLength: number = maxUrlLength) {
   return VideoDownloadSpec.omit({ cookies: true, storage: true })
-    .extend({ url: urlField(urlLength) })
+    .extend({
+      url: urlField(urlLength),
+      // Where the event goes; the signing Secret is the user's (api/webhooks.ts), never the request's.
+      notify: z
+        .strictObject({
+          url: urlField(urlLength, {
+            path: 'notify.url',
+            name: 'notify.url',
+            description:
+              "Where the completion event is POSTed, signed with your API key's webhook Secret; unset: your default webhook, if any.",
+          }),
+        })
+        .optional()
+        .describe(
+          "A webhook for this download's completion event, signed with the Secret an admin set for your key.",
+        ),
+    })
     .describe(
-      'What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set.',
+      "What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set, and with notify.url only (the signing Secret is your key's).",
     );
 }
 
@@ -40,6 +46,9 @@ export const DownloadRequest = downloadRequest();
 export function kubectlOnlyRefusal(body: unknown): string | undefined {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const field = kubectlOnlyFields.find((name) => Object.hasOwn(body, name));
+  const notify = (body as { notify?: unknown }).notify;
+  if (notify && typeof notify === 'object' && Object.hasOwn(notify, 'secretRef'))
+    return "notify.secretRef: only kubectl users may name a signing Secret; an API user's events are signed with the one an admin set for their key";
   return field && `${field}: only kubectl users may set ${field}; leave it out and the operator chooses`;
 }
 

@@ -62,6 +62,9 @@ export async function startApi(options: {
           const text =
             type === 'DELETED' ? '' : Buffer.from(secret.data?.keys ?? '', 'base64').toString('utf8');
           const errors = keys.replace(text);
+          const webhooks =
+            type === 'DELETED' ? '' : Buffer.from(secret.data?.webhooks ?? '', 'base64').toString('utf8');
+          errors.push(...keys.replaceWebhooks(webhooks));
           logger.info({ secret: config.keysSecret, users: keys.size, errors }, 'API keys loaded');
         },
       });

@@ -72,9 +72,15 @@ export const urlPattern =
   `(:(${port})?)?([/?#].*)?$`;
 
 /** The CEL rule of spec.url, with a message that names the field and shows the value. */
-export const urlValidation = {
-  // A raw triple-quoted CEL string: the pattern holds both kinds of quote.
-  rule: `self.matches(r'''${urlPattern}''')`,
-  messageExpression: `'spec.${urlRefusal} with a host name (international names in their xn-- form), not "' + (self.size() > 100 ? self.substring(0, 100) + '...' : self) + '"'`,
-  message: `spec.${urlRefusal} with a host name`,
-};
+/** The CEL rule of a URL field, named by its path in the messages (spec.url, spec.notify.url). */
+export function urlValidationFor(path: string) {
+  const refusal = `${path} must be an http or https URL`;
+  return {
+    // A raw triple-quoted CEL string: the pattern holds both kinds of quote.
+    rule: `self.matches(r'''${urlPattern}''')`,
+    messageExpression: `'${refusal} with a host name (international names in their xn-- form), not "' + (self.size() > 100 ? self.substring(0, 100) + '...' : self) + '"'`,
+    message: `${refusal} with a host name`,
+  };
+}
+
+export const urlValidation = urlValidationFor('spec.url');

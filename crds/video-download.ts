@@ -3,7 +3,7 @@
 // of the operator, API and downloader come from these zod schemas.
 import { z } from 'zod';
 import { quantityPattern } from './quantity.ts';
-import { urlRefusal, urlSchemes, urlValidation } from './url-rule.ts';
+import { urlRefusal, urlSchemes, urlValidationFor } from './url-rule.ts';
 
 export const group = 'vdl.dev';
 export const version = 'v1alpha1';
@@ -215,24 +215,67 @@ export const maxCanonicalUrlLength = 8192;
  * the WHATWG parser's canonical form (href), so what the API checks is what
  * it stores and yt-dlp is given.
  */
-export function urlField(maxLength: number) {
+export function urlField(
+  maxLength: number,
+  {
+    path = 'spec.url',
+    name = 'url',
+    description = 'The page or media URL to download, http or https, without backslashes or control characters.',
+  } = {},
+) {
   return z
     .string()
     .max(maxLength)
     .regex(new RegExp(urlCharactersPattern), {
-      error: 'url must not contain backslashes or control characters',
+      error: `${name} must not contain backslashes or control characters`,
     })
-    .url({ protocol: new RegExp(`^(${urlSchemes.join('|')})$`), normalize: true, error: urlRefusal })
+    .url({
+      protocol: new RegExp(`^(${urlSchemes.join('|')})$`),
+      normalize: true,
+      error: urlRefusal.replace(/^url/, name),
+    })
     .max(maxCanonicalUrlLength, {
-      error: `url is longer than ${maxCanonicalUrlLength} characters once encoded`,
+      error: `${name} is longer than ${maxCanonicalUrlLength} characters once encoded`,
     })
     .meta({
-      description:
-        'The page or media URL to download, http or https, without backslashes or control characters.',
+      description,
       // The API server's own check of what the .url() above checks (crds/url-rule.ts).
-      'x-kubernetes-validations': [urlValidation],
+      'x-kubernetes-validations': [urlValidationFor(path)],
     });
 }
+
+/** Only Secrets named so can sign a download's notifications: a download cannot make the operator use the namespace's other Secrets. */
+export const notifySecretPrefix = 'vdl-webhook-';
+
+export const NotifySpec = z
+  .strictObject({
+    url: urlField(maxCanonicalUrlLength, {
+      path: 'spec.notify.url',
+      name: 'notify.url',
+      description:
+        'Where the operator POSTs the completion event, http or https, without backslashes or control characters.',
+    }),
+    secretRef: z
+      .strictObject({
+        name: z
+          .string()
+          .max(253)
+          .regex(new RegExp(`^${notifySecretPrefix}[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`))
+          .describe(
+            `Secret in the download's namespace holding the signing key; its name must start with ${notifySecretPrefix}.`,
+          ),
+        key: z
+          .string()
+          .max(253)
+          .regex(/^[-._a-zA-Z0-9]+$/)
+          .default('secret')
+          .describe('The key of the Secret that holds the signing key: whsec_ and base64, or the raw key.'),
+      })
+      .describe('The Secret whose key signs each event (Standard Webhooks: webhook-signature, HMAC-SHA256).'),
+  })
+  .describe(
+    'A webhook (url) to tell when the download succeeded or failed: one signed JSON event, retried with backoff until delivered or the attempts run out. Internal addresses are refused unless the operator allows them (VDL_WEBHOOK_ALLOW).',
+  );
 
 export const VideoDownloadSpec = z
   .strictObject({
@@ -264,6 +307,7 @@ export const VideoDownloadSpec = z
       .describe(
         'Record a live stream, until it ends, the deadline or the size limit. False refuses live streams (reason LiveStream): they have no end to wait for.',
       ),
+    notify: NotifySpec.optional(),
   })
   .describe('What to download and how. Immutable once the download started.');
 
@@ -336,6 +380,22 @@ export const Progress = z
   })
   .describe('Live progress, written by the download pod about once a second.');
 
+export const notificationStates = ['Retrying', 'Delivered', 'Failed'] as const;
+
+export const NotificationStatus = z
+  .object({
+    state: z
+      .enum(notificationStates)
+      .describe(
+        'Retrying (not yet delivered, another attempt at nextAttemptAt), Delivered, or Failed (given up).',
+      ),
+    attempts: z.int().min(0).describe('How many times the event was sent.'),
+    lastError: z.string().max(1024).optional().describe('Why the last attempt failed.'),
+    deliveredAt: timestamp.optional().describe('When the receiver accepted the event (a 2xx answer).'),
+    nextAttemptAt: timestamp.optional().describe('When the next attempt is due, while Retrying.'),
+  })
+  .describe("Delivery of the completion event to spec.notify's url, written by the operator.");
+
 export const VideoDownloadStatus = z
   .object({
     phase: z
@@ -375,6 +435,7 @@ export const VideoDownloadStatus = z
       .max(32_768)
       .optional()
       .describe('Human-readable message of a failure, or of why a download went back to Queued.'),
+    notification: NotificationStatus.optional(),
   })
   .describe('What the operator and the download pod observed. Written only by them.');
 
@@ -384,6 +445,8 @@ export type VideoDownloadStatus = z.output<typeof VideoDownloadStatus>;
 export type Condition = z.output<typeof Condition>;
 export type Progress = z.output<typeof Progress>;
 export type Result = z.output<typeof Result>;
+export type NotifySpec = z.output<typeof NotifySpec>;
+export type NotificationStatus = z.output<typeof NotificationStatus>;
 export type Phase = (typeof phases)[number];
 
 export interface ObjectMeta {

@@ -74,6 +74,25 @@ export const OperatorConfig = z.object({
   jobTtlSecondsAfterFinished: integer.min(0).default(300),
   /** Give up removing a stored file after this long, so deletion never blocks forever. */
   finalizerTimeoutSeconds: integer.min(0).default(600),
+  /**
+   * Completion webhooks (spec.notify): VDL_WEBHOOK_ALLOW lists host:port
+   * pairs a webhook may reach although internal (a receiver in the cluster,
+   * a test's); every other internal address is refused. A failed attempt
+   * waits backoffSeconds, doubled after each further one up to
+   * backoffMaxSeconds, for at most maxAttempts attempts (by default about 80
+   * minutes of trying before giving up).
+   */
+  webhook: z
+    .object({
+      /** Off: no notifier runs (the chart then grants no Secret reads and no egress for it). */
+      enabled: envFlag('true', '1').default(true),
+      allow: z.string().default(''),
+      maxAttempts: integer.min(1).max(100).default(12),
+      backoffSeconds: z.coerce.number().min(0.1).max(3600).default(10),
+      backoffMaxSeconds: z.coerce.number().min(0.1).max(86_400).default(900),
+      timeoutSeconds: z.coerce.number().min(0.1).max(120).default(10),
+    })
+    .prefault({}),
   metricsPort: integer.min(0).max(65_535).default(8080),
   metricsHost: z.string().default('127.0.0.1'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

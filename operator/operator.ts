@@ -7,6 +7,7 @@ import type { OperatorConfig } from './config.ts';
 import { videoDownloadController } from './controllers/video-download/controller.ts';
 import { EventRecorder } from './controllers/video-download/event-recorder.ts';
 import { kubeWrites } from './controllers/video-download/kube-writes.ts';
+import { webhookNotifierController } from './controllers/webhook-notifier/controller.ts';
 import type { Clock } from './manager/clock.ts';
 import { Manager } from './manager/manager.ts';
 
@@ -34,14 +35,16 @@ export class Operator extends Manager {
       watchTimeoutSeconds: options.watchTimeoutSeconds,
       clock: options.clock,
     });
+    const recorder = new EventRecorder(kubeConfig, 'vdl-operator', logger);
     this.add(
       videoDownloadController({
         config,
         writes: kubeWrites(kubeConfig),
-        recorder: new EventRecorder(kubeConfig, 'vdl-operator', logger),
+        recorder,
         objectStore: options.objectStore,
         logger,
       }),
     );
+    if (config.webhook.enabled) this.add(webhookNotifierController({ config, kubeConfig, recorder, logger }));
   }
 }

@@ -18,8 +18,12 @@ import { stateOf } from '../status-view.ts';
 import { decideSubmission, readSubmission } from '../submission/decide.ts';
 import { writeSubmission } from '../submission/write.ts';
 import { type UrlPolicy, urlRefusal } from '../url-policy.ts';
+import { submissionNotify } from '../webhooks.ts';
 
-type Deps = Pick<ApiDependencies, 'config' | 'downloads' | 'client' | 'quota' | 'logger' | 'resolve'>;
+type Deps = Pick<
+  ApiDependencies,
+  'config' | 'downloads' | 'client' | 'quota' | 'logger' | 'resolve' | 'keys'
+>;
 
 export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
   const { config, downloads } = deps;
@@ -30,6 +34,14 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
     allowHosts: hostList(config.allowHosts),
     denyHosts: hostList(config.denyHosts),
     resolve: deps.resolve,
+  };
+  // A webhook's receiver is reached by the operator, not a download pod: its own internal
+  // exceptions, and none of the download host lists (which name video sites, not receivers).
+  const webhookPolicy: UrlPolicy = {
+    ...policy,
+    allowed: new Set(hostList(config.webhookAllow)),
+    allowHosts: [],
+    denyHosts: [],
   };
   const requestSchema = downloadRequest(config.maxUrlLength);
   const limiter = new RateLimiter(config.submitPerMinute, config.submitBurst);
@@ -80,8 +92,17 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
       metrics.submission('refused');
       throw problems.unprocessable(refusal);
     }
+    const notified = submissionNotify(read.spec.notify, deps.keys.webhookOf(caller.user));
+    if ('refusal' in notified) throw notified.refusal;
+    // The same address rules as the download's own URL, said of notify.url (the operator checks again when it sends).
+    const notifyRefusal = notified.notify && (await urlRefusal(notified.notify.url, webhookPolicy));
+    if (notifyRefusal) {
+      metrics.submission('refused');
+      throw problems.unprocessable(`notify.${notifyRefusal}`);
+    }
+    const spec = { ...read.spec, notify: notified.notify };
     const decision = decideSubmission({
-      spec: read.spec,
+      spec,
       caller,
       idempotencyKey: req.get('idempotency-key'),
       cached: (name) => downloads.get(`${config.namespace}/${name}`),
@@ -89,9 +110,7 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
     });
     if (decision.kind === 'refuse') throw decision.problem;
     const download =
-      decision.kind === 'replay'
-        ? decision.download
-        : await writeSubmission(writer, caller, read.spec, decision);
+      decision.kind === 'replay' ? decision.download : await writeSubmission(writer, caller, spec, decision);
     const base = `${req.protocol}://${req.get('host')}`;
     const name = decision.name;
     res

@@ -10,7 +10,7 @@ const schema = downloadRequest(2048);
 const alice: Caller = { user: 'alice', role: 'user' };
 const bob: Caller = { user: 'bob', role: 'user' };
 const root: Caller = { user: 'root', role: 'admin' };
-const spec = schema.parse({ url: 'https://videos.example/watch?v=1' });
+const { notify: _none, ...spec } = schema.parse({ url: 'https://videos.example/watch?v=1' });
 const keyedName = (user: string, key: string) =>
   `dl-${createHash('sha256').update(`${user}\0${key}`).digest('hex').slice(0, 20)}`;
 

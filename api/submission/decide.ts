@@ -3,7 +3,7 @@
 // what a failed create means. api/submission/write.ts does the writing.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { finalizers, labels, type VideoDownload } from '../../crds/video-download.ts';
+import { finalizers, labels, type NotifySpec, type VideoDownload } from '../../crds/video-download.ts';
 import type { CreateOptions } from '../../lib/kube/video-downloads.ts';
 import type { Caller } from '../api-keys.ts';
 import { apiServerRefusal } from '../api-server-refusal.ts';
@@ -13,13 +13,15 @@ import { requestDigest, requestDigestAnnotation } from '../request-digest.ts';
 import { type downloadRequest, IdempotencyKey, kubectlOnlyRefusal } from '../schemas.ts';
 
 /** A spec as the API takes it: without the kubectl-only fields, the URL canonical. */
-export type SubmittedSpec = z.output<ReturnType<typeof downloadRequest>>;
+export type RequestedSpec = z.output<ReturnType<typeof downloadRequest>>;
+/** What the API creates: the request, with the webhook it gets (api/webhooks.ts) as its notify. */
+export type SubmittedSpec = Omit<RequestedSpec, 'notify'> & { notify?: NotifySpec };
 
 /** The spec a body asks for (its URL in canonical form: what is checked is what is stored), or its 422. */
 export function readSubmission(
   body: unknown,
   schema: ReturnType<typeof downloadRequest>,
-): { spec: SubmittedSpec } | { refusal: ProblemError } {
+): { spec: RequestedSpec } | { refusal: ProblemError } {
   const kubectlOnly = kubectlOnlyRefusal(body);
   if (kubectlOnly) return { refusal: problems.unprocessable(kubectlOnly) };
   const parsed = schema.safeParse(body);

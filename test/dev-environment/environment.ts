@@ -202,6 +202,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     });
     stops.push(() => media.close());
     const allowed = [`${site.hostAddress}:${media.port}`, ...(options.allowedInternalHosts ?? [])].join(',');
+    const webhookAllowed = (options.allowedInternalHosts ?? []).join(',');
 
     const storageLink = options.storageLink
       ? await startSlowLink({ host: minio.endPoint, port: minio.port })
@@ -280,6 +281,8 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_JOB_TTL_SECONDS_AFTER_FINISHED: '300',
       // A real node's pods get the allowed test hosts from their Job, as in the chart.
       VDL_EGRESS_ALLOW: allowed,
+      // The named local servers may receive webhooks too (a receiver tried out beside make dev).
+      VDL_WEBHOOK_ALLOW: webhookAllowed,
       ...(options.minUploadPartSize ? { VDL_MIN_UPLOAD_PART_SIZE: options.minUploadPartSize } : {}),
     };
     const replicas = options.operatorReplicas ?? 1;
@@ -304,6 +307,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_API_S3_ACCESS_KEY: minio.accessKey,
       VDL_API_S3_SECRET_KEY: minio.secretKey,
       VDL_API_EGRESS_ALLOW: allowed,
+      VDL_API_WEBHOOK_ALLOW: webhookAllowed,
       // As the chart's Secret does: a restarted API still accepts the tickets the one before issued.
       VDL_API_TICKET_KEY: ticketKey,
       // One local user trying things out: generous limits (the defaults are for shared servers).

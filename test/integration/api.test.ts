@@ -94,7 +94,16 @@ beforeAll(async () => {
   namespace = await createTestNamespace(config, 'api');
   await config.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'vdl-api-keys' }, stringData: { keys: keysText() } },
+    body: {
+      metadata: { name: 'vdl-api-keys' },
+      // alice has a webhook signing Secret and a default receiver; bob has none.
+      stringData: {
+        keys: keysText(),
+        webhooks: JSON.stringify({
+          alice: { secretRef: { name: 'vdl-webhook-alice' }, url: 'https://hooks.example/alice' },
+        }),
+      },
+    },
   });
   await minioClient(plane.minio as NonNullable<ControlPlane['minio']>).makeBucket(bucket);
   api = await startTestApi();
@@ -332,6 +341,73 @@ describe('what the door lets in', () => {
     });
     expect(bobs.status, bobs.text).toBe(202);
     expect(bobs.body.job_id).not.toBe(first.body.job_id);
+  });
+});
+
+describe('webhooks through the API', () => {
+  const spec = async (job: string) => (await videoDownloads().get(job)).spec;
+  const aliceSecret = { name: 'vdl-webhook-alice', key: 'secret' };
+
+  it("gives a submission without notify the user's default webhook, signed with the user's Secret", async () => {
+    const job = await submit(client.as(keys.alice));
+    expect((await spec(job)).notify).toEqual({ url: 'https://hooks.example/alice', secretRef: aliceSecret });
+  });
+
+  it("sends a request's own notify.url, still signed with the user's Secret", async () => {
+    const job = await submit(client.as(keys.alice), {
+      url: 'https://videos.example/watch?v=1',
+      notify: { url: 'HTTPS://Hooks.Example/this-one' },
+    });
+    expect((await spec(job)).notify).toEqual({
+      url: 'https://hooks.example/this-one',
+      secretRef: aliceSecret,
+    });
+  });
+
+  it('makes no webhook for a user without one', async () => {
+    const job = await submit(client.as(keys.bob));
+    expect((await spec(job)).notify).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'an internal receiver',
+      keys.alice,
+      { url: 'http://127.0.0.1:9/hook' },
+      'notify.url points to a forbidden address',
+    ],
+    [
+      'a name that resolves inside',
+      keys.alice,
+      { url: 'http://internal.example/hook' },
+      'notify.url points to a forbidden address',
+    ],
+    [
+      'an ftp receiver',
+      keys.alice,
+      { url: 'ftp://hooks.example/x' },
+      'notify.url must be an http or https URL',
+    ],
+    [
+      'a signing Secret named by the request',
+      keys.alice,
+      { url: 'https://hooks.example/x', secretRef: { name: 'vdl-webhook-bob' } },
+      'notify.secretRef',
+    ],
+    [
+      'a url from a user without a signing Secret',
+      keys.bob,
+      { url: 'https://hooks.example/x' },
+      'no webhook signing Secret',
+    ],
+  ])('refuses %s with a 422 that says why, creating nothing', async (_case, key, notify, detail) => {
+    const before = await countDownloads();
+    const response = await client.as(key).call<{ detail: string }>('POST', '/download', {
+      body: { url: 'https://videos.example/watch?v=1', notify },
+    });
+    expect(response.status, response.text).toBe(422);
+    expect(response.body.detail).toContain(detail);
+    expect(await countDownloads()).toBe(before);
   });
 });
 

@@ -176,8 +176,12 @@ describe('the NetworkPolicies of the chart (default values)', () => {
       // The API server's address is unknown to `helm template`: its ports, on any address.
       expect(may(pod, apiServer, 6443), component).toBe(true);
       expect(may(pod, apiServer, 443), component).toBe(true);
-      expect(may(pod, publicV4, 80), component).toBe(false);
+      // The operator's webhooks reach public receivers (on 80 and 443, which the API server's
+      // ports already open on any address here); the API reaches no one.
+      expect(may(pod, publicV4, 80), component).toBe(component === 'operator');
+      expect(may(pod, publicV4, 22), component).toBe(false);
       expect(may(pod, { ip: '10.0.0.1' }, 22), component).toBe(false);
+      expect(may(pod, { ip: '10.0.0.1' }, 80), component).toBe(false);
       expect(may(pod, pods.download as Pod, 8000), component).toBe(false);
     }
     expect(may(pods.api as Pod, pods.operator as Pod, 8080)).toBe(false);
@@ -261,6 +265,21 @@ describe('the NetworkPolicies of the chart (other values)', () => {
       expect(allowed(policies, { from: pod, to: { ip: '172.18.0.3' }, port: 6443 }), component).toBe(false);
       expect(allowed(policies, { from: pod, to: publicV4, port: 6443 }), component).toBe(false);
     }
+  });
+
+  it("opens webhooks' allowed internal receivers to the operator at their port only, and nothing without webhooks", async () => {
+    const withReceiver = await render(['operator.webhooks.allowedInternalHosts={10.96.0.5:8080}']);
+    const policies = policiesOf(withReceiver);
+    const pods = podsOf(withReceiver);
+    const operator = pods.operator as Pod;
+    expect(allowed(policies, { from: operator, to: { ip: '10.96.0.5' }, port: 8080 })).toBe(true);
+    expect(allowed(policies, { from: operator, to: { ip: '10.96.0.5' }, port: 8081 })).toBe(false);
+    expect(allowed(policies, { from: operator, to: { ip: '10.96.0.6' }, port: 8080 })).toBe(false);
+    expect(allowed(policies, { from: pods.api as Pod, to: { ip: '10.96.0.5' }, port: 8080 })).toBe(false);
+    const without = await render(['operator.webhooks.enabled=false']);
+    expect(
+      allowed(policiesOf(without), { from: podsOf(without).operator as Pod, to: publicV4, port: 80 }),
+    ).toBe(false);
   });
 
   it('opens external S3 at its configured addresses, and MinIO is gone', async () => {

@@ -554,6 +554,8 @@ describe('RBAC of the chart', () => {
     ['operator', 'delete', 'jobs.batch'],
     ['operator', 'watch', 'pods'],
     ['operator', 'create', 'events'],
+    // A webhook's signing key, read when its event is sent.
+    ['operator', 'get', 'secrets'],
     ['operator', 'update', 'leases.coordination.k8s.io/vdl-operator'],
     ['operator', 'update', 'videodownloads.vdl.dev:finalizers'],
     ['api', 'create', 'videodownloads.vdl.dev'],
@@ -572,7 +574,10 @@ describe('RBAC of the chart', () => {
   });
 
   it.each([
-    ['operator', 'get', 'secrets'],
+    // get only: no Secret is cached or listed.
+    ['operator', 'list', 'secrets'],
+    ['operator', 'watch', 'secrets'],
+    ['operator', 'update', 'secrets'],
     ['operator', 'create', 'pods'],
     ['operator', 'update', 'videodownloads.vdl.dev'],
     ['operator', 'update', 'leases.coordination.k8s.io/someone-else'],
@@ -604,6 +609,15 @@ describe('RBAC of the chart', () => {
   ])('does not let the %s %s %s', async (who, verb, resource) => {
     expect(await can(who, verb, resource)).toBe(false);
   });
+});
+
+it('grants the operator no Secret reads with operator.webhooks.enabled=false', async () => {
+  const role = (await renderChart(namespace, ['operator.webhooks.enabled=false'])).find(
+    (d) => d.kind === 'Role' && d.metadata.name === 'vdl-operator',
+  ) as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
+  expect(role.rules.filter((rule) => rule.resources.includes('secrets'))).toEqual([
+    expect.objectContaining({ verbs: ['create'] }),
+  ]);
 });
 
 describe('VideoDownloads for people (ClusterRoles aggregated into view, edit and admin)', () => {

@@ -54,4 +54,15 @@ describe('status ownership', () => {
       ).toHaveProperty(field);
     },
   );
+
+  it("never patches the notifier's notification, not even on a phase change", () => {
+    const delivered = { state: 'Delivered', attempts: 1, deliveredAt: '2026-01-01T00:00:00Z' } as const;
+    for (const phase of ['Running', 'Succeeded'] as const) {
+      const patch = statusPatch(
+        { phase: 'Running', notification: delivered },
+        { phase, notification: undefined },
+      );
+      expect(Object.keys(patch ?? {})).not.toContain('notification');
+    }
+  });
 });

@@ -7,7 +7,7 @@
 // progress only when the phase changes, so it never rolls the pod's back.
 import type { VideoDownloadStatus } from '../../../crds/video-download.ts';
 
-export type StatusWriter = 'download pod' | 'operator';
+export type StatusWriter = 'download pod' | 'operator' | 'notifier';
 
 export const statusOwners = {
   phase: 'operator',
@@ -21,6 +21,8 @@ export const statusOwners = {
   result: 'operator',
   reason: 'operator',
   message: 'operator',
+  // The webhook notifier's (controllers/webhook-notifier/); the status derivation carries it over untouched.
+  notification: 'notifier',
 } as const satisfies Record<keyof VideoDownloadStatus, StatusWriter>;
 
 /** The fields the download pod owns: the operator writes them only on a phase change. */
