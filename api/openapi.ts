@@ -84,6 +84,7 @@ export function openApiDocument(): Record<string, unknown> {
             '202': { description: 'Accepted.', content: json('Accepted') },
             '400': problem('Body is not JSON, or a bad header.'),
             '401': common['401'],
+            '403': problem('notify asked for by a key without a webhook signing Secret.'),
             '413': problem('Body too large.'),
             '415': problem('Body is not application/json.'),
             '422': problem(

@@ -35,6 +35,7 @@ export const problems = {
       Upgrade: 'websocket',
       Connection: 'Upgrade',
     }),
+  forbidden: (detail: string) => new ProblemError(403, 'Forbidden', detail),
   unprocessable: (detail: string) => new ProblemError(422, 'Unprocessable Content', detail),
   tooManyRequests: (detail: string, retryAfter: number) =>
     new ProblemError(429, 'Too Many Requests', detail, { 'Retry-After': String(retryAfter) }),

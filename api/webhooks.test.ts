@@ -60,7 +60,7 @@ describe("a submission's notify", () => {
   it('refuses a url from a user without a signing Secret, saying how to get one', () => {
     const decided = submissionNotify({ url: 'https://hooks.example/x' }, undefined);
     const refusal = 'refusal' in decided ? decided.refusal : undefined;
-    expect(refusal?.status).toBe(422);
+    expect(refusal?.status).toBe(403);
     expect(refusal?.message).toContain('no webhook signing Secret');
   });
 });

@@ -44,7 +44,8 @@ export function submissionNotify(
 ): { notify: NotifySpec | undefined } | { refusal: ProblemError } {
   if (requested && !webhook)
     return {
-      refusal: problems.unprocessable(
+      // Not the request's fault but the key's standing: a 403, as for other things a key may not do.
+      refusal: problems.forbidden(
         'notify: your API key has no webhook signing Secret; an admin sets one in the API key Secret (data key webhooks)',
       ),
     };
