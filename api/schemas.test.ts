@@ -69,3 +69,20 @@ describe('notify in a request', () => {
     ).toMatch(/^notify\.secretRef: only kubectl users may name a signing Secret/);
   });
 });
+
+describe('checks across fields', () => {
+  it('refuses what the API server would refuse, naming the field and why', () => {
+    const parsed = DownloadRequest.safeParse({
+      url: 'https://v.example/',
+      embed: { thumbnail: true },
+      output: { container: 'webm' },
+    });
+    expect(parsed.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['embed.thumbnail']);
+    expect(parsed.error?.issues[0]?.message).toMatch(/^embed.thumbnail: a WebM file cannot hold a thumbnail/);
+  });
+
+  it('lets a cover through where the file can hold one', () => {
+    const body = { url: 'https://v.example/', embed: { thumbnail: true }, output: { container: 'mkv' } };
+    expect(DownloadRequest.safeParse(body).error).toBeUndefined();
+  });
+});

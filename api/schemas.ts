@@ -4,7 +4,13 @@
 // from these.
 import { z } from 'zod';
 import { states } from '../crds/rest-state.ts';
-import { maxUrlLength, stages, urlField, VideoDownloadSpec } from '../crds/video-download.ts';
+import {
+  maxUrlLength,
+  stages,
+  urlField,
+  VideoDownloadSpecFields,
+  withCrossFieldRules,
+} from '../crds/video-download.ts';
 
 export { type State, stateOfPhase, states } from '../crds/rest-state.ts';
 
@@ -17,7 +23,7 @@ export const kubectlOnlyFields = ['cookies', 'storage'] as const;
 
 /** The request body, with URLs of at most maxUrlLength characters as written (the API's VDL_API_MAX_URL_LENGTH). */
 export function downloadRequest(urlLength: number = maxUrlLength) {
-  return VideoDownloadSpec.omit({ cookies: true, storage: true })
+  const fields = VideoDownloadSpecFields.omit({ cookies: true, storage: true })
     .extend({
       url: urlField(urlLength),
       // Where the event goes; the signing Secret is the user's (api/webhooks.ts), never the request's.
@@ -38,6 +44,7 @@ export function downloadRequest(urlLength: number = maxUrlLength) {
     .describe(
       "What to download: the VideoDownload spec, without cookies and storage, which only kubectl users may set, and with notify.url only (the signing Secret is your key's).",
     );
+  return withCrossFieldRules(fields);
 }
 
 export const DownloadRequest = downloadRequest();

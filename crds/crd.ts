@@ -1,7 +1,15 @@
 // The CustomResourceDefinition of VideoDownload, built from the zod schemas.
 import { z } from 'zod';
 import { type JsonSchema, toStructuralSchema } from './structural-schema.ts';
-import { group, kind, plural, VideoDownloadSpec, VideoDownloadStatus, version } from './video-download.ts';
+import {
+  crossFieldRules,
+  group,
+  kind,
+  plural,
+  VideoDownloadSpec,
+  VideoDownloadStatus,
+  version,
+} from './video-download.ts';
 
 function schemaOf(schema: z.ZodType): JsonSchema {
   return toStructuralSchema(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }) as JsonSchema);
@@ -130,6 +138,7 @@ export function videoDownloadCrd(): Record<string, unknown> {
                       rule: 'self == oldSelf',
                       message: 'spec is immutable: create a new VideoDownload instead',
                     },
+                    ...crossFieldRules.map(({ rule, message }) => ({ rule, message })),
                   ],
                 },
                 status: schemaOf(VideoDownloadStatus),

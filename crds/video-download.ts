@@ -127,6 +127,111 @@ export const OutputSpec = z
   })
   .describe('The output file.');
 
+/** Containers and audio formats that can hold a cover picture (yt-dlp's EmbedThumbnail). */
+export const thumbnaillessAudioFormats = ['wav', 'aac'] as const;
+const thumbnailRefusal =
+  'embed.thumbnail: a WebM file cannot hold a thumbnail: choose output.container mp4, mkv or mov, or leave it unset (a WebM result is then remuxed into Matroska)';
+const thumbnailAudioRefusal = `embed.thumbnail: ${thumbnaillessAudioFormats.join(' and ')} audio files cannot hold a thumbnail: choose mp3, m4a, opus, vorbis or flac`;
+
+export const EmbedSpec = z
+  .strictObject({
+    metadata: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Write the title, uploader, date, description and page URL into the file's own tags (yt-dlp --embed-metadata), where media libraries read them.",
+      ),
+    thumbnail: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Embed the video's thumbnail as cover art (mp4, mov, mkv, m4a, mp3, opus, vorbis, flac). With no output.container, a WebM result is remuxed into Matroska, which can hold it; WebM and wav or aac audio cannot and are refused.",
+      ),
+    chapters: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Embed the chapters the site lists, so players can jump between them (yt-dlp --embed-chapters).',
+      ),
+  })
+  .describe('What to embed in the file after the download (ffmpeg): tags, cover art, chapters.');
+
+/** A clip ends within a week of media time: a longer end is more likely a unit slip (milliseconds) than intent. */
+export const maxClipSeconds = 7 * 86_400;
+const clipOrderRefusal = 'clip.endSeconds must be after clip.startSeconds';
+
+export const ClipSpec = z
+  .strictObject({
+    startSeconds: z
+      .number()
+      .min(0)
+      .max(maxClipSeconds)
+      .default(0)
+      .describe('Where the clip starts, in seconds of media time (fractions allowed).'),
+    endSeconds: z
+      .number()
+      .gt(0, { error: 'clip.endSeconds must be after 0' })
+      .max(maxClipSeconds, { error: `clip.endSeconds must be at most ${maxClipSeconds} (a week)` })
+      .describe(
+        'Where the clip ends, in seconds of media time, after startSeconds; past the end of the video means its end.',
+      ),
+    exactCuts: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Cut at exactly these times by re-encoding around the cuts (slower); false cuts at the nearest keyframes, which may start a little early.',
+      ),
+  })
+  .refine((clip) => clip.endSeconds > clip.startSeconds, { message: clipOrderRefusal, path: ['endSeconds'] })
+  .meta({
+    'x-kubernetes-validations': [{ rule: 'self.endSeconds > self.startSeconds', message: clipOrderRefusal }],
+  })
+  .describe(
+    'Download only this time range of the video (yt-dlp --download-sections); ffmpeg fetches just the range where the site allows seeking.',
+  );
+
+/** SponsorBlock's categories of segments that can be cut out (https://wiki.sponsor.ajay.app/w/Types). */
+export const sponsorBlockRemovable = [
+  'sponsor',
+  'intro',
+  'outro',
+  'selfpromo',
+  'preview',
+  'filler',
+  'interaction',
+  'music_offtopic',
+  'hook',
+] as const;
+/** And those that can only be marked: a point (the highlight) or a chapter title. */
+export const sponsorBlockMarkable = [...sponsorBlockRemovable, 'poi_highlight', 'chapter'] as const;
+
+export const SponsorBlockSpec = z
+  .strictObject({
+    remove: z
+      .array(
+        z
+          .enum(sponsorBlockRemovable, {
+            error: `sponsorBlock.remove holds ${sponsorBlockRemovable.join(', ')}`,
+          })
+          .describe('A category of segments to cut out.'),
+      )
+      .max(sponsorBlockRemovable.length)
+      .default([])
+      .describe('Categories of segments to cut out of the file, such as sponsor or selfpromo.'),
+    mark: z
+      .array(
+        z
+          .enum(sponsorBlockMarkable, { error: `sponsorBlock.mark holds ${sponsorBlockMarkable.join(', ')}` })
+          .describe('A category of segments to mark.'),
+      )
+      .max(sponsorBlockMarkable.length)
+      .default([])
+      .describe('Categories of segments to mark as chapters, leaving the video whole.'),
+  })
+  .describe(
+    "Segments the SponsorBlock community marked in the video (its service knows YouTube videos only; other sites' files are stored as they are). The download fails with reason SponsorBlockUnavailable when the service cannot be reached.",
+  );
+
 export const LimitsSpec = z
   .strictObject({
     maxFileSize: z
@@ -277,7 +382,8 @@ export const NotifySpec = z
     'A webhook (url) to tell when the download succeeded or failed: one signed JSON event, retried with backoff until delivered or the attempts run out. Internal addresses are refused unless the operator allows them (VDL_WEBHOOK_ALLOW).',
   );
 
-export const VideoDownloadSpec = z
+/** What the fields of a spec hold, each checked alone; VideoDownloadSpec adds the checks across fields. */
+export const VideoDownloadSpecFields = z
   .strictObject({
     url: urlField(maxCanonicalUrlLength),
     format: FormatSpec.prefault({}),
@@ -308,8 +414,57 @@ export const VideoDownloadSpec = z
         'Record a live stream, until it ends, the deadline or the size limit. False refuses live streams (reason LiveStream): they have no end to wait for.',
       ),
     notify: NotifySpec.optional(),
+    embed: EmbedSpec.prefault({}),
+    clip: ClipSpec.optional(),
+    sponsorBlock: SponsorBlockSpec.optional(),
   })
   .describe('What to download and how. Immutable once the download started.');
+
+/** The fields the checks across a spec read (the API's request has them too). */
+interface CrossFieldView {
+  embed: { thumbnail: boolean };
+  output: { container?: string | undefined };
+  audio: { extract: boolean; format: string };
+}
+
+/**
+ * Checks across fields, each in zod (for the API's message) and in CEL (the
+ * API server's own check, crds/crd.ts; defaults are applied before CEL runs).
+ */
+export const crossFieldRules: Array<{
+  holds: (spec: CrossFieldView) => boolean;
+  path: string[];
+  message: string;
+  rule: string;
+}> = [
+  {
+    holds: (spec) => !(spec.embed.thumbnail && spec.output.container === 'webm'),
+    path: ['embed', 'thumbnail'],
+    message: thumbnailRefusal,
+    rule: "!(self.embed.thumbnail && has(self.output.container) && self.output.container == 'webm')",
+  },
+  {
+    holds: (spec) =>
+      !(
+        spec.embed.thumbnail &&
+        spec.audio.extract &&
+        (thumbnaillessAudioFormats as readonly string[]).includes(spec.audio.format)
+      ),
+    path: ['embed', 'thumbnail'],
+    message: thumbnailAudioRefusal,
+    rule: `!(self.embed.thumbnail && self.audio.extract && self.audio.format in [${thumbnaillessAudioFormats.map((f) => `'${f}'`).join(', ')}])`,
+  },
+];
+
+/** The schema with the checks across its fields; the API's request schema gets them the same way. */
+export function withCrossFieldRules<T extends z.ZodType<CrossFieldView>>(schema: T) {
+  return schema.superRefine((spec, context) => {
+    for (const { holds, path, message } of crossFieldRules)
+      if (!holds(spec)) context.addIssue({ code: 'custom', path, message });
+  });
+}
+
+export const VideoDownloadSpec = withCrossFieldRules(VideoDownloadSpecFields);
 
 const timestamp = z.iso.datetime();
 /** A metadata.generation something was done for. */

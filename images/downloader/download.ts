@@ -12,7 +12,7 @@ import { parseAllowList } from '../../lib/net/address-policy.ts';
 import type { DownloaderConfig } from './config.ts';
 import { contentTypeOf } from './content-type.ts';
 import { startEgressProxy } from './egress-proxy.ts';
-import { type ClassifiedFailure, classifyFailure, exitCodeFor } from './failure.ts';
+import { type ClassifiedFailure, classifyFailure, exitCodeFor, stopsAtOnce } from './failure.ts';
 import { withoutCookies } from './info-json.ts';
 import { killTree } from './process-tree.ts';
 import {
@@ -26,6 +26,7 @@ import {
   uploading,
 } from './progress.ts';
 import type { ProgressSink } from './progress-reporter.ts';
+import { skippedStep } from './skipped-steps.ts';
 import { startTailUpload, type TailUpload } from './tail-upload.ts';
 import { saysRefetched, streamability } from './tail-upload-policy.ts';
 import { abortUpload, type UploadResult, uploadFile } from './uploader.ts';
@@ -195,6 +196,9 @@ export async function runDownload(
       const text = String(line);
       const parsed = parseLine(text);
       if (!parsed) {
+        if (stopsAtOnce(text)) void killTree(child.pid);
+        const skipped = skippedStep(text);
+        if (skipped) log(`asked for, but skipped: ${skipped}`);
         if (saysRefetched(text)) {
           refetched = true;
           tail?.refetched();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { permanentFailureExitCode } from '../../crds/video-download.ts';
-import { classifyFailure, errorLine, exitCodeFor } from './failure.ts';
+import { classifyFailure, errorLine, exitCodeFor, stopsAtOnce } from './failure.ts';
 
 describe('classifyFailure', () => {
   it.each([
@@ -18,6 +18,16 @@ describe('classifyFailure', () => {
     ['ERROR: Unable to download webpage: HTTP Error 503: Service Unavailable', 'DownloadFailed', false],
     ['ERROR: something nobody has seen before', 'DownloadFailed', false],
     ['[download] live does not pass filter (!is_live), skipping ..', 'LiveStream', true],
+    [
+      'ERROR: Postprocessing: Supported filetypes for thumbnail embedding are: mp3, mkv/mka, ogg/opus/flac, m4a/mp4/m4v/mov',
+      'ThumbnailNotEmbeddable',
+      true,
+    ],
+    [
+      'ERROR: Preprocessing: Unable to communicate with SponsorBlock API: HTTP Error 503: Service Unavailable. Retrying (3/3)...',
+      'SponsorBlockUnavailable',
+      false,
+    ],
   ])('%s → %s', (output, reason, permanent) => {
     expect(classifyFailure(`WARNING: noise\n${output}\n`, [])).toMatchObject({ reason, permanent });
   });
@@ -44,5 +54,17 @@ describe('classifyFailure', () => {
   it('keeps one line for a person', () => {
     expect(errorLine('a\nERROR: first\nERROR: second\ntrailing')).toBe('second');
     expect(errorLine('')).toBe('yt-dlp failed without a message');
+  });
+});
+
+describe('stopsAtOnce', () => {
+  it('stops yt-dlp at an error of a step before the download, which it would download past', () => {
+    expect(stopsAtOnce('ERROR: Preprocessing: Unable to communicate with SponsorBlock API: refused')).toBe(
+      true,
+    );
+    expect(
+      stopsAtOnce('WARNING: Unable to communicate with SponsorBlock API: refused. Retrying (1/3)...'),
+    ).toBe(false);
+    expect(stopsAtOnce('ERROR: Postprocessing: Conversion failed!')).toBe(false);
   });
 });

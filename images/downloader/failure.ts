@@ -43,6 +43,21 @@ const rules: Array<{ pattern: RegExp; reason: string; permanent: boolean; messag
     reason: 'InvalidCookies',
     permanent: true,
   },
+  // Asked for a cover the file's container cannot hold (the schema refuses what it can tell in advance).
+  {
+    pattern: /Supported filetypes for thumbnail embedding are/i,
+    reason: 'ThumbnailNotEmbeddable',
+    permanent: true,
+    message:
+      "the downloaded file's container cannot hold a thumbnail: set output.container to mp4 or mkv, or embed.thumbnail to false",
+  },
+  // yt-dlp asks before it fetches the video (and would fetch it anyway); stopsAtOnce stops it
+  // there, so a retry once the service is back costs little.
+  {
+    pattern: /Unable to communicate with SponsorBlock API/i,
+    reason: 'SponsorBlockUnavailable',
+    permanent: false,
+  },
   {
     pattern: /(HTTP Error 5\d\d|timed out|Connection reset|Temporary failure|Unable to download)/i,
     reason: 'DownloadFailed',
@@ -75,4 +90,14 @@ export function classifyFailure(output: string, refusals: string[]): ClassifiedF
       return { reason: rule.reason, message: rule.message ?? message, permanent: rule.permanent };
   }
   return { reason: 'DownloadFailed', message, permanent: false };
+}
+
+/**
+ * Whether a line of yt-dlp's output is an error after which it goes on
+ * downloading only to exit 1 at the end: a step run before the download
+ * (SponsorBlock's lookup) failed. The downloader stops yt-dlp there rather
+ * than fetch a file that cannot be stored.
+ */
+export function stopsAtOnce(line: string): boolean {
+  return /^ERROR: Preprocessing:/.test(line);
 }

@@ -23,6 +23,10 @@ describe('streamability', () => {
     ["ffmpeg's HLS downloader", {}, { format: 'hls', protocol: 'm3u8' }, /m3u8 downloader/],
     ['an unknown protocol', {}, { format: '18' }, /unknown downloader/],
     ['no plan', {}, undefined, /no plan/],
+    ['embedded tags', { embed: { metadata: true } }, progressive, /embeds tags, cover art or chapters/],
+    ['an embedded cover', { embed: { thumbnail: true } }, progressive, /embeds tags, cover art or chapters/],
+    ['a clip', { clip: { endSeconds: 3 } }, progressive, /clip is cut by ffmpeg/],
+    ['SponsorBlock', { sponsorBlock: { mark: ['intro'] } }, progressive, /SponsorBlock/],
   ])('keeps %s for after the download', (_what, spec, plan, why) => {
     const verdict = streamability(specOf(spec), plan);
     expect(verdict.streamable).toBe(false);

@@ -6,7 +6,7 @@
 // outputs are: a single stream fetched by yt-dlp's own HTTP or HLS/DASH
 // fragment downloader, kept as it was fetched. Which are not: anything ffmpeg
 // writes (a merge of separate streams, a converted or remuxed file, embedded
-// subtitles, a live recording), since its MP4, Matroska and WebM muxers seek
+// subtitles, embedded tags or cover art, a clip, a live recording), since its MP4, Matroska and WebM muxers seek
 // back to fill in the index and durations at the end; those files are
 // uploaded after they are finished, as before.
 import type { VideoDownloadSpec } from '../../crds/video-download.ts';
@@ -28,6 +28,11 @@ export function streamability(
     return not(`the file is remuxed into ${spec.output.container} after the download`);
   if (spec.subtitles.embed && spec.subtitles.languages.length > 0)
     return not('subtitles are embedded by ffmpeg after the download');
+  const { metadata, thumbnail, chapters } = spec.embed;
+  if (metadata || thumbnail || chapters)
+    return not('ffmpeg embeds tags, cover art or chapters after the download, writing a new file');
+  if (spec.clip) return not("the clip is cut by ffmpeg's downloader, whose muxer seeks back");
+  if (spec.sponsorBlock) return not('SponsorBlock segments are cut or marked by ffmpeg after the download');
   if (!plan) return not('yt-dlp printed no plan of the format it chose');
   if (plan.format.includes('+')) return not('separate streams are merged by ffmpeg after the download');
   if (!plan.protocol || !appendingProtocols.has(plan.protocol))

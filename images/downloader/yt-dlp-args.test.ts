@@ -101,4 +101,46 @@ describe('ytDlpArgs', () => {
       "ffmpeg:-progress '/work/ffmpeg-progress' -stats_period 0.5",
     );
   });
+
+  it('embeds tags, cover art and chapters only when asked, and never chapters nobody asked for', () => {
+    expect(argsFor({}).join(' ')).not.toMatch(/embed|sponsorblock|download-sections/);
+    const everything = argsFor({ embed: { metadata: true, thumbnail: true, chapters: true } });
+    expect(everything).toEqual(
+      expect.arrayContaining(['--embed-metadata', '--embed-thumbnail', '--embed-chapters']),
+    );
+    // yt-dlp's --embed-metadata adds chapters unless told not to.
+    const tagsOnly = argsFor({ embed: { metadata: true } });
+    expect(tagsOnly).toContain('--no-embed-chapters');
+    expect(tagsOnly).not.toContain('--embed-chapters');
+  });
+
+  it("remuxes a site's WebM into Matroska for a cover, unless a container or audio was chosen", () => {
+    expect(flagValue(argsFor({ embed: { thumbnail: true } }), '--remux-video')).toBe('webm>mkv');
+    expect(
+      flagValue(argsFor({ embed: { thumbnail: true }, output: { container: 'mp4' } }), '--remux-video'),
+    ).toBe('mp4');
+    expect(argsFor({ embed: { thumbnail: true }, audio: { extract: true, format: 'mp3' } })).not.toContain(
+      '--remux-video',
+    );
+  });
+
+  it('downloads a clip as a time range, in seconds yt-dlp reads, cut exactly only when asked', () => {
+    const clip = argsFor({ clip: { startSeconds: 1.5, endSeconds: 90 } });
+    expect(flagValue(clip, '--download-sections')).toBe('*1.5-90');
+    expect(clip).not.toContain('--force-keyframes-at-cuts');
+    const tiny = argsFor({ clip: { startSeconds: 0.0000001, endSeconds: 2.25, exactCuts: true } });
+    expect(flagValue(tiny, '--download-sections')).toBe('*0-2.25');
+    expect(tiny).toContain('--force-keyframes-at-cuts');
+    expect(flagValue(argsFor({ clip: { endSeconds: 5 } }), '--download-sections')).toBe('*0-5');
+  });
+
+  it('asks SponsorBlock for the categories to remove and to mark, marks as chapters', () => {
+    const args = argsFor({
+      sponsorBlock: { remove: ['sponsor', 'selfpromo'], mark: ['intro', 'poi_highlight'] },
+    });
+    expect(flagValue(args, '--sponsorblock-remove')).toBe('sponsor,selfpromo');
+    expect(flagValue(args, '--sponsorblock-mark')).toBe('intro,poi_highlight');
+    expect(args).toContain('--embed-chapters');
+    expect(argsFor({ sponsorBlock: { remove: ['sponsor'] } })).not.toContain('--sponsorblock-mark');
+  });
 });

@@ -144,11 +144,47 @@ export function ytDlpArgs(options: YtDlpOptions): string[] {
     if (autoCaptions) args.push('--write-auto-subs');
     if (embed) args.push('--embed-subs');
   }
+  args.push(...postProcessingArgs(spec));
   // A live stream has no end and no size to check in advance: only when asked.
   if (!spec.live) args.push('--match-filter', '!is_live');
   if (options.rateLimit) args.push('--limit-rate', String(options.rateLimit));
   if (options.cookiesFile) args.push('--cookies', options.cookiesFile);
   // "--" ends the options: the URL can never be read as one.
   args.push('--', spec.url);
+  return args;
+}
+
+/** Seconds as yt-dlp's parse_duration reads them: milliseconds at most, never an exponent (1e-7). */
+function seconds(value: number): string {
+  return value.toFixed(3).replace(/\.?0+$/, '');
+}
+
+/** yt-dlp's --download-sections range ("*" marks it a time range, not a chapter name). */
+function clipSection(clip: NonNullable<VideoDownloadSpec['clip']>): string {
+  return `*${seconds(clip.startSeconds)}-${seconds(clip.endSeconds)}`;
+}
+
+/** What yt-dlp does to the file after the download: tags, cover art, chapters, a time range, SponsorBlock. */
+export function postProcessingArgs(spec: VideoDownloadSpec): string[] {
+  const args: string[] = [];
+  const { metadata, thumbnail, chapters } = spec.embed;
+  const marks = spec.sponsorBlock?.mark ?? [];
+  const removals = spec.sponsorBlock?.remove ?? [];
+  if (metadata) args.push('--embed-metadata');
+  // --embed-metadata and --sponsorblock-mark imply chapters unless told; a mark is a chapter.
+  if (chapters || marks.length > 0) args.push('--embed-chapters');
+  else if (metadata) args.push('--no-embed-chapters');
+  if (thumbnail) {
+    args.push('--embed-thumbnail');
+    // WebM cannot hold a cover (the schema refuses it when asked for by name); Matroska
+    // holds the same streams and can, so a site's WebM is remuxed rather than failed.
+    if (!spec.output.container && !spec.audio.extract) args.push('--remux-video', 'webm>mkv');
+  }
+  if (spec.clip) {
+    args.push('--download-sections', clipSection(spec.clip));
+    if (spec.clip.exactCuts) args.push('--force-keyframes-at-cuts');
+  }
+  if (marks.length > 0) args.push('--sponsorblock-mark', marks.join(','));
+  if (removals.length > 0) args.push('--sponsorblock-remove', removals.join(','));
   return args;
 }

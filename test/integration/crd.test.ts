@@ -63,6 +63,26 @@ describe('VideoDownload CRD on the API server', () => {
       /spec.output.filenameTemplate/,
     ],
     ['no URL', {}, /spec.url: Required value/],
+    [
+      'a cover in WebM (the CEL rule across fields)',
+      { url: 'https://e.com/v', embed: { thumbnail: true }, output: { container: 'webm' } },
+      /embed.thumbnail: a WebM file cannot hold a thumbnail/,
+    ],
+    [
+      'a cover in wav audio (the CEL rule across fields)',
+      { url: 'https://e.com/v', embed: { thumbnail: true }, audio: { extract: true, format: 'wav' } },
+      /embed.thumbnail: wav and aac audio files cannot hold a thumbnail/,
+    ],
+    [
+      'a clip that ends before it starts (the CEL rule)',
+      { url: 'https://e.com/v', clip: { startSeconds: 9, endSeconds: 3 } },
+      /spec.clip: Invalid value.*clip.endSeconds must be after clip.startSeconds/,
+    ],
+    [
+      'a SponsorBlock category that cannot be cut',
+      { url: 'https://e.com/v', sponsorBlock: { remove: ['chapter'] } },
+      /spec.sponsorBlock.remove\[0\]: Unsupported value/,
+    ],
   ])('rejects %s', async (_name, spec, message) => {
     const attempt = downloads.create(`bad-${Math.random().toString(36).slice(2, 8)}`, spec as never);
     await expect(attempt).rejects.toMatchObject({ code: 422 });
@@ -91,6 +111,33 @@ describe('VideoDownload CRD on the API server', () => {
     const attempt = downloads.create(`bad-${Math.random().toString(36).slice(2, 8)}`, spec as never);
     await expect(attempt).rejects.toMatchObject({ code: 422 });
     await attempt.catch((error: { body?: string }) => expect(String(error.body)).toMatch(message));
+  });
+
+  it('accepts post-processing the file can hold, with its defaults filled in', async () => {
+    // A server-side dry run: defaulted and validated by the API server, stored nowhere.
+    const created = (await config.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
+      group: 'vdl.dev',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'videodownloads',
+      dryRun: 'All',
+      body: {
+        apiVersion: 'vdl.dev/v1alpha1',
+        kind: 'VideoDownload',
+        metadata: { name: 'post-processed' },
+        spec: {
+          url: 'https://e.com/v',
+          embed: { thumbnail: true },
+          clip: { endSeconds: 90 },
+          sponsorBlock: { mark: ['poi_highlight'] },
+        },
+      },
+    })) as { spec: object };
+    expect(created.spec).toMatchObject({
+      embed: { metadata: false, thumbnail: true, chapters: false },
+      clip: { startSeconds: 0, endSeconds: 90, exactCuts: false },
+      sponsorBlock: { remove: [], mark: ['poi_highlight'] },
+    });
   });
 
   it('keeps spec immutable once created', async () => {

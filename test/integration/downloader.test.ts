@@ -17,13 +17,20 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { permanentFailureExitCode, type VideoDownloadSpecInput } from '../../crds/video-download.ts';
+import {
+  permanentFailureExitCode,
+  VideoDownloadSpec,
+  type VideoDownloadSpecInput,
+} from '../../crds/video-download.ts';
+import { classifyFailure, stopsAtOnce } from '../../images/downloader/failure.ts';
+import { postProcessingArgs } from '../../images/downloader/yt-dlp-args.ts';
 import { uploadIdOf } from '../../operator/controllers/video-download/upload-plan.ts';
 import { type DownloaderHarness, downloaderHarness, type RunOptions } from '../support/downloader-harness.ts';
 import { eventually } from '../support/eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from '../support/kube.ts';
-import { type MediaServer, memberCookie, startMediaServer } from '../support/media-server.ts';
+import { describedVideo, type MediaServer, memberCookie, startMediaServer } from '../support/media-server.ts';
 import { type SlowLink, startSlowLink } from '../support/slow-link.ts';
 import { incompleteUploads, minioClient, uploadedParts } from '../support/storage.ts';
 import { createDownloadNamespace, Downloads, installCrd, watchDownloads } from '../support/vdl.ts';
@@ -62,13 +69,20 @@ async function ffprobe(data: Buffer, name: string) {
     'error',
     '-show_streams',
     '-show_format',
+    '-show_chapters',
     '-of',
     'json',
     file,
   ]);
   return JSON.parse(stdout) as {
-    streams: Array<{ codec_type: string; codec_name: string }>;
-    format: { duration: string };
+    streams: Array<{
+      codec_type: string;
+      codec_name: string;
+      disposition?: { attached_pic?: number };
+      tags?: Record<string, string>;
+    }>;
+    format: { duration: string; format_name: string; tags?: Record<string, string> };
+    chapters: Array<{ start_time: string; end_time: string; tags?: { title?: string } }>;
   };
 }
 
@@ -316,6 +330,149 @@ describe('downloader', () => {
     // The route never had to send the rest (less what socket buffers held), and the work dir was emptied.
     expect(media.sent('/chunked/video.mp4')).toBeLessThan(20 * 2 ** 20);
     expect(existsSync(join(work, 'out'))).toBe(false);
+  });
+
+  describe('post-processing', () => {
+    const resultOf = (run: { message?: unknown }) => {
+      const message = run.message as { result?: { key: string; filename?: string; contentType: string } };
+      return message?.result;
+    };
+    /** A cover picture, as players find it: a stream marked attached_pic (MP4) or an image attachment (Matroska). */
+    const covers = (probe: Awaited<ReturnType<typeof ffprobe>>) =>
+      probe.streams.filter(
+        (s) =>
+          s.disposition?.attached_pic === 1 ||
+          (s.codec_type === 'attachment' && /^image\//.test(s.tags?.mimetype ?? '')),
+      );
+
+    it("embeds the page's tags, thumbnail and chapters in the stored MP4", async () => {
+      const run = await download('embedded', {
+        url: `${media.url}/described/progressive.mp4.html`,
+        embed: { metadata: true, thumbnail: true, chapters: true },
+      });
+      expect(run.exitCode, run.output).toBe(0);
+      const probe = await ffprobe(await objectBytes(resultOf(run)?.key as string), 'e.mp4');
+      expect(probe.format.tags).toMatchObject({
+        title: describedVideo.title,
+        artist: describedVideo.uploader,
+      });
+      expect(covers(probe), JSON.stringify(probe.streams)).toHaveLength(1);
+      expect(probe.chapters.map((c) => c.tags?.title)).toEqual(describedVideo.chapters.map((c) => c.title));
+      expect(probe.chapters.map((c) => Number(c.start_time))).toEqual(
+        describedVideo.chapters.map((c) => c.start),
+      );
+      // ffmpeg writes a new file after the download: nothing was sent while it grew.
+      expect(run.output).toMatch(/uploading once the file is finished: ffmpeg embeds tags/);
+      expect(run.streamedParts).toBe(0);
+    });
+
+    it('embeds no tags, cover or chapters unless asked', async () => {
+      const run = await download('plain-described', { url: `${media.url}/described/progressive.mp4.html` });
+      expect(run.exitCode, run.output).toBe(0);
+      const stored = await objectBytes(resultOf(run)?.key as string);
+      expect(sha256(stored)).toBe(sha256(readFileSync(media.file('progressive.mp4'))));
+      const probe = await ffprobe(stored, 'p.mp4');
+      expect(covers(probe)).toHaveLength(0);
+      expect(probe.chapters).toHaveLength(0);
+    });
+
+    it("remuxes a site's WebM into Matroska to hold the cover, rather than failing", async () => {
+      const run = await download('webm-cover', {
+        url: `${media.url}/described/progressive.webm.html`,
+        embed: { thumbnail: true },
+      });
+      expect(run.exitCode, run.output).toBe(0);
+      const result = resultOf(run);
+      expect(result?.filename).toMatch(/\.mkv$/);
+      expect(result?.contentType).toBe('video/x-matroska');
+      const probe = await ffprobe(await objectBytes(result?.key as string), 'c.mkv');
+      expect(probe.format.format_name).toMatch(/matroska/);
+      expect(probe.streams.map((s) => s.codec_name)).toEqual(expect.arrayContaining(['vp9', 'opus']));
+      expect(covers(probe), JSON.stringify(probe.streams)).toHaveLength(1);
+    });
+
+    it('downloads a clip: only the time range asked for', async () => {
+      const run = await download('clip', {
+        url: `${media.url}/progressive.mp4`,
+        clip: { startSeconds: 1, endSeconds: 2.5, exactCuts: true },
+      });
+      expect(run.exitCode, run.output).toBe(0);
+      const stored = await objectBytes(resultOf(run)?.key as string);
+      const probe = await ffprobe(stored, 'clip.mp4');
+      // The source is 4 s; the range asked for is 1.5 s (re-encoded around the cuts, as exactCuts asks).
+      expect(Number(probe.format.duration)).toBeGreaterThan(1.3);
+      expect(Number(probe.format.duration)).toBeLessThan(1.8);
+      expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+      expect(run.output).toMatch(/uploading once the file is finished: the clip is cut/);
+    });
+
+    it('passes SponsorBlock to yt-dlp, which stores the file unchanged from a site it does not know', async () => {
+      const run = await download('sponsorblock', {
+        url: `${media.url}/progressive.mp4`,
+        sponsorBlock: { remove: ['sponsor'] },
+      });
+      expect(run.exitCode, run.output).toBe(0);
+      // From yt-dlp's own words: the option reached it, and SponsorBlock knows YouTube videos only.
+      expect(run.output).toMatch(
+        /asked for, but skipped: sponsorBlock: SponsorBlock knows YouTube videos only, not Generic's/,
+      );
+      const stored = await objectBytes(resultOf(run)?.key as string);
+      expect(Number((await ffprobe(stored, 'sb.mp4')).format.duration)).toBeCloseTo(4, 0);
+    });
+
+    it('fails with reason SponsorBlockUnavailable, before fetching the video, when its service cannot be reached', async () => {
+      // SponsorBlock asks its service only for YouTube videos, which this machine cannot reach:
+      // the real yt-dlp is given our arguments and a YouTube video's info (its format on the local
+      // site), with the service's address a port that refuses, and its output is classified.
+      const spec = VideoDownloadSpec.parse({
+        url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+        sponsorBlock: { remove: ['sponsor'], mark: ['intro'] },
+      });
+      const work = mkdtempSync(join(tmpdir(), 'vdl-sponsorblock-'));
+      const info = join(work, 'video.info.json');
+      writeFileSync(
+        info,
+        JSON.stringify({
+          id: 'dQw4w9WgXcQ',
+          title: 'A YouTube video',
+          extractor: 'youtube',
+          extractor_key: 'Youtube',
+          webpage_url: spec.url,
+          duration: 4,
+          formats: [{ format_id: '18', url: `${media.url}/progressive.mp4`, ext: 'mp4', protocol: 'http' }],
+        }),
+      );
+      const refusing = createServer((socket) => socket.destroy());
+      await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+      const api = `http://127.0.0.1:${(refusing.address() as { port: number }).port}`;
+      // Both streams as one, in the order yt-dlp wrote them (it flushes each line), as the downloader reads them.
+      const ytDlp = await execa(
+        toolPath('yt-dlp'),
+        [
+          '--ignore-config',
+          '--newline',
+          ...postProcessingArgs(spec),
+          '--sponsorblock-api',
+          api,
+          '--paths',
+          work,
+          '--load-info-json',
+          info,
+        ],
+        { all: true, reject: false, cwd: work },
+      );
+      const output = { exitCode: ytDlp.exitCode, text: ytDlp.all };
+      refusing.close();
+      expect(output.exitCode, output.text).toBe(1);
+      const failure = classifyFailure(output.text, []);
+      expect(failure).toMatchObject({ reason: 'SponsorBlockUnavailable', permanent: false });
+      expect(failure.message).toMatch(/^Preprocessing: Unable to communicate with SponsorBlock API/);
+      // The downloader stops yt-dlp at that line, which comes before the video's first request.
+      const lines = output.text.split('\n');
+      const stopAt = lines.findIndex(stopsAtOnce);
+      expect(stopAt, output.text).toBeGreaterThanOrEqual(0);
+      expect(lines.findIndex((line) => line.startsWith('[download] Destination'))).toBeGreaterThan(stopAt);
+    });
   });
 
   it('downloads only the first entry of a playlist', async () => {

@@ -93,6 +93,26 @@ async function generate(dir: string, seconds: number): Promise<void> {
       ],
       dir,
     ),
+    // A WebM (VP9 and Opus), a container that cannot hold a cover picture.
+    ffmpeg(
+      [
+        ...video,
+        ...audio,
+        '-c:v',
+        'libvpx-vp9',
+        '-deadline',
+        'realtime',
+        '-cpu-used',
+        '8',
+        '-c:a',
+        'libopus',
+        '-shortest',
+        'progressive.webm',
+      ],
+      dir,
+    ),
+    // The thumbnail the described pages name.
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x180', '-frames:v', '1', 'thumb.jpg'], dir),
     // Separate video and audio renditions behind one HLS master playlist.
     ffmpeg(
       [
@@ -167,8 +187,44 @@ async function generate(dir: string, seconds: number): Promise<void> {
   );
 }
 
+/** What /described/ pages say of their video, as a site's schema.org VideoObject would. */
+export const describedVideo = {
+  title: 'A described video',
+  uploader: 'Test Uploader',
+  description: 'A video with a thumbnail and chapters',
+  chapters: [
+    { title: 'Opening', start: 0, end: 1.5 },
+    { title: 'Middle', start: 1.5, end: 3 },
+    { title: 'End', start: 3, end: 4 },
+  ],
+};
+
+/** A page whose JSON-LD (absolute URLs on this server) describes a file with a thumbnail and chapters. */
+function describedPage(origin: string, file: string): string {
+  const video = {
+    '@context': 'https://schema.org',
+    '@type': 'VideoObject',
+    name: describedVideo.title,
+    description: describedVideo.description,
+    uploadDate: '2026-11-30',
+    author: { '@type': 'Person', name: describedVideo.uploader },
+    thumbnailUrl: `${origin}/thumb.jpg`,
+    contentUrl: `${origin}/${file}`,
+    duration: 'PT4S',
+    hasPart: describedVideo.chapters.map((c) => ({
+      '@type': 'Clip',
+      name: c.title,
+      startOffset: c.start,
+      endOffset: c.end,
+    })),
+  };
+  return `<!doctype html><html><head><title>${describedVideo.title}</title><script type="application/ld+json">${JSON.stringify(video)}</script></head><body></body></html>`;
+}
+
 const types: Record<string, string> = {
   '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.jpg': 'image/jpeg',
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.ts': 'video/mp2t',
   '.vtt': 'text/vtt',
@@ -243,6 +299,15 @@ export async function startMediaServer({
       );
     }
     if (path === '/missing.mp4') return void res.writeHead(404).end('not found');
+    if (path.startsWith('/described/')) {
+      // /described/<file>.html: a page describing /<file>, with thumbnail and chapters.
+      const file = path
+        .slice('/described/'.length)
+        .replace(/\.html$/, '')
+        .replace(/[^A-Za-z0-9._-]/g, '');
+      res.writeHead(200, { 'content-type': types['.html'] as string });
+      return void res.end(describedPage(`http://${req.headers.host}`, file));
+    }
     if (path.startsWith('/members/')) {
       const cookies = (req.headers.cookie ?? '').split(/;\s*/);
       if (!cookies.includes(`${memberCookie.name}=${memberCookie.value}`))
