@@ -66,7 +66,9 @@ export const stoppedExitCode = 143;
 
 /**
  * signal is aborted on SIGTERM: yt-dlp and ffmpeg are killed, an upload in
- * flight is aborted, and nothing more is written (no progress, no result).
+ * flight is cut where it stands and left for the Job's next pod (a stop may
+ * be an eviction; the operator aborts what is left once the download ends),
+ * and nothing more is written (no progress, no result).
  */
 export async function runDownload(
   config: DownloaderConfig,
@@ -108,7 +110,6 @@ export async function runDownload(
       // Already gone.
     }
   };
-  let uploadBegan = false;
   // The file's upload while yt-dlp writes it, when its output qualifies (tail-upload-policy.ts).
   let tail: TailUpload | undefined;
   let tailDecided = false;
@@ -121,7 +122,6 @@ export async function runDownload(
       const verdict = streamability(config.spec, plan);
       if (verdict.streamable) {
         tail = startTailUpload(config.upload.file, { retries: config.uploadRetries, signal });
-        uploadBegan = true;
       } else log(`uploading once the file is finished: ${verdict.why}`);
     }
     if (!tail || !line.tmpfile) return;
@@ -262,7 +262,6 @@ export async function runDownload(
     const contentType = contentTypeOf(filename);
     const downloadSeconds = (performance.now() - began) / 1000;
     const started = Date.now();
-    uploadBegan = true;
     const onUploadProgress = (sent: number, total: number) =>
       report(uploading(state, sent, total, sent / Math.max(0.001, (Date.now() - started) / 1000)));
     let uploaded: UploadResult | undefined;
@@ -315,8 +314,8 @@ export async function runDownload(
     };
   } catch (error) {
     if (signal?.aborted) {
-      // The file's upload was aborted where it stood; the info JSON's goes with it.
-      if (uploadBegan) await dropTail(true);
+      // Stopped mid-upload: as when stopped while yt-dlp ran, both uploads stay for a replacement pod.
+      await tail?.stop();
       return stopped();
     }
     await tail?.stop();

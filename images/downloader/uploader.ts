@@ -1,9 +1,10 @@
 // Streams a finished file into the multipart upload the operator prepared,
 // through its presigned requests (the pod holds no storage credential),
 // hashing it on the way. Transient errors are retried request by request;
-// a failed upload is left for a retry in a new pod (its parts are sent
-// again over the old ones) or for the operator, which aborts it at the end.
-// Only a stop (SIGTERM) aborts it here.
+// a failed or stopped upload is left for the Job's next pod (its parts are
+// sent again over the old ones) or for the operator, which aborts it once
+// the download ends or is deleted. A stop (SIGTERM) may be an eviction: an
+// upload aborted here would fail the pod that replaces it (NoSuchUpload).
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -130,7 +131,7 @@ async function withRetries<T>(retries: number, signal: AbortSignal | undefined, 
 
 export interface UploadOptions {
   retries: number;
-  /** Aborted on SIGTERM: the request in flight is cut and the upload aborted. */
+  /** Aborted on SIGTERM: the request in flight is cut; the upload stays for the Job's next pod. */
   signal?: AbortSignal;
 }
 
@@ -286,7 +287,7 @@ export async function abortUpload(upload: PresignedUpload): Promise<void> {
   if (response.status !== 404) checked(response, `aborting ${upload.key}`);
 }
 
-/** Uploads a file into a presigned multipart upload; on a stop, aborts it and throws the abort. */
+/** Uploads a file into a presigned multipart upload; on a stop, cuts the request in flight and throws the abort, leaving the upload. */
 export async function uploadFile(
   upload: PresignedUpload,
   file: string,
@@ -296,10 +297,7 @@ export async function uploadFile(
   try {
     return await uploadParts(upload, file, onProgress, options);
   } catch (error) {
-    if (options.signal?.aborted) {
-      await abortUpload(upload).catch(() => {});
-      throw options.signal.reason;
-    }
+    if (options.signal?.aborted) throw options.signal.reason;
     throw error;
   }
 }

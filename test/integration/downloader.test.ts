@@ -709,31 +709,52 @@ describe('downloader', () => {
       await link?.close();
     });
 
-    it('stops on SIGTERM mid-upload: the upload aborted, nothing stored, no result written', async () => {
-      const size = statSync(media.file('noisy.mp4')).size;
-      link.throttle(undefined);
-      const started = await harness.start(
-        'sigterm',
-        { url: `${media.url}/noisy.mp4` },
-        { VDL_MAX_FILE_SIZE: '50Mi' },
-        { storageUrl: link.url, minimumPartSize: 5 * MiB },
-      );
-      // About 50 s for the whole file: the stop comes long before it is sent.
-      link.throttle(256 * 1024);
-      const before = link.upstreamBytes;
-      await eventually(
-        'the download uploading',
-        () => ((progressSeen.get('sigterm') ?? []).some((p) => p.stage === 'uploading') ? true : undefined),
-        { timeoutMs: 60_000, intervalMs: 50 },
-      );
-      started.process.kill('SIGTERM');
-      const run = await started.finished;
-      link.throttle(undefined);
-      expect(run.exitCode, run.output).toBe(143);
-      expect(run.message).toBeUndefined();
-      expect(link.upstreamBytes - before).toBeLessThan(size);
-      expect(await leftUnder(started.prefix)).toEqual({ objects: [], uploads: [] });
-      expect(run.download.status?.progress?.stage).toBe('uploading');
-    });
+    it.each([
+      ['sent as it was written', 'sigterm', {}],
+      // Remuxed: uploaded from start to end once ffmpeg finished it.
+      ['finished first', 'sigterm-remuxed', { output: { container: 'mkv' as const } }],
+    ])(
+      "stopped mid-upload of a file %s, stores nothing and writes no result; the Job's next pod completes the same upload",
+      async (_how, name, spec) => {
+        const source = readFileSync(media.file('noisy.mp4'));
+        link.throttle(undefined);
+        const started = await harness.start(
+          name,
+          { url: `${media.url}/noisy.mp4`, ...spec },
+          { VDL_MAX_FILE_SIZE: '50Mi' },
+          { storageUrl: link.url, minimumPartSize: 5 * MiB },
+        );
+        // About 50 s for the whole file: the stop comes long before it is sent.
+        link.throttle(256 * 1024);
+        const before = link.upstreamBytes;
+        await eventually(
+          'the download uploading',
+          () => ((progressSeen.get(name) ?? []).some((p) => p.stage === 'uploading') ? true : undefined),
+          { timeoutMs: 60_000, intervalMs: 50 },
+        );
+        started.process.kill('SIGTERM');
+        const run = await started.finished;
+        link.throttle(undefined);
+        expect(run.exitCode, run.output).toBe(143);
+        expect(run.message).toBeUndefined();
+        expect(link.upstreamBytes - before).toBeLessThan(source.length);
+        expect(run.download.status?.progress?.stage).toBe('uploading');
+        // Both uploads stay open for the next pod (the operator aborts them if the download ends instead).
+        expect(await leftUnder(started.prefix)).toEqual({
+          objects: [],
+          uploads: [started.plan.file.key, started.plan.info.key].sort(),
+        });
+        const next = await started.replacement().finished;
+        expect(next.exitCode, next.output).toBe(0);
+        const result = next.message && 'result' in next.message ? next.message.result : undefined;
+        const stored = await objectBytes(result?.key as string);
+        expect(result?.sha256).toBe(sha256(stored));
+        expect(stored.length).toBe(result?.size);
+        if (!('output' in spec)) expect(sha256(stored)).toBe(sha256(source));
+        const left = await leftUnder(started.prefix);
+        expect(left.uploads).toEqual([]);
+        expect(left.objects.sort()).toEqual([result?.key, result?.infoKey].sort());
+      },
+    );
   });
 });

@@ -54,6 +54,8 @@ export interface StartedRun {
   /** The download's key prefix. */
   prefix: string;
   finished: Promise<DownloaderRun>;
+  /** Starts the Job's next pod, as after an eviction: the same download and upload plan, a new work dir. */
+  replacement(): StartedRun;
 }
 
 export interface DownloaderHarness {
@@ -105,7 +107,6 @@ export async function downloaderHarness(options: {
     const created = await options.downloads.create(name, spec);
     const tokenFile = await podToken(name);
     const work = mkdtempSync(join(tmpdir(), 'vdl-work-'));
-    const terminationLog = join(work, 'termination-log');
     const prefix = `${namespace}/${name}/${created.metadata.uid}/`;
     const { accessKey, secretKey } = options.minio;
     const store = s3ObjectStore(
@@ -126,65 +127,71 @@ export async function downloaderHarness(options: {
     const plan = runOptions.alterPlan ? runOptions.alterPlan(prepared) : prepared;
     const planFile = join(work, 'upload-plan.json');
     writeFileSync(planFile, JSON.stringify(plan), { mode: 0o400 });
-    const started = performance.now();
-    const child = execa(process.execPath, [mainScript], {
-      reject: false,
-      all: true,
-      extendEnv: false,
-      env: {
-        PATH: process.env.PATH,
-        // The operator's contract, as the pod would get it, with the pod's paths on this host.
-        ...toEnvRecord({
-          VDL_DOWNLOAD_NAME: name,
-          VDL_DOWNLOAD_NAMESPACE: namespace,
-          VDL_SPEC: JSON.stringify(created.spec),
-          VDL_MAX_FILE_SIZE: '4Gi',
-          VDL_UPLOAD_PLAN_FILE: planFile,
-          VDL_TOKEN_FILE: tokenFile,
-          VDL_CA_FILE: caFile,
-          VDL_KUBERNETES_URL: options.apiServerUrl,
-          VDL_WORK_DIR: join(work, 'work'),
-          VDL_TERMINATION_LOG: terminationLog,
-          VDL_YT_DLP: toolPath('yt-dlp'),
-          VDL_EGRESS_ALLOW: options.egressAllow,
-          ...env,
-        }),
-      },
-    });
-    const finished = (async (): Promise<DownloaderRun> => {
-      const result = await child;
-      const seconds = (performance.now() - started) / 1000;
-      const logged = (result.all ?? '')
-        .split('\n')
-        .map((line) => {
-          try {
-            return JSON.parse(line) as {
-              msg?: string;
-              statusWrites?: number;
-              downloadSeconds?: number;
-              uploadSeconds?: number;
-              streamedParts?: number;
-            };
-          } catch {
-            return {};
-          }
-        })
-        .find((entry) => entry.msg === 'finished');
-      return {
-        exitCode: result.exitCode ?? -1,
-        message: parseTerminationMessage(
-          existsSync(terminationLog) ? readFileSync(terminationLog, 'utf8') : '',
-        ),
-        output: result.all ?? '',
-        statusWrites: logged?.statusWrites ?? -1,
-        seconds,
-        downloadSeconds: logged?.downloadSeconds ?? Number.NaN,
-        uploadSeconds: logged?.uploadSeconds ?? Number.NaN,
-        streamedParts: logged?.streamedParts ?? Number.NaN,
-        download: await options.downloads.get(name),
-      };
-    })();
-    return { process: child, plan, prefix, finished };
+    /** One pod of the download's Job: its own work dir and termination log, the same plan. */
+    const launch = (): StartedRun => {
+      const pod = mkdtempSync(join(work, 'pod-'));
+      const terminationLog = join(pod, 'termination-log');
+      const started = performance.now();
+      const child = execa(process.execPath, [mainScript], {
+        reject: false,
+        all: true,
+        extendEnv: false,
+        env: {
+          PATH: process.env.PATH,
+          // The operator's contract, as the pod would get it, with the pod's paths on this host.
+          ...toEnvRecord({
+            VDL_DOWNLOAD_NAME: name,
+            VDL_DOWNLOAD_NAMESPACE: namespace,
+            VDL_SPEC: JSON.stringify(created.spec),
+            VDL_MAX_FILE_SIZE: '4Gi',
+            VDL_UPLOAD_PLAN_FILE: planFile,
+            VDL_TOKEN_FILE: tokenFile,
+            VDL_CA_FILE: caFile,
+            VDL_KUBERNETES_URL: options.apiServerUrl,
+            VDL_WORK_DIR: join(pod, 'work'),
+            VDL_TERMINATION_LOG: terminationLog,
+            VDL_YT_DLP: toolPath('yt-dlp'),
+            VDL_EGRESS_ALLOW: options.egressAllow,
+            ...env,
+          }),
+        },
+      });
+      const finished = (async (): Promise<DownloaderRun> => {
+        const result = await child;
+        const seconds = (performance.now() - started) / 1000;
+        const logged = (result.all ?? '')
+          .split('\n')
+          .map((line) => {
+            try {
+              return JSON.parse(line) as {
+                msg?: string;
+                statusWrites?: number;
+                downloadSeconds?: number;
+                uploadSeconds?: number;
+                streamedParts?: number;
+              };
+            } catch {
+              return {};
+            }
+          })
+          .find((entry) => entry.msg === 'finished');
+        return {
+          exitCode: result.exitCode ?? -1,
+          message: parseTerminationMessage(
+            existsSync(terminationLog) ? readFileSync(terminationLog, 'utf8') : '',
+          ),
+          output: result.all ?? '',
+          statusWrites: logged?.statusWrites ?? -1,
+          seconds,
+          downloadSeconds: logged?.downloadSeconds ?? Number.NaN,
+          uploadSeconds: logged?.uploadSeconds ?? Number.NaN,
+          streamedParts: logged?.streamedParts ?? Number.NaN,
+          download: await options.downloads.get(name),
+        };
+      })();
+      return { process: child, plan, prefix, finished, replacement: launch };
+    };
+    return launch();
   };
 
   return {
