@@ -1,10 +1,11 @@
 // What the API's routes are built from: the caches, the clients and the
 // per-process state that api/server.ts makes and api/app.ts hands out.
-import type { Client as MinioClient } from 'minio';
+
 import type { Logger } from 'pino';
 import type { VideoDownload } from '../crds/video-download.ts';
 import type { Informer } from '../lib/kube/informer.ts';
 import type { VideoDownloads } from '../lib/kube/video-downloads.ts';
+import type { ObjectReader } from '../lib/storage/object-reader.ts';
 import type { ApiKeyStore } from './api-keys.ts';
 import type { ApiConfig } from './config.ts';
 import type { DownloadHub } from './live/hub.ts';
@@ -28,9 +29,8 @@ export interface ApiDependencies {
   quota: Quota;
   /** Ready when the caches (and, with auth, the key Secret) have synced. */
   ready: () => boolean;
-  storage: MinioClient | undefined;
-  /** Signs result URLs; the storage client when clients reach storage at the same address. */
-  presigner?: MinioClient;
+  /** Checks results are stored and signs their links (for clients' address of storage). */
+  storage: ObjectReader | undefined;
   logger: Logger;
   resolve?: UrlPolicy['resolve'];
 }

@@ -170,6 +170,7 @@ export function openApiDocument(): Record<string, unknown> {
             ...common,
             '409': problem('Not done yet, failed, or its recorded file lies outside its own storage.'),
             '410': problem('The file is no longer stored.'),
+            '503': problem('Object storage is not configured, or cannot be reached now.'),
           },
         },
       },

@@ -2,11 +2,11 @@
 // key store following its Secret, and the HTTP server with its WebSocket.
 import type { Server } from 'node:http';
 import * as k8s from '@kubernetes/client-node';
-import type { Client as MinioClient } from 'minio';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
 import { Informer } from '../lib/kube/informer.ts';
 import { VideoDownloads } from '../lib/kube/video-downloads.ts';
+import type { ObjectReader } from '../lib/storage/object-reader.ts';
 import { ApiKeyStore } from './api-keys.ts';
 import { createApp } from './app.ts';
 import type { ApiConfig } from './config.ts';
@@ -28,8 +28,7 @@ export async function startApi(options: {
   config: ApiConfig;
   kubeConfig: k8s.KubeConfig;
   logger: Logger;
-  storage: MinioClient | undefined;
-  presigner?: MinioClient;
+  storage: ObjectReader | undefined;
   resolve?: UrlPolicy['resolve'];
 }): Promise<RunningApi> {
   const { config, kubeConfig, logger } = options;
@@ -98,7 +97,6 @@ export async function startApi(options: {
     live,
     quota,
     storage: options.storage,
-    presigner: options.presigner,
     logger,
     resolve: options.resolve,
     ready: () => downloads.health.synced && (secrets?.health.synced ?? true),

@@ -1,15 +1,14 @@
 // GET /result/{id}: a presigned link to a finished download's file, signed
 // only inside the download's own bucket and prefix, and only while it is stored.
 import { Router } from 'express';
+import { StorageUnreachable } from '../../lib/storage/object-reader.ts';
 import { callerOf, findVisible } from '../callers.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { problems } from '../problem.ts';
 import { resultRefusal } from '../result-access.ts';
 import { stateOf } from '../status-view.ts';
 
-export function resultRoutes(
-  deps: Pick<ApiDependencies, 'config' | 'downloads' | 'storage' | 'presigner'>,
-): Router {
+export function resultRoutes(deps: Pick<ApiDependencies, 'config' | 'downloads' | 'storage'>): Router {
   const { config } = deps;
   return Router().get('/result/:id', async (req, res) => {
     const download = findVisible(deps.downloads, config.namespace, String(req.params.id), callerOf(req));
@@ -25,21 +24,16 @@ export function resultRoutes(
         `the recorded result of job ${download.metadata.name} lies outside its own storage; no link is signed`,
       );
     if (!deps.storage) throw problems.unavailable('object storage is not configured');
-    try {
-      await deps.storage.statObject(result.bucket, result.key);
-    } catch {
-      throw problems.gone(`the file of job ${download.metadata.name} is no longer stored`);
-    }
+    const stored = await deps.storage.statObject(result.bucket, result.key).catch((error: unknown) => {
+      if (error instanceof StorageUnreachable) throw problems.unavailable(error.message);
+      throw error;
+    });
+    if (!stored) throw problems.gone(`the file of job ${download.metadata.name} is no longer stored`);
     const filename = result.filename ?? result.key.split('/').pop() ?? 'download';
-    const url = await (deps.presigner ?? deps.storage).presignedGetObject(
-      result.bucket,
-      result.key,
-      config.presignSeconds,
-      {
-        'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
-        'response-content-type': result.contentType,
-      },
-    );
+    const url = deps.storage.presignGet(result.bucket, result.key, config.presignSeconds, {
+      'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      'response-content-type': result.contentType,
+    });
     if (req.query.redirect === 'true') return res.redirect(302, url);
     res.json({
       url,

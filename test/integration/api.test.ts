@@ -13,6 +13,7 @@ import { loadApiConfig } from '../../api/config.ts';
 import { type RunningApi, startApi } from '../../api/server.ts';
 import type { VideoDownloadStatus } from '../../crds/video-download.ts';
 import { VideoDownloads } from '../../lib/kube/video-downloads.ts';
+import { objectReaderFor } from '../../lib/storage/object-reader.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ApiClient } from '../support/api-client.ts';
 import { eventually } from '../support/eventually.ts';
@@ -80,7 +81,12 @@ async function startTestApi(overrides: Parameters<typeof loadApiConfig>[1] = {})
     ),
     kubeConfig: config,
     logger: pino({ level: 'silent' }),
-    storage: minioClient(plane.minio as NonNullable<ControlPlane['minio']>),
+    storage: objectReaderFor({
+      endpoint: plane.minio?.url as string,
+      accessKey: plane.minio?.accessKey as string,
+      secretKey: plane.minio?.secretKey as string,
+      region: 'us-east-1',
+    }),
     // No DNS here: names resolve to nothing except these.
     resolve: async (host) =>
       host === 'localhost' ? ['127.0.0.1'] : host === 'internal.example' ? ['10.0.0.7'] : [],
