@@ -1,8 +1,7 @@
 // Writes status.progress of this download's own VideoDownload, at most about
 // once a second and on every change of stage, whatever the size of the file.
 // The pod's token can patch VideoDownload status and nothing else.
-import * as k8s from '@kubernetes/client-node';
-import { group, type Progress, plural, version } from '../../crds/video-download.ts';
+import type { Progress } from '../../crds/video-download.ts';
 
 /** Pure: should this update be written now? */
 export function shouldReport(
@@ -20,14 +19,12 @@ export interface ProgressSink {
   writes: number;
 }
 
+/** Progress through `patchStatus` (a merge patch of the download's status, status-patch.ts). */
 export function statusProgressSink(
-  config: k8s.KubeConfig,
-  target: { namespace: string; name: string },
+  patchStatus: (status: { progress: Progress }) => Promise<void>,
   onError: (error: unknown) => void,
   intervalMs = 1000,
 ): ProgressSink {
-  const api = config.makeApiClient(k8s.CustomObjectsApi);
-  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   let last: { at: number; stage: string } | undefined;
   let pending: Progress | undefined;
   let inFlight: Promise<void> | undefined;
@@ -67,18 +64,7 @@ export function statusProgressSink(
     pending = undefined;
     last = { at: Date.now(), stage: progress.stage ?? '' };
     sink.writes += 1;
-    inFlight = api
-      .patchNamespacedCustomObjectStatus(
-        {
-          group,
-          version,
-          plural,
-          namespace: target.namespace,
-          name: target.name,
-          body: { status: { progress } },
-        },
-        mergePatch,
-      )
+    inFlight = patchStatus({ progress })
       .then(
         () => undefined,
         (error: unknown) => onError(error),
