@@ -32,6 +32,8 @@ describe.each(['operator', 'api', 'downloader'] as const)('the %s node command l
     });
     const [dir] = readdirSync(cache);
     // Every module it imports: the downloader has fewer (no @kubernetes/client-node).
-    expect(readdirSync(join(cache, dir as string)).length).toBeGreaterThan(program === 'downloader' ? 50 : 100);
+    expect(readdirSync(join(cache, dir as string)).length).toBeGreaterThan(
+      program === 'downloader' ? 50 : 100,
+    );
   });
 });

@@ -25,7 +25,8 @@ const mains: Record<Program, string> = {
 /** Node's options for the program, with paths under root (the repository, or /app in the images). */
 export function nodeFlags(program: Program, root: string): string[] {
   // The downloader loads no @kubernetes/client-node (its one request is status-patch.ts).
-  const clientApis = program === 'downloader' ? [] : ['--import', join(root, 'lib/runtime/kube-client-apis.ts')];
+  const clientApis =
+    program === 'downloader' ? [] : ['--import', join(root, 'lib/runtime/kube-client-apis.ts')];
   return [...clientApis, ...extra[program]];
 }
 
