@@ -33,6 +33,20 @@ describe('presignerFor', () => {
     );
   });
 
+  it('builds what one second, expiry and key share once, and again when any of them changes', async () => {
+    const calls: Array<[string, number, Date]> = [
+      ['team/a/uid/file', 3900, new Date('2026-12-01T18:30:05.100Z')],
+      ['team/a/uid/file', 3900, new Date('2026-12-01T18:30:05.900Z')],
+      ['team/a/uid/file', 3900, new Date('2026-12-01T18:30:06.000Z')],
+      ['team/a/uid/file', 60, new Date('2026-12-01T18:30:06.000Z')],
+      ['team/b/uid/file', 60, new Date('2026-12-01T18:30:06.000Z')],
+    ];
+    for (const [key, expiry, date] of calls)
+      expect(presign('PUT', 'vdl', key, expiry, { partNumber: '3', uploadId: 'u' }, date)).toBe(
+        await reference.presignedUrl('PUT', 'vdl', key, expiry, { partNumber: '3', uploadId: 'u' }, date),
+      );
+  });
+
   it('keeps the signing key across calls of one day, and changes it the next day', async () => {
     const days = [new Date('2026-12-01T23:59:59Z'), new Date('2026-12-02T00:00:01Z')];
     for (const date of [...days, ...days])
