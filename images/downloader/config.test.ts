@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DownloaderEnvValues, toEnvRecord } from '../../crds/downloader-env.ts';
-import { downloaderEnv, loadDownloaderConfig } from './config.ts';
+import { downloaderEnv, inClusterApiServer, loadDownloaderConfig } from './config.ts';
 
 const rendered: DownloaderEnvValues = {
   VDL_DOWNLOAD_NAME: 'clip',
@@ -39,5 +39,13 @@ describe('loadDownloaderConfig', () => {
     ['an empty name, as unset', { VDL_DOWNLOAD_NAME: '' }, /VDL_DOWNLOAD_NAME/],
   ])('refuses %s, naming the variable', (_case, change, message) => {
     expect(() => loadDownloaderConfig(toEnvRecord({ ...rendered, ...change }))).toThrow(message);
+  });
+});
+
+describe('inClusterApiServer', () => {
+  it('makes a URL of the service environment, with an IPv6 address in brackets', () => {
+    expect(inClusterApiServer('10.96.0.1', '443')).toBe('https://10.96.0.1:443');
+    expect(inClusterApiServer('fd00:10:96::1', '443')).toBe('https://[fd00:10:96::1]:443');
+    expect(new URL(inClusterApiServer('fd00:10:96::1')).hostname).toBe('[fd00:10:96::1]');
   });
 });

@@ -29,13 +29,18 @@ function parseJson<Schema extends z.ZodType>(schema: Schema, text: string, sourc
   return parsed.data;
 }
 
+/** kube-apiserver's URL from the service environment a pod gets; an IPv6 address goes in brackets. */
+export function inClusterApiServer(host: string, port = '443'): string {
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = downloaderEnv(env);
   const spec = parseJson(VideoDownloadSpec, e.VDL_SPEC, 'VDL_SPEC');
   const apiServer =
     e.VDL_KUBERNETES_URL ??
     (e.KUBERNETES_SERVICE_HOST
-      ? `https://${e.KUBERNETES_SERVICE_HOST}:${e.KUBERNETES_SERVICE_PORT ?? 443}`
+      ? inClusterApiServer(e.KUBERNETES_SERVICE_HOST, e.KUBERNETES_SERVICE_PORT)
       : undefined);
   if (!apiServer) throw new Error('no API server: set VDL_KUBERNETES_URL or run in a pod');
   const maxFileSize = quantityBytes(e.VDL_MAX_FILE_SIZE);
