@@ -313,12 +313,9 @@ export async function runDownload(
       timings: { downloadSeconds, uploadSeconds, streamedParts: tail?.partsSent ?? 0 },
     };
   } catch (error) {
-    if (signal?.aborted) {
-      // Stopped mid-upload: as when stopped while yt-dlp ran, both uploads stay for a replacement pod.
-      await tail?.stop();
-      return stopped();
-    }
+    // Stopped or failed mid-upload, the uploads stay for the Job's next pod (or the operator's abort).
     await tail?.stop();
+    if (signal?.aborted) return stopped();
     const message = error instanceof Error ? error.message : String(error);
     log(`download failed: ${message}`);
     return failed({ reason: 'UploadFailed', message, permanent: false });
