@@ -153,7 +153,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/result/{id}': {
         get: {
-          summary: 'The stored file: a presigned URL',
+          summary: 'The stored file: a presigned URL, or where it lies on a volume',
           security: secured,
           parameters: [
             jobIdParameter,
@@ -168,7 +168,9 @@ export function openApiDocument(): Record<string, unknown> {
             '200': { description: 'Where to fetch the file.', content: json('Result') },
             '302': { description: 'Redirect to the file (redirect=true).' },
             ...common,
-            '409': problem('Not done yet, failed, or its recorded file lies outside its own storage.'),
+            '409': problem(
+              'Not done yet, failed, its recorded file lies outside its own storage, or redirect=true for a file on a volume.',
+            ),
             '410': problem('The file is no longer stored.'),
             '503': problem('Object storage is not configured, or cannot be reached now.'),
           },

@@ -106,8 +106,23 @@ export const StatusResponse = z
 
 export const ResultResponse = z
   .object({
-    url: z.string().describe('Presigned, short-lived URL of the file.'),
-    expires_at: z.string(),
+    url: z
+      .string()
+      .nullable()
+      .describe('Presigned, short-lived URL of the file; null for a file written onto a volume.'),
+    expires_at: z.string().optional().describe('When url stops working.'),
+    volume: z
+      .object({
+        claim_name: z.string().describe('The PersistentVolumeClaim holding the file.'),
+        path: z.string().describe("The file's path under the volume's root."),
+        preexisting: z
+          .boolean()
+          .describe('The same bytes were there before this download; deleting it leaves the file.'),
+      })
+      .optional()
+      .describe(
+        'Where the file lies, for a download written onto a volume (set with kubectl: storage.volume).',
+      ),
     filename: z.string(),
     size: z.number().int(),
     sha256: z.string(),
@@ -115,7 +130,7 @@ export const ResultResponse = z
     title: z.string().nullable(),
     duration: z.number().nullable(),
   })
-  .describe('The stored file.');
+  .describe('The stored file: a link to fetch it from object storage, or where it lies on a volume.');
 
 export const DownloadList = z
   .object({ items: z.array(StatusResponse), next_cursor: z.string().nullable() })

@@ -20,6 +20,8 @@ export const podPaths = {
   /** The file name of the cookies, in cookiesDir. */
   cookiesFile: 'cookies.txt',
   workDir: '/work',
+  /** The claim of a download written onto a volume (spec.storage.volume). */
+  volumeDir: '/volume',
   tmpDir: '/tmp',
   terminationLog: '/dev/termination-log',
 } as const;
@@ -53,6 +55,8 @@ export const DownloaderEnv = z.object({
   VDL_TOKEN_FILE: z.string().default(podFiles.token),
   VDL_CA_FILE: z.string().default(podFiles.ca),
   VDL_WORK_DIR: z.string().default(podPaths.workDir),
+  /** Where the claim of spec.storage.volume is mounted; read only for such a download (it has no upload plan). */
+  VDL_VOLUME_DIR: z.string().default(podPaths.volumeDir),
   /** The API server; in a pod, from the service environment. */
   VDL_KUBERNETES_URL: z.string().optional(),
   KUBERNETES_SERVICE_HOST: z.string().optional(),

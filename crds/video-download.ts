@@ -4,6 +4,13 @@
 import { z } from 'zod';
 import { quantityPattern } from './quantity.ts';
 import { urlRefusal, urlSchemes, urlValidationFor } from './url-rule.ts';
+import {
+  defaultVolumePathTemplate,
+  volumePathPattern,
+  volumePathRefusal,
+  volumePathRule,
+  volumeSegmentsMessage,
+} from './volume-path.ts';
 
 export const group = 'vdl.dev';
 export const version = 'v1alpha1';
@@ -282,6 +289,67 @@ export const CookiesSpec = z
     'Cookies to send to the site (for videos behind a login), from a Secret. yt-dlp sends each cookie only to its own domain.',
   );
 
+const volumeWithBucketRefusal =
+  'storage.volume writes the file onto a volume: bucket and keyPrefix, which name object storage, cannot be set with it';
+
+/** The downloader's user and group unless a volume asks for others (distroless "nonroot"). */
+export const downloaderUid = 65532;
+/** Linux ids up to 2^31 - 1; 0 (root) is refused, as a download pod never runs as root. */
+const maxId = 2_147_483_647;
+
+export const VolumeSpec = z
+  .strictObject({
+    claimName: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+      .describe(
+        "PersistentVolumeClaim in the download's namespace to write the file onto; the operator must allow it (VDL_VOLUME_CLAIMS).",
+      ),
+    path: z
+      .string()
+      .min(1)
+      .max(512)
+      .superRefine((template, context) => {
+        const refusal = volumePathRefusal(template);
+        if (refusal) context.addIssue({ code: 'custom', message: refusal });
+      })
+      .meta({
+        pattern: volumePathPattern,
+        'x-kubernetes-validations': [{ rule: volumePathRule, message: volumeSegmentsMessage }],
+      })
+      .default(defaultVolumePathTemplate)
+      .describe(
+        "Where the file goes under the volume's root: literal text and {fields} of yt-dlp's info JSON (id, title, uploader, channel, upload_date, upload_year, playlist, playlist_index, ext, ...), each value made safe as one file name. Must end in a name holding {ext}. A file already at that path is never overwritten: the download fails with reason FileExists unless it holds the same bytes.",
+      ),
+    uid: z
+      .int()
+      .min(1)
+      .max(maxId)
+      .default(downloaderUid)
+      .describe(
+        'The user id the download runs as, and so owns the file: no chown, which NFS and SMB shares often refuse. Not 0.',
+      ),
+    gid: z
+      .int()
+      .min(1)
+      .max(maxId)
+      .default(downloaderUid)
+      .describe('The group id the download runs as and the file gets. Not 0.'),
+    fileMode: z
+      .int()
+      .min(0)
+      .max(0o777)
+      .default(0o644)
+      .describe(
+        'Permission bits of the file, such as 420 (0644) or 436 (0664); folders made for it get the same with x where r is set.',
+      ),
+  })
+  .describe(
+    'A volume to write the file onto instead of object storage, laid out for a media library. bucket and keyPrefix do not apply.',
+  );
+
 export const StorageSpec = z
   .strictObject({
     bucket: z
@@ -302,9 +370,24 @@ export const StorageSpec = z
     deletionPolicy: z
       .enum(deletionPolicies)
       .default('Delete')
-      .describe('Delete removes the stored file when the VideoDownload is deleted; Retain keeps it.'),
+      .describe(
+        'Delete removes the stored file (object or file on the volume) when the VideoDownload is deleted; Retain keeps it.',
+      ),
+    volume: VolumeSpec.optional(),
   })
-  .describe('Where the file is stored.');
+  .refine((storage) => !(storage.volume && (storage.bucket || storage.keyPrefix)), {
+    message: volumeWithBucketRefusal,
+    path: ['volume'],
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '!(has(self.volume) && (has(self.bucket) || has(self.keyPrefix)))',
+        message: volumeWithBucketRefusal,
+      },
+    ],
+  })
+  .describe('Where the file is stored: a bucket of object storage (the default), or a volume.');
 
 /** The longest URL a client may write through the API. */
 export const maxUrlLength = 2048;
@@ -494,10 +577,24 @@ export const Condition = z
   })
   .describe('A standard Kubernetes condition (metav1.Condition).');
 
+export const VolumeResult = z
+  .object({
+    claimName: z.string().min(1).max(253).describe('The PersistentVolumeClaim holding the file.'),
+    path: z.string().min(1).max(4096).describe("The file's path under the volume's root."),
+    preexisting: z
+      .boolean()
+      .optional()
+      .describe(
+        'The same bytes were at the path before this download: the file is not its own, so deleting the download never removes it.',
+      ),
+  })
+  .describe('Where on a volume the file was written (storage.volume).');
+
 export const Result = z
   .object({
-    bucket: z.string().min(1).max(63).describe('Bucket holding the file.'),
-    key: z.string().min(1).max(1024).describe('Object key of the file.'),
+    bucket: z.string().min(1).max(63).optional().describe('Bucket holding the file (object storage).'),
+    key: z.string().min(1).max(1024).optional().describe('Object key of the file (object storage).'),
+    volume: VolumeResult.optional(),
     filename: z.string().max(1024).optional().describe('File name to offer on download.'),
     size: z.int().min(0).describe('Size in bytes.'),
     sha256: z
@@ -513,7 +610,21 @@ export const Result = z
       .optional()
       .describe('Object key of the yt-dlp info JSON stored beside the file.'),
   })
-  .describe('The stored file, once the download succeeded.');
+  .refine(
+    (result) => (result.volume === undefined) === (result.bucket !== undefined && result.key !== undefined),
+    {
+      message: 'a result names either a bucket and key or a volume',
+    },
+  )
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.volume) ? !has(self.bucket) && !has(self.key) : has(self.bucket) && has(self.key)',
+        message: 'a result names either a bucket and key or a volume',
+      },
+    ],
+  })
+  .describe('The stored file, once the download succeeded: an object, or a file on a volume.');
 
 export const Progress = z
   .object({
@@ -601,6 +712,8 @@ export type Condition = z.output<typeof Condition>;
 export type Progress = z.output<typeof Progress>;
 export type Result = z.output<typeof Result>;
 export type NotifySpec = z.output<typeof NotifySpec>;
+export type VolumeSpec = z.output<typeof VolumeSpec>;
+export type VolumeResult = z.output<typeof VolumeResult>;
 export type NotificationStatus = z.output<typeof NotificationStatus>;
 export type Phase = (typeof phases)[number];
 

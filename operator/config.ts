@@ -72,6 +72,12 @@ export const OperatorConfig = z.object({
    * which this leaves an operator that was down or behind minutes to read.
    */
   jobTtlSecondsAfterFinished: integer.min(0).default(300),
+  /**
+   * PersistentVolumeClaims downloads may write onto (spec.storage.volume),
+   * comma-separated: "claim" in any download namespace, "namespace/claim" in
+   * one. Empty: none, so a download cannot write onto any claim it can name.
+   */
+  volumeClaims: z.string().default(''),
   /** Give up removing a stored file after this long, so deletion never blocks forever. */
   finalizerTimeoutSeconds: integer.min(0).default(600),
   /**

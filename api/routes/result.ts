@@ -1,5 +1,6 @@
 // GET /result/{id}: a presigned link to a finished download's file, signed
-// only inside the download's own bucket and prefix, and only while it is stored.
+// only inside the download's own bucket and prefix, and only while it is
+// stored; for a file written onto a volume, where it lies.
 import { Router } from 'express';
 import { StorageUnreachable } from '../../lib/storage/object-reader.ts';
 import { callerOf, findVisible } from '../callers.ts';
@@ -23,6 +24,29 @@ export function resultRoutes(deps: Pick<ApiDependencies, 'config' | 'downloads' 
       throw problems.conflict(
         `the recorded result of job ${download.metadata.name} lies outside its own storage; no link is signed`,
       );
+    const described = {
+      size: result.size,
+      sha256: result.sha256,
+      content_type: result.contentType,
+      title: result.title ?? null,
+      duration: result.durationSeconds ?? null,
+    };
+    if (result.volume) {
+      // The API mounts no download volume: it says where the file is, for whoever reads that volume.
+      const { claimName, path } = result.volume;
+      if (req.query.redirect === 'true')
+        throw problems.conflict(
+          `job ${download.metadata.name} wrote its file onto volume ${claimName} at ${path}; there is no link to follow`,
+        );
+      return res.json({
+        url: null,
+        volume: { claim_name: claimName, path, preexisting: result.volume.preexisting ?? false },
+        filename: result.filename ?? (path.split('/').pop() as string),
+        ...described,
+      });
+    }
+    if (!result.bucket || !result.key)
+      throw problems.conflict(`job ${download.metadata.name} names no stored file`);
     if (!deps.storage) throw problems.unavailable('object storage is not configured');
     const stored = await deps.storage.statObject(result.bucket, result.key).catch((error: unknown) => {
       if (error instanceof StorageUnreachable) throw problems.unavailable(error.message);
@@ -39,11 +63,7 @@ export function resultRoutes(deps: Pick<ApiDependencies, 'config' | 'downloads' 
       url,
       expires_at: new Date(Date.now() + config.presignSeconds * 1000).toISOString(),
       filename,
-      size: result.size,
-      sha256: result.sha256,
-      content_type: result.contentType,
-      title: result.title ?? null,
-      duration: result.durationSeconds ?? null,
+      ...described,
     });
   });
 }

@@ -44,11 +44,15 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
       : undefined);
   if (!apiServer) throw new Error('no API server: set VDL_KUBERNETES_URL or run in a pod');
   const maxFileSize = quantityBytes(e.VDL_MAX_FILE_SIZE);
-  const upload = parseJson(
-    UploadPlan,
-    readFileSync(e.VDL_UPLOAD_PLAN_FILE, 'utf8'),
-    `the upload plan (VDL_UPLOAD_PLAN_FILE ${e.VDL_UPLOAD_PLAN_FILE})`,
-  );
+  // A download written onto a volume gets no upload plan: it writes to its claim, mounted at VDL_VOLUME_DIR.
+  const volume = spec.storage.volume ? { ...spec.storage.volume, root: e.VDL_VOLUME_DIR } : undefined;
+  const upload = volume
+    ? undefined
+    : parseJson(
+        UploadPlan,
+        readFileSync(e.VDL_UPLOAD_PLAN_FILE, 'utf8'),
+        `the upload plan (VDL_UPLOAD_PLAN_FILE ${e.VDL_UPLOAD_PLAN_FILE})`,
+      );
   return {
     download: { name: e.VDL_DOWNLOAD_NAME, namespace: e.VDL_DOWNLOAD_NAMESPACE },
     spec,
@@ -56,6 +60,7 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
     workDirLimit:
       e.VDL_WORK_DIR_LIMIT !== undefined ? quantityBytes(e.VDL_WORK_DIR_LIMIT) : workDirLimit(maxFileSize),
     upload,
+    volume,
     apiServer,
     tokenFile: e.VDL_TOKEN_FILE,
     caFile: e.VDL_CA_FILE,

@@ -2,12 +2,15 @@
 // progress, upload of the file and its info JSON, and the termination
 // message the operator reads. Returns the exit code; never throws for a
 // failed download, only reports it.
+
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import { statusMessage } from '../../crds/status-text.ts';
 import { type TerminationMessage, terminationMessageText } from '../../crds/termination-message.ts';
 import type { Result } from '../../crds/video-download.ts';
+import { renderVolumePath } from '../../crds/volume-path.ts';
 import { parseAllowList } from '../../lib/net/address-policy.ts';
 import type { DownloaderConfig } from './config.ts';
 import { contentTypeOf } from './content-type.ts';
@@ -30,6 +33,7 @@ import { skippedStep } from './skipped-steps.ts';
 import { startTailUpload, type TailUpload } from './tail-upload.ts';
 import { saysRefetched, streamability } from './tail-upload-policy.ts';
 import { abortUpload, type UploadResult, uploadFile } from './uploader.ts';
+import { VolumeWriteError, writeToVolume } from './volume-writer.ts';
 import { allowedBytes, guardWorkDir, type WorkDirGuard } from './work-dir-guard.ts';
 import { ytDlpArgs } from './yt-dlp-args.ts';
 
@@ -59,6 +63,11 @@ function failed(failure: ClassifiedFailure): DownloadOutcome {
     exitCode: exitCodeFor(failure),
     message: { error: { reason: failure.reason, message: statusMessage(failure.message) } },
   };
+}
+
+/** Names the hidden copy on a volume after the download, so each attempt of it writes over the last one's. */
+function partialTagFor(download: { namespace: string; name: string }): string {
+  return createHash('sha256').update(`${download.namespace}/${download.name}`).digest('hex').slice(0, 12);
 }
 
 /** The exit code of a downloader stopped by SIGTERM (128 + 15, as a shell reports it). */
@@ -116,7 +125,7 @@ export async function runDownload(
   let refetched = false;
   let lastDownloaded = -1;
   const follow = (line: { tmpfile?: string; downloaded?: number }) => {
-    if (!tailDecided && state.plan) {
+    if (!tailDecided && state.plan && config.upload) {
       tailDecided = true;
       const plan = { format: state.plan.streams.join('+'), protocol: state.plan.protocol };
       const verdict = streamability(config.spec, plan);
@@ -141,8 +150,9 @@ export async function runDownload(
    */
   const dropTail = async (permanent: boolean) => {
     await tail?.stop();
-    if (!permanent) return;
-    await Promise.all([abortUpload(config.upload.file), abortUpload(config.upload.info)]).catch(() => {});
+    if (!permanent || !config.upload) return;
+    const { file, info } = config.upload;
+    await Promise.all([abortUpload(file), abortUpload(info)]).catch(() => {});
     if (tail) {
       const parts = tail.partsSent;
       log(`aborted the uploads after ${parts} part${parts === 1 ? '' : 's'} sent while downloading`);
@@ -258,12 +268,65 @@ export async function runDownload(
     }
 
     const filename = basename(file);
-    const { upload } = config;
+    const { upload, volume } = config;
     const contentType = contentTypeOf(filename);
     const downloadSeconds = (performance.now() - began) / 1000;
     const started = Date.now();
     const onUploadProgress = (sent: number, total: number) =>
       report(uploading(state, sent, total, sent / Math.max(0.001, (Date.now() - started) / 1000)));
+    const finish = (result: Result, uploadedSize: number): DownloadOutcome => {
+      // The result rides on the last progress patch: the operator, once it finds the file stored,
+      // records DONE without waiting for this pod to exit (the termination message stays the fallback).
+      state = { ...uploading(state, uploadedSize, uploadedSize), stage: 'done', percent: 100 };
+      if (!signal?.aborted) progress.report({ ...toStatusProgress(state, new Date()), result }, true);
+      const uploadSeconds = (Date.now() - started) / 1000;
+      return {
+        exitCode: 0,
+        message: { result },
+        timings: { downloadSeconds, uploadSeconds, streamedParts: tail?.partsSent ?? 0 },
+      };
+    };
+    if (volume) {
+      const info = JSON.parse(
+        await readFile(file.replace(/\.[^./]+$/, '.info.json'), 'utf8').catch(() => '{}'),
+      ) as Record<string, unknown>;
+      const relativePath = renderVolumePath(volume.path, info, extname(filename).slice(1));
+      try {
+        const written = await writeToVolume({
+          root: volume.root,
+          relativePath,
+          source: file,
+          fileMode: volume.fileMode,
+          tag: partialTagFor(config.download),
+          onProgress: onUploadProgress,
+          signal,
+        });
+        log(
+          `wrote ${relativePath} on volume ${volume.claimName}${written.preexisting ? ' (the same bytes were there)' : ''}`,
+        );
+        return finish(
+          {
+            volume: {
+              claimName: volume.claimName,
+              path: relativePath,
+              ...(written.preexisting ? { preexisting: true } : {}),
+            },
+            filename: basename(relativePath),
+            size: written.size,
+            sha256: written.sha256,
+            contentType,
+            title: state.title,
+            durationSeconds: state.done.duration,
+          },
+          written.size,
+        );
+      } catch (error) {
+        if (signal?.aborted) return stopped();
+        if (error instanceof VolumeWriteError) return failed(error);
+        throw error;
+      }
+    }
+    if (!upload) throw new Error('no upload plan and no volume: nowhere to store the file');
     let uploaded: UploadResult | undefined;
     if (tail) {
       onUploadProgress(tail.sentBytes, size);
@@ -302,16 +365,7 @@ export async function runDownload(
       durationSeconds: state.done.duration,
       infoKey,
     };
-    // The result rides on the last progress patch: the operator, once it finds the file stored,
-    // records DONE without waiting for this pod to exit (the termination message stays the fallback).
-    state = { ...uploading(state, uploaded.size, uploaded.size), stage: 'done', percent: 100 };
-    if (!signal?.aborted) progress.report({ ...toStatusProgress(state, new Date()), result }, true);
-    const uploadSeconds = (Date.now() - started) / 1000;
-    return {
-      exitCode: 0,
-      message: { result },
-      timings: { downloadSeconds, uploadSeconds, streamedParts: tail?.partsSent ?? 0 },
-    };
+    return finish(result, uploaded.size);
   } catch (error) {
     // Stopped or failed mid-upload, the uploads stay for the Job's next pod (or the operator's abort).
     await tail?.stop();

@@ -39,8 +39,8 @@ export async function audit(run: FaultRun): Promise<AuditReport> {
   const expectedKeys = new Set<string>();
   for (const id of done) {
     const result = downloads.get(id)?.status?.result;
-    if (!result) {
-      badObjects.push(`${id}: DONE without a result`);
+    if (!result?.bucket || !result.key) {
+      badObjects.push(`${id}: DONE without a stored object`);
       continue;
     }
     expectedKeys.add(result.key);

@@ -168,7 +168,9 @@ describe('faults with 50 downloads in flight', () => {
       const result = d.status?.result as NonNullable<NonNullable<typeof d.status>['result']>;
       expect(result.sha256).toBe(noisySha256);
       // Really a multipart upload: S3's ETag of one ends in "-<number of parts>".
-      expect((await storage.statObject(result.bucket, result.key)).etag).toMatch(new RegExp(`-${parts}$`));
+      expect((await storage.statObject(result.bucket as string, result.key as string)).etag).toMatch(
+        new RegExp(`-${parts}$`),
+      );
     }
     // Some downloads met the outage and came through it.
     expect(finished.filter((d) => (d.status?.attempts ?? 0) > 1).length).toBeGreaterThan(0);

@@ -161,7 +161,7 @@ describe('downloader', () => {
     expect(sha256(stored)).toBe(sha256(source));
     expect(result?.sha256).toBe(sha256(source));
     expect(result?.size).toBe(source.length);
-    expect(result?.key.startsWith(`${namespace}/progressive/${run.download.metadata.uid}/`)).toBe(true);
+    expect(result?.key?.startsWith(`${namespace}/progressive/${run.download.metadata.uid}/`)).toBe(true);
     const info = JSON.parse((await objectBytes(result?.infoKey as string)).toString('utf8'));
     expect(info.webpage_url).toBe(`${media.url}/progressive.mp4`);
     expect(run.download.status?.progress).toMatchObject({

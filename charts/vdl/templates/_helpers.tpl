@@ -284,3 +284,12 @@ address; download pods never may.
     - { protocol: TCP, port: {{ include "vdl.s3Port" $root }} }
 {{- end }}
 {{- end -}}
+
+{{- /* The claims downloads may write onto, as VDL_VOLUME_CLAIMS reads them: namespace/name, comma-separated. */ -}}
+{{- define "vdl.volumeClaims" -}}
+{{- $claims := list }}
+{{- range .Values.operator.volumeOutput.claims }}
+{{- $claims = append $claims (printf "%s/%s" (.namespace | default $.Release.Namespace) (required "operator.volumeOutput.claims[].name is required" .name)) }}
+{{- end }}
+{{- join "," $claims }}
+{{- end }}

@@ -8,6 +8,7 @@ import { downloadKeyPrefix } from '../../../crds/storage-location.ts';
 import { uploadPlanFile } from '../../../crds/upload-plan.ts';
 import {
   apiVersion,
+  downloaderUid,
   kind,
   labels,
   permanentFailureExitCode,
@@ -20,9 +21,7 @@ import { uploadSecretNameFor } from './upload-plan.ts';
 
 export const downloaderContainerName = 'downloader';
 export const managedBy = 'vdl-operator';
-const { tokenDir, uploadDir, cookiesDir, cookiesFile, workDir, tmpDir, terminationLog } = podPaths;
-// Non-root ids of the downloader image's user (distroless "nonroot").
-const downloaderUid = 65532;
+const { tokenDir, uploadDir, cookiesDir, cookiesFile, workDir, tmpDir, terminationLog, volumeDir } = podPaths;
 
 export { downloadLabelValue, jobNameFor, maxJobNameLength };
 
@@ -126,6 +125,12 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
 
   const maxFileSize = maxFileSizeFor(download, config);
   const disk = podDisk(maxFileSize, config.workDirSizeLimit);
+  // Onto a volume: the pod runs as the user and group the file should have,
+  // so it is theirs without a chown (which NFS and SMB shares often refuse),
+  // and no fsGroup, which would make the kubelet change the ownership of the
+  // whole library on volume types it manages. It gets no upload plan.
+  const volume = spec.storage?.volume;
+  const runAs = volume ? { uid: volume.uid, gid: volume.gid } : { uid: downloaderUid, gid: downloaderUid };
   const podSpec: V1PodSpec = {
     restartPolicy: 'Never',
     serviceAccountName: config.downloaderServiceAccount,
@@ -136,9 +141,9 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
     ...podPlacement(template),
     securityContext: {
       runAsNonRoot: true,
-      runAsUser: downloaderUid,
-      runAsGroup: downloaderUid,
-      fsGroup: downloaderUid,
+      runAsUser: runAs.uid,
+      runAsGroup: runAs.gid,
+      ...(volume ? {} : { fsGroup: downloaderUid }),
       seccompProfile: { type: 'RuntimeDefault' },
     },
     containers: [
@@ -155,7 +160,8 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
             VDL_MAX_FILE_SIZE: maxFileSize,
             VDL_WORK_DIR_LIMIT: String(disk.workDirLimitBytes),
             // No storage credentials: presigned requests for this download's own uploads only.
-            VDL_UPLOAD_PLAN_FILE: podFiles.uploadPlan,
+            VDL_UPLOAD_PLAN_FILE: volume ? undefined : podFiles.uploadPlan,
+            VDL_VOLUME_DIR: volume ? volumeDir : undefined,
             VDL_RATE_LIMIT: cappedQuantity(spec.limits?.rateLimit, config.defaultRateLimit) || undefined,
             ...hostListsEnv(config),
             VDL_EGRESS_ALLOW: config.egressAllow || undefined,
@@ -182,7 +188,9 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
           { name: 'work', mountPath: workDir },
           { name: 'tmp', mountPath: tmpDir },
           { name: 'vdl-token', mountPath: tokenDir, readOnly: true },
-          { name: 'upload', mountPath: uploadDir, readOnly: true },
+          ...(volume
+            ? [{ name: 'output', mountPath: volumeDir }]
+            : [{ name: 'upload', mountPath: uploadDir, readOnly: true }]),
           ...(spec.cookies ? [{ name: 'cookies', mountPath: cookiesDir, readOnly: true }] : []),
         ],
       },
@@ -201,14 +209,16 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
       },
       // Made by the operator right after the Job (it is owned by the Job); the
       // kubelet waits for it as for any Secret volume.
-      {
-        name: 'upload',
-        secret: {
-          secretName: uploadSecretNameFor(download),
-          items: [{ key: uploadPlanFile, path: uploadPlanFile }],
-          defaultMode: 0o400,
-        },
-      },
+      volume
+        ? { name: 'output', persistentVolumeClaim: { claimName: volume.claimName } }
+        : {
+            name: 'upload',
+            secret: {
+              secretName: uploadSecretNameFor(download),
+              items: [{ key: uploadPlanFile, path: uploadPlanFile }],
+              defaultMode: 0o400,
+            },
+          },
       // Only the one key, readable by the downloader's user alone. A missing
       // Secret keeps the pod from starting; the operator reports it.
       ...(spec.cookies
@@ -218,7 +228,9 @@ export function desiredJob(download: VideoDownload, config: OperatorConfig): V1J
               secret: {
                 secretName: spec.cookies.secretName,
                 items: [{ key: spec.cookies.key, path: cookiesFile }],
-                defaultMode: 0o400,
+                // Without fsGroup (a volume download) the file stays root's: readable by all
+                // then, which in a pod of one user and one process tree is that user.
+                defaultMode: volume ? 0o444 : 0o400,
               },
             },
           ]

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { quantityBytes } from '../../../crds/quantity.ts';
 import {
   finalizers,
+  labels,
   type Result,
   type VideoDownload,
   type VideoDownloadStatus,
@@ -34,6 +35,7 @@ import type { VideoDownloadMetrics } from './metrics.ts';
 import { desiredStatus, isTerminal, jobFinished, reportToVerify, transitionEvent } from './status.ts';
 import { ownerOfStatusField } from './status-ownership.ts';
 import { prepareUploadPlan, uploadIdOf, uploadKeysFor, uploadSecret } from './upload-plan.ts';
+import { cleanupComponent, cleanupJobNameFor, volumeCleanupJob, volumeRefusal } from './volume-output.ts';
 
 export interface Caches {
   downloads: Cache<VideoDownload>;
@@ -103,7 +105,9 @@ export class Reconciler {
     if (!job && this.deps.admission.pending(key)) return {};
 
     let admitted = false;
-    if (!job && !isTerminal(download)) {
+    // A claim the operator does not allow: failed before any Job could mount it.
+    const refused = job ? undefined : volumeRefusal(download, this.deps.config);
+    if (!job && !isTerminal(download) && !refused) {
       if (download.status?.jobName) {
         // The cache may lag behind a Job another leader created: ask the server before calling it lost.
         job = await this.deps.writes.readJob(namespace, download.status.jobName);
@@ -118,7 +122,16 @@ export class Reconciler {
     const pods = this.deps.caches.pods.byIndex(key);
     const bucket = bucketFor(download, this.deps.config);
     const reported = await this.storedReport(download, bucket);
-    const status = desiredStatus({ download, job, pods, admitted, bucket, reported, now: this.now() });
+    const status = desiredStatus({
+      download,
+      job,
+      pods,
+      admitted,
+      bucket,
+      reported,
+      refused,
+      now: this.now(),
+    });
     if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !isTerminal(download)) {
       // A pod stopped at the deadline may still be writing: wait for it (its pod event comes back here).
       // A pod that reported its file stored has written all it will.
@@ -130,7 +143,13 @@ export class Reconciler {
     // Job (and once by each new leader, which finds the one already there), beside
     // the status write, which the pod does not wait for.
     const planFor =
-      job && !jobFinished(job) && status.phase !== 'Succeeded' && status.phase !== 'Failed' ? job : undefined;
+      job &&
+      !jobFinished(job) &&
+      status.phase !== 'Succeeded' &&
+      status.phase !== 'Failed' &&
+      !download.spec.storage?.volume
+        ? job
+        : undefined;
     // Both settle before the reconcile ends, so no write of this key outlives it.
     const [wrote, planned] = await Promise.allSettled([
       this.writeStatus(download, status),
@@ -163,7 +182,10 @@ export class Reconciler {
   private async storedReport(download: VideoDownload, bucket: string): Promise<Result | undefined> {
     const reported = reportToVerify(download, bucket);
     const store = this.deps.objectStore;
-    if (!reported || !store) return undefined;
+    if (!reported) return undefined;
+    // The operator cannot look into a volume; the pod's report stands as its termination message would.
+    if (reported.volume) return reported;
+    if (!store || reported.bucket === undefined || reported.key === undefined) return undefined;
     try {
       const stored = await store.statObject(reported.bucket, reported.key);
       if (stored?.size === reported.size) return reported;
@@ -281,7 +303,8 @@ export class Reconciler {
     phase: 'Succeeded' | 'Failed',
   ): Promise<void> {
     const store = this.deps.objectStore;
-    if (!store || !job) return;
+    // A volume download has no uploads; its pod leaves no partial file (it removes its own on the way out).
+    if (!store || !job || download.spec.storage?.volume) return;
     const bucket = bucketFor(download, this.deps.config);
     const prefix = keyPrefixFor(download);
     try {
@@ -363,6 +386,47 @@ export class Reconciler {
   }
 
   /**
+   * Removes a deleted download's file from its volume with a Job that mounts
+   * the claim (the operator mounts none): true once it is done, or there is
+   * nothing of the download's own to remove, or, past the finalizer timeout,
+   * given up with an Event so deletion never hangs.
+   */
+  private async removeVolumeFile(download: VideoDownload, pastTimeout: boolean): Promise<boolean> {
+    const body = volumeCleanupJob(download, this.deps.config);
+    if (!body) return true;
+    const { namespace } = download.metadata as { namespace: string };
+    const name = cleanupJobNameFor(download);
+    const job =
+      this.deps.caches.jobs.get(`${namespace}/${name}`) ?? (await this.deps.writes.readJob(namespace, name));
+    const done = job?.status?.conditions?.find(
+      (c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'),
+    );
+    if (done?.type === 'Complete') return true;
+    const path = download.status?.result?.volume?.path;
+    if (done || pastTimeout) {
+      await this.deps.recorder.record(
+        download,
+        'Warning',
+        'CleanupAbandoned',
+        `could not remove ${path} from volume ${download.spec.storage?.volume?.claimName}: ${done ? `Job ${name} failed: ${done.message ?? done.reason}` : `not done within ${this.deps.config.finalizerTimeoutSeconds}s`}`,
+      );
+      return true;
+    }
+    if (!job) {
+      try {
+        await this.deps.writes.createJob(namespace, body);
+        this.deps.logger.info(
+          { download: `${namespace}/${download.metadata.name}`, path },
+          'removing the file from its volume',
+        );
+      } catch (error) {
+        if (statusCodeOf(error) !== 409) throw error;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Deleting a download stops its Job and, per its deletion policy, removes
    * its files and unfinished uploads, but only once no pod of it can write
    * any more (a pod still stopping could complete an upload after the removal).
@@ -380,12 +444,23 @@ export class Reconciler {
     const since = this.deps.clock.now() - new Date(download.metadata.deletionTimestamp as string).getTime();
     const timeoutMs = this.deps.config.finalizerTimeoutSeconds * 1000;
 
-    const stopping = this.deps.caches.pods.byIndex(key).filter((pod) => !podStopped(pod));
+    const stopping = this.deps.caches.pods
+      .byIndex(key)
+      .filter((pod) => !podStopped(pod) && pod.metadata?.labels?.[labels.component] !== cleanupComponent);
     // Until the Job is gone from the cache it may still make a pod.
     const jobStopping = ours && !jobFinished(job);
     if ((stopping.length > 0 || jobStopping) && since < timeoutMs) {
       // The pod informer reconciles again as each pod goes; the requeue is a safety net.
       return { requeueAfterMs: 2_000 };
+    }
+    if (download.spec.storage?.volume) {
+      const cleaned = await this.removeVolumeFile(download, since >= timeoutMs);
+      if (!cleaned) return { requeueAfterMs: 5_000 };
+      await this.patchFinalizers(
+        download,
+        (download.metadata.finalizers ?? []).filter((f) => f !== finalizers.storedObject),
+      );
+      return {};
     }
     const bucket = bucketFor(download, this.deps.config);
     const prefix = keyPrefixFor(download);

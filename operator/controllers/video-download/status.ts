@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { statusMessage } from '../../../crds/status-text.ts';
-import { resultOutside } from '../../../crds/storage-location.ts';
+import { resultOutside, resultOutsideDownload } from '../../../crds/storage-location.ts';
 import { parseTerminationMessage } from '../../../crds/termination-message.ts';
 import {
   type Condition,
@@ -31,6 +31,8 @@ export interface Observed {
    * done then, without waiting for its pod to exit and its Job to complete.
    */
   reported?: Result;
+  /** Why the download may not start at all (a volume claim the operator does not allow). */
+  refused?: Failure | undefined;
   now: Date;
 }
 
@@ -101,7 +103,7 @@ function phaseReason(status: VideoDownloadStatus): { reason: string; message: st
     case 'Succeeded':
       return {
         reason: 'Downloaded',
-        message: `stored ${status.result?.size} bytes as ${status.result?.bucket}/${status.result?.key}`,
+        message: `stored ${status.result?.size} bytes as ${storedAs(status.result)}`,
       };
     case 'Failed':
       return { reason: status.reason ?? 'Failed', message: status.message ?? 'the download failed' };
@@ -110,6 +112,12 @@ function phaseReason(status: VideoDownloadStatus): { reason: string; message: st
         ? { reason: 'Starting', message: `Job ${status.jobName} created; waiting for its pod to start` }
         : { reason: 'Starting', message: 'a download slot is free; starting' };
   }
+}
+
+/** Where a result lies, as people read it: bucket/key, or claim:path on a volume. */
+export function storedAs(result: Result | undefined): string {
+  if (result?.volume) return `${result.volume.claimName}:${result.volume.path}`;
+  return `${result?.bucket}/${result?.key}`;
 }
 
 /** The conditions that follow from a status' phase; lastTransitionTime kept where a status stayed. */
@@ -236,6 +244,9 @@ export function reportToVerify(download: VideoDownload, bucket: string): Result 
   const status = download.status;
   const reported = status?.progress?.stage === 'done' ? status.progress.result : undefined;
   if (!reported || !status?.jobName || isTerminal(download)) return undefined;
+  // A file on a volume is checked as its termination message would be: the operator mounts no volume.
+  if (download.spec.storage?.volume)
+    return resultOutsideDownload(reported, download, bucket) ? undefined : reported;
   const prefix = keyPrefixFor(download);
   const planned = uploadKeysFor(prefix);
   if (resultOutside(reported, { bucket, prefix })) return undefined;
@@ -277,7 +288,7 @@ function keptRecord(observed: Observed): VideoDownloadStatus | undefined {
   const base = { ...current, observedGeneration: download.metadata.generation };
   if (current.phase !== 'Succeeded') return base;
   const outside = current.result
-    ? resultOutside(current.result, { bucket: observed.bucket, prefix: keyPrefixFor(download) })
+    ? resultOutsideDownload(current.result, download, observed.bucket)
     : 'the record names no result';
   return outside ? failed(observed, base, { reason: 'InvalidResult', message: outside }) : base;
 }
@@ -329,6 +340,7 @@ function phaseStatus(observed: Observed): VideoDownloadStatus {
   }
 
   if (!job) {
+    if (!current.jobName && observed.refused) return failed(observed, base, observed.refused);
     if (current.jobName) {
       return failed(observed, base, {
         reason: 'JobDeleted',
@@ -361,7 +373,7 @@ function phaseStatus(observed: Observed): VideoDownloadStatus {
       );
     }
     const { result } = message;
-    const outside = resultOutside(result, { bucket: observed.bucket, prefix: keyPrefixFor(download) });
+    const outside = resultOutsideDownload(result, download, observed.bucket);
     if (outside) {
       return failed(
         observed,

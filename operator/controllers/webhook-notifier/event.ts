@@ -28,6 +28,9 @@ export function completionEvent(download: VideoDownload): CompletionEvent | unde
     title: result?.title ?? status?.progress?.title,
     bucket: result?.bucket,
     key: result?.key,
+    // A file written onto a volume: which claim, and where under its root (what a media server scans).
+    claim_name: result?.volume?.claimName,
+    path: result?.volume?.path,
     filename: result?.filename,
     size: result?.size,
     sha256: result?.sha256,
