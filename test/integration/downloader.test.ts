@@ -475,6 +475,78 @@ describe('downloader', () => {
     });
   });
 
+  describe('onto a volume', () => {
+    const volumeSpec = (extra: Record<string, unknown> = {}) => ({
+      url: `${media.url}/described/progressive.mp4.html`,
+      embed: { metadata: true, thumbnail: true },
+      storage: {
+        volume: {
+          claimName: 'media',
+          path: '{uploader}/{upload_year}/{title}.{ext}',
+          fileMode: 0o640,
+          ...extra,
+        },
+      },
+    });
+    const resultOf = (run: { message?: unknown }) =>
+      (
+        run.message as {
+          result?: {
+            volume?: { claimName: string; path: string; preexisting?: boolean };
+            sha256: string;
+            size: number;
+            key?: string;
+          };
+        }
+      )?.result;
+
+    it('writes the file at its templated path with its mode, tags and cover inside, and stores no object', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'vdl-volume-'));
+      const run = await download('on-volume', volumeSpec(), { VDL_VOLUME_DIR: root });
+      expect(run.exitCode, run.output).toBe(0);
+      const result = resultOf(run);
+      expect(result?.volume).toEqual({
+        claimName: 'media',
+        path: 'Test Uploader/2026/A described video.mp4',
+      });
+      expect(result?.key).toBeUndefined();
+      const file = join(root, 'Test Uploader/2026/A described video.mp4');
+      const bytes = readFileSync(file);
+      expect(sha256(bytes)).toBe(result?.sha256);
+      expect(bytes.length).toBe(result?.size);
+      expect(statSync(file).mode & 0o777).toBe(0o640);
+      expect(statSync(join(root, 'Test Uploader')).mode & 0o777).toBe(0o750);
+      // Only the file: no hidden copy left beside it.
+      expect(readdirSync(join(root, 'Test Uploader/2026'))).toEqual(['A described video.mp4']);
+      const probe = await ffprobe(bytes, 'v.mp4');
+      expect(probe.format.tags).toMatchObject({
+        title: describedVideo.title,
+        artist: describedVideo.uploader,
+      });
+      expect(probe.streams.filter((s) => s.disposition?.attached_pic === 1)).toHaveLength(1);
+      // The status the pod reported carries the same result, for the operator.
+      expect(run.download.status?.progress?.result?.volume?.path).toBe(result?.volume?.path);
+      expect((await leftUnder(`${namespace}/on-volume/`)).objects).toEqual([]);
+    });
+
+    it('never overwrites a file: the same bytes count as written, other bytes fail for good with FileExists', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'vdl-volume-'));
+      const first = await download('volume-first', volumeSpec(), { VDL_VOLUME_DIR: root });
+      expect(first.exitCode, first.output).toBe(0);
+      const again = await download('volume-again', volumeSpec(), { VDL_VOLUME_DIR: root });
+      expect(again.exitCode, again.output).toBe(0);
+      expect(resultOf(again)?.volume?.preexisting).toBe(true);
+      expect(resultOf(again)?.sha256).toBe(resultOf(first)?.sha256);
+      // Another file at the same path: without embedded tags the bytes differ.
+      const other = await download('volume-other', { ...volumeSpec(), embed: {} }, { VDL_VOLUME_DIR: root });
+      expect(other.exitCode, other.output).toBe(permanentFailureExitCode);
+      expect(other.message).toMatchObject({ error: { reason: 'FileExists' } });
+      const file = join(root, 'Test Uploader/2026/A described video.mp4');
+      expect(sha256(readFileSync(file))).toBe(resultOf(first)?.sha256);
+      expect(readdirSync(join(root, 'Test Uploader/2026'))).toEqual(['A described video.mp4']);
+    });
+  });
+
   it('downloads only the first entry of a playlist', async () => {
     const run = await download('playlist', { url: `${media.url}/two-videos.html` });
     expect(run.exitCode, run.output).toBe(0);

@@ -40,6 +40,9 @@ export interface RealCluster {
   apiKey: string;
   /** The chart values the release was installed with (`helm upgrade` reuses them). */
   values: string[];
+  /** Where a webhook receiver on the host is let through (operator.webhooks.allowedInternalHosts). */
+  webhook: WebhookTarget;
+  nodeName: string;
   /** The local port result links point at: a test forwards it to the bundled MinIO, as a user would. */
   storagePort: number;
   stop(): Promise<void>;
@@ -75,9 +78,24 @@ export async function kubectl(args: string[], kubeconfig: string, input?: string
 /** The claim the bundled MinIO keeps its files on: made by the setup, as on a cluster without a provisioner. */
 export const minioClaim = 'vdl-minio-data';
 
+/** The claim the volume-output test writes onto (its local PersistentVolume is the test's). */
+export const mediaClaim = 'media';
+
+/** Where the tests' webhook receiver listens on the host: the node's link address, which pods reach. */
+export interface WebhookTarget {
+  host: string;
+  port: number;
+}
+
 /** The values a new user would set, plus where the images come from and the media site's address. */
-export function chartValues(storagePort: number): string[] {
+export function chartValues(storagePort: number, webhook: WebhookTarget): string[] {
   return [
+    // Downloads may write onto the tests' media claim, and notify the receiver on the host,
+    // which retries reach within a minute or so (5 s, doubled, at most 20 s apart).
+    `operator.volumeOutput.claims[0].name=${mediaClaim}`,
+    `operator.webhooks.allowedInternalHosts[0]=${webhook.host}:${webhook.port}`,
+    'operator.webhooks.backoffSeconds=5',
+    'operator.webhooks.backoffMaxSeconds=20',
     // The node has no dynamic volume provisioner: MinIO gets a claim bound beforehand.
     `minio.persistence.existingClaim=${minioClaim}`,
     // How users reach object storage for result links: here a port-forward to the bundled MinIO.
@@ -137,7 +155,8 @@ export async function startRealCluster(log: (message: string) => void = () => {}
     await createReleaseNamespace(config, apiKey);
     await createMinioVolume(config, node.name, site.real?.stateDir as string);
     const storagePort = await freePort();
-    const values = chartValues(storagePort);
+    const webhook = { host: site.hostAddress, port: await freePort() };
+    const values = chartValues(storagePort, webhook);
     log('helm install of charts/vdl');
     await helm(
       [
@@ -158,7 +177,18 @@ export async function startRealCluster(log: (message: string) => void = () => {}
       await helm(['uninstall', release, '--namespace', namespace, '--wait'], kubeconfig).catch(() => {});
     });
     log('vdl is installed');
-    return { plane, node, config, kubeconfig, apiKey, values, storagePort, stop };
+    return {
+      plane,
+      node,
+      config,
+      kubeconfig,
+      apiKey,
+      values,
+      storagePort,
+      webhook,
+      nodeName: node.name,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -12,6 +12,8 @@ declare module 'vitest' {
     realApiKey: string;
     realChartValues: string[];
     realStoragePort: number;
+    realWebhook: { host: string; port: number };
+    realNodeName: string;
   }
 }
 
@@ -25,6 +27,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('realApiKey', cluster.apiKey);
   project.provide('realChartValues', cluster.values);
   project.provide('realStoragePort', cluster.storagePort);
+  project.provide('realWebhook', cluster.webhook);
+  project.provide('realNodeName', cluster.nodeName);
 }
 
 export async function teardown(): Promise<void> {

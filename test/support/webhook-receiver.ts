@@ -18,13 +18,17 @@ export class WebhookReceiver {
   private readonly key: Buffer;
   readonly port: number;
 
-  constructor(secret: string, port: number) {
+  readonly host: string;
+
+  /** host: where it listens, loopback unless told (a real node's pods reach the host at its link address). */
+  constructor(secret: string, port: number, host = '127.0.0.1') {
     this.key = signingKey(secret);
     this.port = port;
+    this.host = host;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}/hook`;
+    return `http://${this.host}:${this.port}/hook`;
   }
 
   /** The events whose signature was valid. */
@@ -60,7 +64,7 @@ export class WebhookReceiver {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, this.host, () => resolve());
     });
   }
 
