@@ -170,6 +170,11 @@ async function remove(id) {
 async function saveFile(id) {
   try {
     const result = await call('GET', `/result/${id}`);
+    // A file written onto a volume has no link: say where it lies instead.
+    if (result.volume) {
+      showError(`${result.filename} is on volume ${result.volume.claim_name} at ${result.volume.path}`);
+      return;
+    }
     const link = document.createElement('a');
     link.href = result.url;
     link.download = result.filename;
