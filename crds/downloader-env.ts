@@ -37,7 +37,7 @@ export const podFiles = {
 export const DownloaderEnv = z.object({
   VDL_DOWNLOAD_NAME: z.string().min(1),
   VDL_DOWNLOAD_NAMESPACE: z.string().min(1),
-  /** Rendered for the pod's logs and tools; the downloader does not need it. */
+  /** Names the hidden copy of a file written onto a volume (the cleanup Job removes it by that name). */
   VDL_DOWNLOAD_UID: z.string().optional(),
   /** The download's spec as JSON (checked against VideoDownloadSpec by the downloader). */
   VDL_SPEC: z.string().min(2),

@@ -375,10 +375,13 @@ export const StorageSpec = z
       ),
     volume: VolumeSpec.optional(),
   })
-  .refine((storage) => !(storage.volume && (storage.bucket || storage.keyPrefix)), {
-    message: volumeWithBucketRefusal,
-    path: ['volume'],
-  })
+  .refine(
+    (storage) => !(storage.volume && (storage.bucket !== undefined || storage.keyPrefix !== undefined)),
+    {
+      message: volumeWithBucketRefusal,
+      path: ['volume'],
+    },
+  )
   .meta({
     'x-kubernetes-validations': [
       {
@@ -581,6 +584,14 @@ export const VolumeResult = z
   .object({
     claimName: z.string().min(1).max(253).describe('The PersistentVolumeClaim holding the file.'),
     path: z.string().min(1).max(4096).describe("The file's path under the volume's root."),
+    createdFolders: z
+      .int()
+      .min(0)
+      .max(256)
+      .optional()
+      .describe(
+        'How many folders, from the file up, the download made for it; deleting the download removes only those, once empty.',
+      ),
     preexisting: z
       .boolean()
       .optional()

@@ -104,6 +104,13 @@ describe('renderVolumePath', () => {
     expect(path).not.toContain('\ufffd');
   });
 
+  it('cuts the long value, not the id or the extension beside it', () => {
+    const path = renderVolumePath('{title} [{id}].{ext}', { title: 'x'.repeat(400), id: 'abc123' }, 'mp4');
+    expect(Buffer.byteLength(path)).toBeLessThanOrEqual(maxSegmentBytes);
+    expect(path.endsWith(' [abc123].mp4')).toBe(true);
+    expect(path.startsWith('xxxx')).toBe(true);
+  });
+
   it('replaces what Windows and SMB shares refuse', () => {
     expect(sanitizedSegment('a:b*c?d"e<f>g|h')).toBe('a_b_c_d_e_f_g_h');
     expect(sanitizedSegment('   ')).toBe('_');

@@ -50,6 +50,18 @@ export type VolumePathField = (typeof volumePathFields)[number];
 
 export const defaultVolumePathTemplate = '{uploader}/{title} [{id}].{ext}';
 
+/** The longest rendered path in bytes: far inside PATH_MAX, and status and the termination message keep it whole. */
+export const maxVolumePathBytes = 1024;
+
+/**
+ * The hidden copy a download writes at the volume's root before it links the
+ * file into place: named by the download's uid, so a retried pod writes over
+ * its own and the cleanup Job removes one a killed pod left.
+ */
+export function partialFileName(downloadUid: string): string {
+  return `.vdl-${downloadUid.replace(/[^A-Za-z0-9-]/g, '')}.part`;
+}
+
 /** What yt-dlp writes for a field the site does not give. */
 export const missingValue = 'NA';
 
@@ -119,11 +131,22 @@ function cutToBytes(text: string, maxBytes: number): string {
   return cut;
 }
 
-/** A segment cut to maxSegmentBytes; the last one keeps its extension. */
-function boundedSegment(segment: string, last: boolean): string {
-  if (Buffer.byteLength(segment) <= maxSegmentBytes) return segment;
-  const extension = last ? (segment.match(/\.[A-Za-z0-9]{1,10}$/)?.[0] ?? '') : '';
-  return `${cutToBytes(segment.slice(0, segment.length - extension.length), maxSegmentBytes - extension.length).trimEnd()}${extension}`;
+/**
+ * A segment of literal text and values within maxSegmentBytes: the longest
+ * value is cut first, so a long title loses its tail, not the " [{id}]" or
+ * the extension beside it. Literal text alone over the limit is cut at its end.
+ */
+function boundedSegment(parts: Array<{ text: string; value: boolean }>): string {
+  const size = () => parts.reduce((total, part) => total + Buffer.byteLength(part.text), 0);
+  for (let excess = size() - maxSegmentBytes; excess > 0; excess = size() - maxSegmentBytes) {
+    const longest = parts
+      .filter((part) => part.value && part.text.length > 1)
+      .sort((a, b) => Buffer.byteLength(b.text) - Buffer.byteLength(a.text))[0];
+    if (!longest) return cutToBytes(parts.map((part) => part.text).join(''), maxSegmentBytes);
+    longest.text =
+      cutToBytes(longest.text, Math.max(1, Buffer.byteLength(longest.text) - excess)).trimEnd() || '_';
+  }
+  return parts.map((part) => part.text).join('');
 }
 
 /** The field's value from yt-dlp's info JSON as text; missingValue when the site gives none. */
@@ -146,18 +169,20 @@ export function fieldValue(info: Record<string, unknown>, field: VolumePathField
  * value can neither add a folder nor climb out of one.
  */
 export function renderVolumePath(template: string, info: Record<string, unknown>, ext: string): string {
-  const segments = template.split('/');
-  return segments
-    .map((segment, index) =>
-      boundedSegment(
-        sanitizedSegment(
-          segment.replace(fieldPattern, (_, name: string) =>
-            sanitizedSegment(fieldValue(info, name as VolumePathField, ext)),
-          ),
-        ),
-        index === segments.length - 1,
-      ),
-    )
+  return template
+    .split('/')
+    .map((segment) => {
+      const parts: Array<{ text: string; value: boolean }> = [];
+      let at = 0;
+      for (const match of segment.matchAll(fieldPattern)) {
+        if (match.index > at) parts.push({ text: segment.slice(at, match.index), value: false });
+        const value = sanitizedSegment(fieldValue(info, match[1] as VolumePathField, ext));
+        parts.push({ text: value, value: match[1] !== 'ext' });
+        at = match.index + match[0].length;
+      }
+      if (at < segment.length) parts.push({ text: segment.slice(at), value: false });
+      return sanitizedSegment(boundedSegment(parts));
+    })
     .join('/');
 }
 

@@ -54,7 +54,7 @@ export function loadDownloaderConfig(env: NodeJS.ProcessEnv = process.env) {
         `the upload plan (VDL_UPLOAD_PLAN_FILE ${e.VDL_UPLOAD_PLAN_FILE})`,
       );
   return {
-    download: { name: e.VDL_DOWNLOAD_NAME, namespace: e.VDL_DOWNLOAD_NAMESPACE },
+    download: { name: e.VDL_DOWNLOAD_NAME, namespace: e.VDL_DOWNLOAD_NAMESPACE, uid: e.VDL_DOWNLOAD_UID },
     spec,
     maxFileSize,
     workDirLimit:

@@ -65,9 +65,16 @@ function failed(failure: ClassifiedFailure): DownloadOutcome {
   };
 }
 
-/** Names the hidden copy on a volume after the download, so each attempt of it writes over the last one's. */
-function partialTagFor(download: { namespace: string; name: string }): string {
-  return createHash('sha256').update(`${download.namespace}/${download.name}`).digest('hex').slice(0, 12);
+/**
+ * Names the hidden copy on a volume: the download's uid (as the operator's
+ * cleanup Job names it), so each attempt writes over the last one's; a hash
+ * of the name where no uid was given (a test harness).
+ */
+function partialTagFor(download: { namespace: string; name: string; uid?: string | undefined }): string {
+  return (
+    download.uid ??
+    createHash('sha256').update(`${download.namespace}/${download.name}`).digest('hex').slice(0, 12)
+  );
 }
 
 /** The exit code of a downloader stopped by SIGTERM (128 + 15, as a shell reports it). */
@@ -287,9 +294,10 @@ export async function runDownload(
       };
     };
     if (volume) {
-      const info = JSON.parse(
-        await readFile(file.replace(/\.[^./]+$/, '.info.json'), 'utf8').catch(() => '{}'),
-      ) as Record<string, unknown>;
+      const infoText = await readFile(file.replace(/\.[^./]+$/, '.info.json'), 'utf8').catch(() => undefined);
+      // Without it every field renders NA: said in the log, where a user looks for the odd name.
+      if (infoText === undefined) log('no info JSON beside the file: every {field} of the path is NA');
+      const info = JSON.parse(infoText ?? '{}') as Record<string, unknown>;
       const relativePath = renderVolumePath(volume.path, info, extname(filename).slice(1));
       try {
         const written = await writeToVolume({
@@ -309,6 +317,7 @@ export async function runDownload(
             volume: {
               claimName: volume.claimName,
               path: relativePath,
+              createdFolders: written.createdFolders,
               ...(written.preexisting ? { preexisting: true } : {}),
             },
             filename: basename(relativePath),

@@ -1,8 +1,8 @@
 // The cleanup Job's program (operator: volume-output.ts): removes a deleted
-// download's file from its volume, but only while it holds the bytes the
-// download wrote, so a file the user replaced since stays; then the folders
-// the removal left empty, up to the volume's root. Exits 0 when the file is
-// gone either way, 1 to be retried.
+// download's hidden copy (left by a pod killed mid-write), and its file, but
+// only while that holds the bytes the download wrote, so a file the user
+// replaced since stays; then the folders the download made for it, once
+// empty. Exits 0 when all is gone either way, 1 to be retried.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rmdir, stat, unlink } from 'node:fs/promises';
@@ -12,11 +12,14 @@ import { volumePathOutside } from '../../crds/volume-path.ts';
 
 export type Removal = 'removed' | 'gone' | 'changed';
 
-/** Removes root/path if it still has size bytes hashing to sha256, then its emptied folders. */
+/**
+ * Removes root/path if it still has size bytes hashing to sha256, then up to
+ * createdFolders of its folders, each only while empty.
+ */
 export async function removeOwnFile(
   root: string,
   path: string,
-  expected: { size: number; sha256: string },
+  expected: { size: number; sha256: string; createdFolders: number },
 ): Promise<Removal> {
   const outside = volumePathOutside(path);
   if (outside) throw new Error(outside);
@@ -33,40 +36,58 @@ export async function removeOwnFile(
   await pipeline(createReadStream(target), hash);
   if (hash.digest('hex') !== expected.sha256) return 'changed';
   await unlink(target);
-  // rmdir removes only empty folders: one still holding anything ends the climb.
-  for (let folder = dirname(target); folder.startsWith(`${base}${sep}`); folder = dirname(folder)) {
-    if (
-      !(await rmdir(folder).then(
-        () => true,
-        () => false,
-      ))
-    )
-      break;
+  // Only folders the download made; rmdir takes only empty ones, and one still in use ends the climb.
+  let folder = dirname(target);
+  for (let left = expected.createdFolders; left > 0 && folder.startsWith(`${base}${sep}`); left -= 1) {
+    const removed = await rmdir(folder).then(
+      () => true,
+      () => false,
+    );
+    if (!removed) break;
+    folder = dirname(folder);
   }
   return 'removed';
 }
 
+/** Removes a hidden copy (a name at the volume's root) a killed pod left; true if there was one. */
+export async function removePartial(root: string, name: string): Promise<boolean> {
+  if (!/^\.vdl-[A-Za-z0-9-]+\.part$/.test(name)) throw new Error(`${name} is no hidden copy of a download`);
+  return unlink(resolve(root, name)).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+}
+
+const said: Record<Removal, string> = {
+  removed: 'removed',
+  gone: 'already gone',
+  changed: 'kept: it no longer holds the bytes the download wrote',
+};
+
 if (import.meta.main) {
-  const { VDL_VOLUME_DIR, VDL_REMOVE_PATH, VDL_REMOVE_SIZE, VDL_REMOVE_SHA256 } = process.env;
-  if (!VDL_VOLUME_DIR || !VDL_REMOVE_PATH || !VDL_REMOVE_SIZE || !VDL_REMOVE_SHA256) {
-    console.error(
-      'remove-file: VDL_VOLUME_DIR, VDL_REMOVE_PATH, VDL_REMOVE_SIZE and VDL_REMOVE_SHA256 must be set',
-    );
+  const env = process.env;
+  if (!env.VDL_VOLUME_DIR || !env.VDL_REMOVE_PARTIAL) {
+    console.error('remove-file: VDL_VOLUME_DIR and VDL_REMOVE_PARTIAL must be set');
     process.exit(2);
   }
   try {
-    const removal = await removeOwnFile(VDL_VOLUME_DIR, VDL_REMOVE_PATH, {
-      size: Number(VDL_REMOVE_SIZE),
-      sha256: VDL_REMOVE_SHA256,
-    });
-    const said = {
-      removed: 'removed',
-      gone: 'already gone',
-      changed: 'kept: it no longer holds the bytes the download wrote',
-    }[removal];
-    console.log(JSON.stringify({ path: VDL_REMOVE_PATH, removal, message: `${VDL_REMOVE_PATH}: ${said}` }));
+    const partialRemoved = await removePartial(env.VDL_VOLUME_DIR, env.VDL_REMOVE_PARTIAL);
+    const removal = env.VDL_REMOVE_PATH
+      ? await removeOwnFile(env.VDL_VOLUME_DIR, env.VDL_REMOVE_PATH, {
+          size: Number(env.VDL_REMOVE_SIZE),
+          sha256: env.VDL_REMOVE_SHA256 ?? '',
+          createdFolders: Number(env.VDL_REMOVE_FOLDERS ?? 0),
+        })
+      : undefined;
+    const message = removal ? `${env.VDL_REMOVE_PATH}: ${said[removal]}` : 'no file of its own to remove';
+    console.log(JSON.stringify({ path: env.VDL_REMOVE_PATH, removal, partialRemoved, message }));
   } catch (error) {
-    console.error(`remove-file: ${VDL_REMOVE_PATH}: ${(error as Error).message}`);
+    console.error(
+      `remove-file: ${env.VDL_REMOVE_PATH ?? env.VDL_REMOVE_PARTIAL}: ${(error as Error).message}`,
+    );
     process.exit(1);
   }
 }

@@ -12,6 +12,7 @@ import { VideoDownloadSpec } from '../../crds/video-download.ts';
 import { refusal as addressRefusal } from '../../lib/net/address-policy.ts';
 import { loadOperatorConfig } from '../../operator/config.ts';
 import { desiredJob } from '../../operator/controllers/video-download/desired-job.ts';
+import { volumeCleanupJob } from '../../operator/controllers/video-download/volume-output.ts';
 import { type Manifest, renderChart } from '../support/chart-render.ts';
 import { kubeConfigFrom } from '../support/kube.ts';
 import {
@@ -40,6 +41,32 @@ function downloadJob() {
     },
     loadOperatorConfig({}),
   );
+  delete job.metadata?.ownerReferences;
+  return job;
+}
+
+/** The Job that removes a deleted download's file from its volume (operator: volume-output.ts). */
+function volumeCleanupJobOf() {
+  const download = {
+    apiVersion: 'vdl.dev/v1alpha1' as const,
+    kind: 'VideoDownload' as const,
+    metadata: { name: 'clip', namespace, uid: '00000000-0000-0000-0000-000000000002' },
+    spec: VideoDownloadSpec.parse({
+      url: 'https://example.com/v',
+      storage: { volume: { claimName: 'media' } },
+    }),
+    status: {
+      phase: 'Succeeded' as const,
+      result: {
+        volume: { claimName: 'media', path: 'a/b.mp4' },
+        size: 1,
+        sha256: 'a'.repeat(64),
+        contentType: 'video/mp4',
+      },
+    },
+  };
+  const job = volumeCleanupJob(download, loadOperatorConfig({}));
+  if (!job) throw new Error('no cleanup Job for a download that wrote its own file');
   delete job.metadata?.ownerReferences;
   return job;
 }
@@ -422,8 +449,9 @@ describe('disk of every pod', () => {
             : [],
       ),
       ['download Job', downloadJob().spec?.template.spec as k8s.V1PodSpec] as const,
+      ['volume cleanup Job', volumeCleanupJobOf().spec?.template.spec as k8s.V1PodSpec] as const,
     ];
-    expect(specs.length).toBe(6);
+    expect(specs.length).toBe(7);
     for (const [name, spec] of specs) {
       for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
         expect(
@@ -447,7 +475,9 @@ describe('kube-score on the rendered chart and a download Job', () => {
 
   beforeAll(async () => {
     const manifests = await render(['api.ingress.enabled=true']);
-    const yaml = [...manifests, downloadJob()].map((m) => JSON.stringify(m)).join('\n---\n');
+    const yaml = [...manifests, downloadJob(), volumeCleanupJobOf()]
+      .map((m) => JSON.stringify(m))
+      .join('\n---\n');
     // kube-score exits 1 when anything is critical; its JSON is what is read.
     const output = await new Promise<string>((resolve, reject) => {
       const child = execFile(

@@ -712,6 +712,7 @@ describe('operator.downloadNamespaces (with clusterWide)', () => {
     const there = objects.filter((o) => o.metadata.namespace === other);
     expect(there.map((o) => `${o.kind} ${o.metadata.name}`).sort()).toEqual([
       'NetworkPolicy vdl-downloads',
+      'NetworkPolicy vdl-volume-cleanup',
       'Role vdl-downloader',
       'RoleBinding vdl-downloader',
       'ServiceAccount vdl-downloader',

@@ -414,6 +414,93 @@ describe('operator, once a finished Job goes', () => {
   });
 });
 
+describe('operator, downloads onto a volume', () => {
+  let env: TestEnvironment;
+  let jobs: k8s.BatchV1Api;
+  beforeAll(async () => {
+    env = await createTestEnvironment('volume');
+    jobs = env.config.makeApiClient(k8s.BatchV1Api);
+    await env.startOperator({ volumeClaims: 'media' });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('fails a download naming a claim it does not allow, before any Job, and says where to allow it', async () => {
+    await env.downloads.create('db-claim', {
+      url: 'https://example.com/a',
+      storage: { volume: { claimName: 'postgres-data' } },
+    });
+    const failed = await env.downloads.waitFor('db-claim', 'Failed', isPhase('Failed'));
+    expect(failed.status?.reason).toBe('VolumeNotAllowed');
+    expect(failed.status?.message).toContain('VDL_VOLUME_CLAIMS');
+    expect(failed.status?.jobName).toBeUndefined();
+    expect((await jobs.listNamespacedJob({ namespace: env.namespace })).items).toEqual([]);
+  });
+
+  it('mounts the allowed claim, records the file on it, and on deletion removes it with a cleanup Job before the download goes', async () => {
+    await env.downloads.create('to-volume', {
+      url: 'https://example.com/b',
+      storage: { volume: { claimName: 'media', uid: 1000, gid: 1000 } },
+    });
+    const pod = await env.kubelet.livePod('to-volume');
+    expect(pod.spec?.volumes?.find((v) => v.name === 'output')?.persistentVolumeClaim?.claimName).toBe(
+      'media',
+    );
+    // No upload plan: no Secret made for it.
+    const secrets = await env.config
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespacedSecret({ namespace: env.namespace });
+    expect(secrets.items.map((secret) => secret.metadata?.name)).not.toContainEqual(
+      expect.stringMatching(/^vdl-upload-/),
+    );
+    await env.kubelet.running(pod);
+    const result = {
+      volume: { claimName: 'media', path: 'Chan/Title [b].mp4' },
+      filename: 'Title [b].mp4',
+      size: 5,
+      sha256: 'c'.repeat(64),
+      contentType: 'video/mp4',
+    };
+    await env.kubelet.terminated(pod, 0, JSON.stringify({ result }));
+    const done = await env.downloads.waitFor('to-volume', 'Succeeded', isPhase('Succeeded'));
+    expect(done.status?.result).toEqual(result);
+    expect(done.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(
+      'media:Chan/Title [b].mp4',
+    );
+
+    await env.downloads.delete('to-volume');
+    const cleanup = await eventually('the cleanup Job', async () =>
+      (await jobs.listNamespacedJob({ namespace: env.namespace })).items.find((job) =>
+        job.metadata?.name?.startsWith('vdl-clean-'),
+      ),
+    );
+    const cleanupEnv = Object.fromEntries(
+      (cleanup.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]),
+    );
+    expect(cleanupEnv).toMatchObject({
+      VDL_REMOVE_PATH: 'Chan/Title [b].mp4',
+      VDL_REMOVE_SHA256: 'c'.repeat(64),
+    });
+    // The download waits for its file to go.
+    expect((await env.downloads.get('to-volume')).metadata.deletionTimestamp).toBeDefined();
+    const cleaner = await eventually('the cleanup pod', async () =>
+      (await env.kubelet.podsOf('to-volume')).find(
+        (p) => p.metadata?.labels?.['app.kubernetes.io/component'] === 'volume-cleanup',
+      ),
+    );
+    await env.kubelet.terminated(cleaner, 0);
+    await eventually('the download gone', async () => {
+      try {
+        await env.downloads.get('to-volume');
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+  });
+});
+
 describe('operator download queue', () => {
   let env: TestEnvironment;
   beforeAll(async () => {

@@ -93,6 +93,8 @@ export function chartValues(storagePort: number, webhook: WebhookTarget): string
     // Downloads may write onto the tests' media claim, and notify the receiver on the host,
     // which retries reach within a minute or so (5 s, doubled, at most 20 s apart).
     `operator.volumeOutput.claims[0].name=${mediaClaim}`,
+    'operator.volumeOutput.claims[0].uid=1000',
+    'operator.volumeOutput.claims[0].gid=1001',
     `operator.webhooks.allowedInternalHosts[0]=${webhook.host}:${webhook.port}`,
     'operator.webhooks.backoffSeconds=5',
     'operator.webhooks.backoffMaxSeconds=20',

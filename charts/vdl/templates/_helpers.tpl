@@ -285,11 +285,15 @@ address; download pods never may.
 {{- end }}
 {{- end -}}
 
-{{- /* The claims downloads may write onto, as VDL_VOLUME_CLAIMS reads them: namespace/name, comma-separated. */ -}}
+{{- /* The claims downloads may write onto, as VDL_VOLUME_CLAIMS reads them: namespace/name[:uid:gid], comma-separated. */ -}}
 {{- define "vdl.volumeClaims" -}}
 {{- $claims := list }}
 {{- range .Values.operator.volumeOutput.claims }}
-{{- $claims = append $claims (printf "%s/%s" (.namespace | default $.Release.Namespace) (required "operator.volumeOutput.claims[].name is required" .name)) }}
+{{- $entry := printf "%s/%s" (.namespace | default $.Release.Namespace) (required "operator.volumeOutput.claims[].name is required" .name) }}
+{{- if or (hasKey . "uid") (hasKey . "gid") }}
+{{- $entry = printf "%s:%s:%s" $entry (toString (.uid | default "")) (toString (.gid | default "")) }}
+{{- end }}
+{{- $claims = append $claims $entry }}
 {{- end }}
 {{- join "," $claims }}
 {{- end }}

@@ -17,6 +17,7 @@ import {
 import type { OperatorConfig } from '../../config.ts';
 import { downloadLabelValue, jobNameFor, maxJobNameLength } from './names.ts';
 import { podDisk } from './pod-disk.ts';
+import { podPlacement } from './pod-placement.ts';
 import { uploadSecretNameFor } from './upload-plan.ts';
 
 export const downloaderContainerName = 'downloader';
@@ -81,32 +82,6 @@ function hostListsEnv(config: OperatorConfig): DownloaderEnvValues {
   return {
     [hostListEnv.allow]: hostList(config.allowHosts).join(',') || undefined,
     [hostListEnv.deny]: hostList(config.denyHosts).join(',') || undefined,
-  };
-}
-
-/**
- * The cluster's scheduling and pull settings (config.downloadPodTemplate) as
- * pod spec fields; only those its schema allows, so nothing here can touch
- * what confines the pod.
- */
-function podPlacement(template: OperatorConfig['downloadPodTemplate']): Partial<V1PodSpec> {
-  const {
-    nodeSelector,
-    tolerations,
-    affinity,
-    topologySpreadConstraints,
-    priorityClassName,
-    imagePullSecrets,
-  } = template;
-  return {
-    ...(nodeSelector && { nodeSelector }),
-    ...(tolerations && { tolerations }),
-    ...(affinity && { affinity: affinity as V1PodSpec['affinity'] }),
-    ...(topologySpreadConstraints && {
-      topologySpreadConstraints: topologySpreadConstraints as V1PodSpec['topologySpreadConstraints'],
-    }),
-    ...(priorityClassName && { priorityClassName }),
-    ...(imagePullSecrets && { imagePullSecrets }),
   };
 }
 

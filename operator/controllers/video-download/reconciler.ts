@@ -386,44 +386,46 @@ export class Reconciler {
   }
 
   /**
-   * Removes a deleted download's file from its volume with a Job that mounts
-   * the claim (the operator mounts none): true once it is done, or there is
-   * nothing of the download's own to remove, or, past the finalizer timeout,
-   * given up with an Event so deletion never hangs.
+   * Removes what a deleted download left on its volume with a Job that
+   * mounts the claim (the operator mounts none): true once that Job is
+   * Complete, or there is nothing to remove; true too, with an Event, when it
+   * failed or ran past the finalizer timeout (counted from the Job's
+   * creation, so an operator that was down still tries once), so deletion
+   * never hangs.
    */
-  private async removeVolumeFile(download: VideoDownload, pastTimeout: boolean): Promise<boolean> {
+  private async removeVolumeFile(download: VideoDownload): Promise<boolean> {
     const body = volumeCleanupJob(download, this.deps.config);
     if (!body) return true;
     const { namespace } = download.metadata as { namespace: string };
     const name = cleanupJobNameFor(download);
+    const path = download.status?.result?.volume?.path;
     const job =
       this.deps.caches.jobs.get(`${namespace}/${name}`) ?? (await this.deps.writes.readJob(namespace, name));
-    const done = job?.status?.conditions?.find(
-      (c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'),
-    );
-    if (done?.type === 'Complete') return true;
-    const path = download.status?.result?.volume?.path;
-    if (done || pastTimeout) {
-      await this.deps.recorder.record(
-        download,
-        'Warning',
-        'CleanupAbandoned',
-        `could not remove ${path} from volume ${download.spec.storage?.volume?.claimName}: ${done ? `Job ${name} failed: ${done.message ?? done.reason}` : `not done within ${this.deps.config.finalizerTimeoutSeconds}s`}`,
-      );
-      return true;
-    }
     if (!job) {
       try {
         await this.deps.writes.createJob(namespace, body);
         this.deps.logger.info(
           { download: `${namespace}/${download.metadata.name}`, path },
-          'removing the file from its volume',
+          'removing what the download left on its volume',
         );
       } catch (error) {
         if (statusCodeOf(error) !== 409) throw error;
       }
+      return false;
     }
-    return false;
+    const done = job.status?.conditions?.find(
+      (c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'),
+    );
+    if (done?.type === 'Complete') return true;
+    const age = this.deps.clock.now() - new Date(job.metadata?.creationTimestamp ?? 0).getTime();
+    if (!done && age < this.deps.config.finalizerTimeoutSeconds * 1000) return false;
+    await this.deps.recorder.record(
+      download,
+      'Warning',
+      'CleanupAbandoned',
+      `could not clean volume ${download.spec.storage?.volume?.claimName}${path ? ` of ${path}` : ''}: ${done ? `Job ${name} failed: ${done.message ?? done.reason}` : `not done within ${this.deps.config.finalizerTimeoutSeconds}s`}`,
+    );
+    return true;
   }
 
   /**
@@ -454,7 +456,7 @@ export class Reconciler {
       return { requeueAfterMs: 2_000 };
     }
     if (download.spec.storage?.volume) {
-      const cleaned = await this.removeVolumeFile(download, since >= timeoutMs);
+      const cleaned = await this.removeVolumeFile(download);
       if (!cleaned) return { requeueAfterMs: 5_000 };
       await this.patchFinalizers(
         download,

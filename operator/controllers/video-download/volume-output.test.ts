@@ -13,7 +13,14 @@ import {
 
 const config = loadOperatorConfig(
   {},
-  { s3Endpoint: 'http://minio:9000', volumeClaims: 'media,other/archive' },
+  {
+    s3Endpoint: 'http://minio:9000',
+    volumeClaims: 'media:1000:1001,other/archive',
+    downloadPodTemplate: {
+      tolerations: [{ key: 'storage', operator: 'Exists' }],
+      imagePullSecrets: [{ name: 'pull' }],
+    },
+  },
 );
 const onVolume = (extra: Record<string, unknown> = {}) =>
   download('clip', { storage: { volume: { claimName: 'media', uid: 1000, gid: 1001, ...extra } } });
@@ -21,6 +28,9 @@ const onVolume = (extra: Record<string, unknown> = {}) =>
 describe('volumeClaimAllowed and volumeRefusal', () => {
   it('allow a listed claim in any namespace, or in the one named with it, and nothing when the list is empty', () => {
     expect(volumeClaimAllowed('media,other/archive', 'team', 'media')).toBe(true);
+    expect(volumeClaimAllowed('other/archive:1000', 'other', 'archive', { uid: 1000, gid: 5 })).toBe(true);
+    expect(volumeClaimAllowed('other/archive:1000', 'other', 'archive', { uid: 1001, gid: 5 })).toBe(false);
+    expect(volumeClaimAllowed('media:1000:1000', 'team', 'media', { uid: 1000, gid: 1001 })).toBe(false);
     expect(volumeClaimAllowed('media,other/archive', 'other', 'archive')).toBe(true);
     expect(volumeClaimAllowed('media,other/archive', 'team', 'archive')).toBe(false);
     expect(volumeClaimAllowed('', 'team', 'media')).toBe(false);
@@ -33,6 +43,10 @@ describe('volumeClaimAllowed and volumeRefusal', () => {
     expect(refusal?.message).toContain('postgres-data');
     expect(refusal?.message).toContain('VDL_VOLUME_CLAIMS');
     expect(volumeRefusal(onVolume(), config)).toBeUndefined();
+    // Whoever writes the spec picks its uid: on a claim that names one, no other.
+    const other = volumeRefusal(onVolume({ uid: 33 }), config);
+    expect(other?.reason).toBe('VolumeNotAllowed');
+    expect(other?.message).toContain('must run as the uid and gid');
     expect(volumeRefusal(download('clip'), testConfig)).toBeUndefined();
   });
 
@@ -86,8 +100,9 @@ describe('volumeCleanupJob', () => {
     const d = onVolume(spec);
     d.status = {
       phase: 'Succeeded',
+      jobName: 'clip',
       result: {
-        volume: { claimName: 'media', path: 'Chan/T [x].mp4', ...volume },
+        volume: { claimName: 'media', path: 'Chan/T [x].mp4', createdFolders: 1, ...volume },
         size: 5,
         sha256: 'a'.repeat(64),
         contentType: 'video/mp4',
@@ -104,19 +119,35 @@ describe('volumeCleanupJob', () => {
       VDL_REMOVE_PATH: 'Chan/T [x].mp4',
       VDL_REMOVE_SIZE: '5',
       VDL_REMOVE_SHA256: 'a'.repeat(64),
+      VDL_REMOVE_FOLDERS: '1',
+      VDL_REMOVE_PARTIAL: '.vdl-uid-clip.part',
     });
+    // Placed as download pods are, and no TTL: it goes with its download once the finalizer saw it done.
+    expect(pod?.tolerations).toEqual([{ key: 'storage', operator: 'Exists' }]);
+    expect(pod?.imagePullSecrets).toEqual([{ name: 'pull' }]);
+    expect(job?.spec?.ttlSecondsAfterFinished).toBeUndefined();
     expect(pod?.automountServiceAccountToken).toBe(false);
     expect(pod?.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1001 });
     expect(pod?.volumes).toEqual([{ name: 'output', persistentVolumeClaim: { claimName: 'media' } }]);
     expect(job?.metadata?.labels?.['app.kubernetes.io/component']).toBe(cleanupComponent);
   });
 
-  it("removes nothing that is not the download's own: same bytes found there, Retain, or no file", () => {
-    expect(volumeCleanupJob(succeeded({ preexisting: true }), config)).toBeUndefined();
-    expect(ownedVolumeFile(succeeded({}, {}))).toBeDefined();
+  it("removes only a killed pod's hidden copy when the file is not the download's own", () => {
+    const partialOnly = (d: ReturnType<typeof onVolume>) => {
+      const names = (volumeCleanupJob(d, config)?.spec?.template.spec?.containers[0]?.env ?? []).map(
+        (e) => e.name,
+      );
+      return names.includes('VDL_REMOVE_PARTIAL') && !names.includes('VDL_REMOVE_PATH');
+    };
+    expect(partialOnly(succeeded({ preexisting: true }))).toBe(true);
+    expect(ownedVolumeFile(succeeded({}))).toBeDefined();
     const retained = succeeded({});
     retained.spec.storage.deletionPolicy = 'Retain';
-    expect(volumeCleanupJob(retained, config)).toBeUndefined();
+    expect(partialOnly(retained)).toBe(true);
+    const failed = onVolume();
+    failed.status = { phase: 'Failed', jobName: 'clip', reason: 'UploadFailed' };
+    expect(partialOnly(failed)).toBe(true);
+    // Never ran: nothing to clean.
     expect(volumeCleanupJob(onVolume(), config)).toBeUndefined();
   });
 });
