@@ -57,6 +57,7 @@ function volumeCleanupJobOf() {
     }),
     status: {
       phase: 'Succeeded' as const,
+      jobName: 'clip',
       result: {
         volume: { claimName: 'media', path: 'a/b.mp4' },
         size: 1,

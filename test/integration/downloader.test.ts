@@ -508,6 +508,7 @@ describe('downloader', () => {
       expect(result?.volume).toEqual({
         claimName: 'media',
         path: 'Test Uploader/2026/A described video.mp4',
+        createdFolders: 2,
       });
       expect(result?.key).toBeUndefined();
       const file = join(root, 'Test Uploader/2026/A described video.mp4');
@@ -516,8 +517,9 @@ describe('downloader', () => {
       expect(bytes.length).toBe(result?.size);
       expect(statSync(file).mode & 0o777).toBe(0o640);
       expect(statSync(join(root, 'Test Uploader')).mode & 0o777).toBe(0o750);
-      // Only the file: no hidden copy left beside it.
+      // Only the file: no hidden copy left beside it or at the root.
       expect(readdirSync(join(root, 'Test Uploader/2026'))).toEqual(['A described video.mp4']);
+      expect(readdirSync(root)).toEqual(['Test Uploader']);
       const probe = await ffprobe(bytes, 'v.mp4');
       expect(probe.format.tags).toMatchObject({
         title: describedVideo.title,

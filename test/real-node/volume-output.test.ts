@@ -138,7 +138,8 @@ describe('a download onto a volume, with a webhook', () => {
         notification?: { state: string; attempts: number; lastError?: string };
       };
     };
-    expect(done.status?.result?.volume).toEqual({ claimName: mediaClaim, path });
+    expect(done.status?.result?.volume).toEqual({ claimName: mediaClaim, path, createdFolders: 2 });
+    expect(await readdir(library)).toEqual([describedVideo.uploader]);
 
     // On the node's disk: the user's file, its mode, the bytes status names, tags and a cover inside.
     const file = join(library, path);
