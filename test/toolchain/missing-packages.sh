@@ -24,6 +24,8 @@ fi
 # Files, not commands: looked up under VDL_CHECK_ROOT (its test points it at a stub tree).
 files="${VDL_CHECK_ROOT:-}"
 [[ -x $files/usr/lib/cni/bridge ]] || packages+=(containernetworking-plugins)
+# The archive's database (tests and `make dev`): Debian's server, outside PATH.
+compgen -G "$files/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 # gcc -static (the pause binary) needs the C library's static archive.
 [[ -f $files/usr/lib/x86_64-linux-gnu/libc.a || -f $files/usr/lib/aarch64-linux-gnu/libc.a ]] || packages+=(libc6-dev)
 if ! command -v npm >/dev/null; then

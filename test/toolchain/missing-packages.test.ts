@@ -23,7 +23,7 @@ function pathWith(commands: string[]): string {
   return dir;
 }
 
-/** A file tree with the files the script looks for (CNI plugins, libc.a), or without them. */
+/** A file tree with the files the script looks for (CNI plugins, libc.a, PostgreSQL's server), or without them. */
 function filesRoot(present: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'vdl-root-'));
   if (present) {
@@ -32,6 +32,8 @@ function filesRoot(present: boolean): string {
     chmodSync(join(dir, 'usr/lib/cni/bridge'), 0o755);
     mkdirSync(join(dir, 'usr/lib/x86_64-linux-gnu'), { recursive: true });
     writeFileSync(join(dir, 'usr/lib/x86_64-linux-gnu/libc.a'), '');
+    mkdirSync(join(dir, 'usr/lib/postgresql/15/bin'), { recursive: true });
+    writeFileSync(join(dir, 'usr/lib/postgresql/15/bin/initdb'), '');
   }
   return dir;
 }
@@ -80,6 +82,7 @@ describe('missing-packages.sh (what .ci/run installs)', () => {
         'iproute2',
         'libc6-dev',
         'nftables',
+        'postgresql',
         'runc',
         'util-linux',
       ].sort(),
