@@ -673,6 +673,21 @@ export const NotificationStatus = z
   })
   .describe("Delivery of the completion event to spec.notify's url, written by the operator.");
 
+export const ArchiveStatus = z
+  .object({
+    state: z
+      .enum(['Archived', 'Failing'])
+      .describe(
+        'Failing: the archive (PostgreSQL) could not be written; retried until it can. Archived: written since.',
+      ),
+    reason: z.string().max(1024).optional().describe('Why the last write failed.'),
+    message: z.string().max(32_768).optional().describe('What the database said, without credentials.'),
+    since: timestamp.optional().describe('When the state began.'),
+  })
+  .describe(
+    "The archiver's record, written only when archiving this download failed (and once when it then succeeded): the Archived condition follows from it.",
+  );
+
 export const VideoDownloadStatus = z
   .object({
     phase: z
@@ -688,7 +703,7 @@ export const VideoDownloadStatus = z
       .optional()
       .meta({
         description:
-          "Ready (the file is stored), Reconciling (queued or running) and Stalled (failed for good), as kstatus and GitOps tools read them; Complete and Failed like a Job's, so kubectl wait --for=condition=Complete works.",
+          "Ready (the file is stored), Reconciling (queued or running) and Stalled (failed for good), as kstatus and GitOps tools read them; Complete and Failed like a Job's, so kubectl wait --for=condition=Complete works; Archived once archiving it failed (False) and then worked (True).",
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),
@@ -713,6 +728,7 @@ export const VideoDownloadStatus = z
       .optional()
       .describe('Human-readable message of a failure, or of why a download went back to Queued.'),
     notification: NotificationStatus.optional(),
+    archive: ArchiveStatus.optional(),
   })
   .describe('What the operator and the download pod observed. Written only by them.');
 
@@ -726,6 +742,7 @@ export type NotifySpec = z.output<typeof NotifySpec>;
 export type VolumeSpec = z.output<typeof VolumeSpec>;
 export type VolumeResult = z.output<typeof VolumeResult>;
 export type NotificationStatus = z.output<typeof NotificationStatus>;
+export type ArchiveStatus = z.output<typeof ArchiveStatus>;
 export type Phase = (typeof phases)[number];
 
 export interface ObjectMeta {

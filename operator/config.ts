@@ -99,6 +99,20 @@ export const OperatorConfig = z.object({
       timeoutSeconds: z.coerce.number().min(0.1).max(120).default(10),
     })
     .prefault({}),
+  /**
+   * The archive of finished downloads (PostgreSQL): VDL_ARCHIVE_URL, a
+   * postgres:// URL (from a Secret; never logged); empty keeps no archive.
+   * A deleted download waits for its row at most finalizerTimeoutSeconds
+   * while the database cannot be written, then goes with an Event
+   * ArchiveAbandoned; a failed write is tried again after retrySeconds.
+   */
+  archive: z
+    .object({
+      url: z.string().default(''),
+      finalizerTimeoutSeconds: integer.min(0).default(3600),
+      retrySeconds: z.coerce.number().min(0.1).max(3600).default(5),
+    })
+    .prefault({}),
   metricsPort: integer.min(0).max(65_535).default(8080),
   metricsHost: z.string().default('127.0.0.1'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

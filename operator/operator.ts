@@ -2,8 +2,10 @@
 // A new controller is a folder under controllers/ and one add() here.
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { Archive } from '../lib/archive/archive.ts';
 import type { ObjectStore } from '../lib/storage/object-store.ts';
 import type { OperatorConfig } from './config.ts';
+import { archiverController } from './controllers/archiver/controller.ts';
 import { videoDownloadController } from './controllers/video-download/controller.ts';
 import { EventRecorder } from './controllers/video-download/event-recorder.ts';
 import { kubeWrites } from './controllers/video-download/kube-writes.ts';
@@ -16,6 +18,8 @@ export interface OperatorOptions {
   kubeConfig: k8s.KubeConfig;
   logger: Logger;
   objectStore?: ObjectStore;
+  /** The archive of finished downloads; none: no archiver runs and deletion waits for no row. */
+  archive?: Archive;
   /** Server-side watch timeout of the informers (tests shorten it). */
   watchTimeoutSeconds?: number;
   clock?: Clock;
@@ -42,9 +46,18 @@ export class Operator extends Manager {
         writes: kubeWrites(kubeConfig),
         recorder,
         objectStore: options.objectStore,
+        archive: options.archive,
         logger,
       }),
     );
+    if (options.archive)
+      this.add(
+        archiverController({
+          kubeConfig,
+          archive: options.archive,
+          retryMs: config.archive.retrySeconds * 1000,
+        }),
+      );
     if (config.webhook.enabled) this.add(webhookNotifierController({ config, kubeConfig, recorder, logger }));
   }
 }

@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import { group, plural, type VideoDownload, version } from '../../crds/video-download.ts';
 import { s3ObjectStore } from '../../lib/storage/object-store.ts';
 import { loadOperatorConfig, type OperatorConfig } from '../../operator/config.ts';
-import { Operator } from '../../operator/operator.ts';
+import { Operator, type OperatorOptions } from '../../operator/operator.ts';
 import { ScriptedNode } from '../node/scripted-node.ts';
 import { eventually } from './eventually.ts';
 import { deleteNamespace, kubeConfigFrom, uniqueName } from './kube.ts';
@@ -23,7 +23,10 @@ export interface TestEnvironment {
   minio: MinioClient;
   bucket: string;
   operatorConfig: (overrides?: Partial<OperatorConfig>) => OperatorConfig;
-  startOperator: (overrides?: Partial<OperatorConfig>) => Promise<Operator>;
+  startOperator: (
+    overrides?: Partial<OperatorConfig>,
+    options?: Pick<OperatorOptions, 'archive'>,
+  ) => Promise<Operator>;
   close: () => Promise<void>;
 }
 
@@ -60,8 +63,9 @@ export async function createTestEnvironment(prefix: string): Promise<TestEnviron
     minio,
     bucket,
     operatorConfig,
-    async startOperator(overrides = {}) {
+    async startOperator(overrides = {}, options = {}) {
       const operator = new Operator({
+        ...options,
         config: operatorConfig(overrides),
         kubeConfig: config,
         logger: pino({ level: process.env.VDL_TEST_LOG_LEVEL ?? 'warn' }),

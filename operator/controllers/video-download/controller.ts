@@ -4,6 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../../../crds/video-download.ts';
+import type { Archive } from '../../../lib/archive/archive.ts';
 import type { ObjectStore } from '../../../lib/storage/object-store.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { type Controller, owns, type Watch } from '../../manager/controller.ts';
@@ -104,6 +105,7 @@ export interface VideoDownloadControllerOptions {
   writes: KubeWrites;
   recorder: Pick<EventRecorder, 'record'>;
   objectStore: ObjectStore | undefined;
+  archive?: Archive | undefined;
   logger: Logger;
 }
 

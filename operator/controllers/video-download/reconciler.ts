@@ -15,6 +15,7 @@ import {
   type VideoDownload,
   type VideoDownloadStatus,
 } from '../../../crds/video-download.ts';
+import type { Archive } from '../../../lib/archive/archive.ts';
 import { statusCodeOf } from '../../../lib/kube/api-errors.ts';
 import type { ObjectStore } from '../../../lib/storage/object-store.ts';
 import type { OperatorConfig } from '../../config.ts';
@@ -57,7 +58,7 @@ export function statusPatch(
     if (isDeepStrictEqual(before, after)) continue;
     // The notifier's record of its deliveries: a derivation from a cache that has
     // not yet seen the notifier's last write must not put an older one back.
-    if (ownerOfStatusField(key) === 'notifier') continue;
+    if (ownerOfStatusField(key) === 'notifier' || ownerOfStatusField(key) === 'archiver') continue;
     // A field the download pod owns (progress) is the operator's to write
     // only when the phase changes, so it never rolls the pod's back.
     if (ownerOfStatusField(key) === 'download pod' && current?.phase === desired.phase) continue;
@@ -73,6 +74,8 @@ export interface ReconcilerDependencies {
   recorder: Pick<EventRecorder, 'record'>;
   metrics: Pick<VideoDownloadMetrics, 'jobsCreated' | 'statusWrites' | 'finished'>;
   objectStore: ObjectStore | undefined;
+  /** The archive; a finished download's row is written before its finalizer goes. */
+  archive?: Archive | undefined;
   admission: Admission;
   clock: Clock;
   logger: Logger;
@@ -386,6 +389,30 @@ export class Reconciler {
   }
 
   /**
+   * A finished download's row is in the archive before the download may go,
+   * so a TTL or a kubectl delete never beats the archiver. While the database
+   * cannot be written this throws (the reconcile is retried with backoff),
+   * for at most the archive's finalizer timeout; then the download goes with
+   * an Event ArchiveAbandoned, so deletion never hangs for good.
+   */
+  private async ensureArchived(download: VideoDownload, sinceDeletionMs: number): Promise<void> {
+    const archive = this.deps.archive;
+    if (!archive || !isTerminal(download)) return;
+    try {
+      await archive.record(download);
+    } catch (error) {
+      const limit = this.deps.config.archive.finalizerTimeoutSeconds;
+      if (sinceDeletionMs < limit * 1000) throw error;
+      await this.deps.recorder.record(
+        download,
+        'Warning',
+        'ArchiveAbandoned',
+        `not archived within ${limit}s of its deletion: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /**
    * Removes what a deleted download left on its volume with a Job that
    * mounts the claim (the operator mounts none): true once that Job is
    * Complete, or there is nothing to remove; true too, with an Event, when it
@@ -455,6 +482,7 @@ export class Reconciler {
       // The pod informer reconciles again as each pod goes; the requeue is a safety net.
       return { requeueAfterMs: 2_000 };
     }
+    await this.ensureArchived(download, since);
     if (download.spec.storage?.volume) {
       const cleaned = await this.removeVolumeFile(download);
       if (!cleaned) return { requeueAfterMs: 5_000 };

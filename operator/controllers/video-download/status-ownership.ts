@@ -7,7 +7,7 @@
 // progress only when the phase changes, so it never rolls the pod's back.
 import type { VideoDownloadStatus } from '../../../crds/video-download.ts';
 
-export type StatusWriter = 'download pod' | 'operator' | 'notifier';
+export type StatusWriter = 'download pod' | 'operator' | 'notifier' | 'archiver';
 
 export const statusOwners = {
   phase: 'operator',
@@ -23,6 +23,8 @@ export const statusOwners = {
   message: 'operator',
   // The webhook notifier's (controllers/webhook-notifier/); the status derivation carries it over untouched.
   notification: 'notifier',
+  // The archiver's (controllers/archiver/), written only when archiving failed and once it recovered.
+  archive: 'archiver',
 } as const satisfies Record<keyof VideoDownloadStatus, StatusWriter>;
 
 /** The fields the download pod owns: the operator writes them only on a phase change. */

@@ -135,19 +135,38 @@ export function conditionsFor(
     Complete: phase === 'Succeeded',
     Failed: phase === 'Failed',
   };
-  return conditionTypes.map((type) => {
-    const next = {
-      type,
-      status: isTrue[type] ? ('True' as const) : ('False' as const),
-      reason,
-      message: statusMessage(message),
-      observedGeneration: generation,
-    };
-    const existing = status.conditions?.find((condition) => condition.type === type);
+  const withTime = (next: Omit<Condition, 'lastTransitionTime'>): Condition => {
+    const existing = status.conditions?.find((condition) => condition.type === next.type);
     const lastTransitionTime =
       existing && existing.status === next.status ? existing.lastTransitionTime : (iso(now) as string);
     return { ...next, lastTransitionTime };
-  });
+  };
+  const conditions = conditionTypes.map((type) =>
+    withTime({
+      type,
+      status: isTrue[type] ? 'True' : 'False',
+      reason,
+      message: statusMessage(message),
+      observedGeneration: generation,
+    }),
+  );
+  // Archived, only once the archiver had something to say (archiving failed): from its record.
+  const archive = status.archive;
+  if (archive)
+    conditions.push(
+      withTime({
+        type: 'Archived',
+        status: archive.state === 'Archived' ? 'True' : 'False',
+        reason: archive.state === 'Archived' ? 'Archived' : (archive.reason ?? 'ArchiveUnavailable'),
+        message: statusMessage(
+          archive.state === 'Archived'
+            ? 'recorded in the archive'
+            : `not yet in the archive, retrying: ${archive.message ?? 'the database cannot be written'}`,
+        ),
+        observedGeneration: generation,
+      }),
+    );
+  return conditions;
 }
 
 type Failure = { reason: string; message: string };
