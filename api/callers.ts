@@ -1,7 +1,9 @@
 // Who is calling and what they may see: the caller an API key or a stream
 // ticket names, and the one lookup every per-download route goes through.
 import type { NextFunction, Request, Response } from 'express';
+import type pg from 'pg';
 import { labels, type VideoDownload } from '../crds/video-download.ts';
+import { archivedByName } from '../lib/archive/archive-store.ts';
 import type { Informer } from '../lib/kube/informer.ts';
 import type { ApiKeyStore, Caller } from './api-keys.ts';
 import { problems } from './problem.ts';
@@ -67,4 +69,37 @@ export function authenticate(deps: { noAuth: boolean; keys: ApiKeyStore; ticketK
     }
     next();
   };
+}
+
+/**
+ * The caller's download of that name: live from the cache, else, once it is
+ * gone from the cluster, as the archive recorded it. Someone else's is "not
+ * found" either way.
+ */
+export async function findVisibleOrArchived(
+  deps: { downloads: Pick<Informer<VideoDownload>, 'get'>; archive?: pg.Pool | undefined },
+  namespace: string,
+  name: string,
+  caller: Caller,
+): Promise<{ download: VideoDownload; archived: boolean }> {
+  try {
+    return { download: findVisible(deps.downloads, namespace, name, caller), archived: false };
+  } catch (error) {
+    if (!deps.archive) throw error;
+    const owner = caller.role === 'admin' ? undefined : caller.user;
+    const row = await readArchive(() => archivedByName(deps.archive as pg.Pool, owner, name));
+    if (!row) throw error;
+    return { download: row.record as VideoDownload, archived: true };
+  }
+}
+
+/** An archive read; a database that cannot answer is a 503 saying so, not a 500. */
+export async function readArchive<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw problems.unavailable(
+      `the archive cannot be read now (${(error as { code?: string }).code ?? 'unreachable'}); live downloads are still answered`,
+    );
+  }
 }

@@ -49,6 +49,8 @@ export const ApiConfig = z.object({
     .min(10)
     .max(7 * 86_400)
     .default(900),
+  /** The archive of finished downloads (PostgreSQL URL, from a Secret; never logged): the operator's VDL_ARCHIVE_URL. Empty: live downloads only. */
+  archiveUrl: z.string().default(''),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 export type ApiConfig = z.output<typeof ApiConfig>;

@@ -1,6 +1,7 @@
 // What the API's routes are built from: the caches, the clients and the
 // per-process state that api/server.ts makes and api/app.ts hands out.
 
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { VideoDownload } from '../crds/video-download.ts';
 import type { Informer } from '../lib/kube/informer.ts';
@@ -31,6 +32,8 @@ export interface ApiDependencies {
   ready: () => boolean;
   /** Checks results are stored and signs their links (for clients' address of storage). */
   storage: ObjectReader | undefined;
+  /** The archive of finished downloads (read only); undefined: none, only live downloads are known. */
+  archive?: pg.Pool | undefined;
   logger: Logger;
   resolve?: UrlPolicy['resolve'];
 }

@@ -99,10 +99,14 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/status/{id}': {
         get: {
-          summary: 'Status of a download',
+          summary: 'Status of a download, live or archived',
           security: secured,
           parameters: [jobIdParameter],
-          responses: { '200': { description: 'The status.', content: json('Status') }, ...common },
+          responses: {
+            '200': { description: 'The status.', content: json('Status') },
+            ...common,
+            '503': problem('Not live, and the archive cannot be read now.'),
+          },
         },
       },
       '/tickets': {
@@ -171,14 +175,14 @@ export function openApiDocument(): Record<string, unknown> {
             '409': problem(
               'Not done yet, failed, its recorded file lies outside its own storage, or redirect=true for a file on a volume.',
             ),
-            '410': problem('The file is no longer stored.'),
-            '503': problem('Object storage is not configured, or cannot be reached now.'),
+            '410': problem('The file is no longer stored (its download deleted, or expired).'),
+            '503': problem('Object storage is not configured, or it or the archive cannot be reached now.'),
           },
         },
       },
       '/downloads': {
         get: {
-          summary: "The caller's downloads, newest first",
+          summary: "The caller's downloads, live and archived, newest first",
           security: secured,
           parameters: [
             { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: [...states] } },
@@ -188,12 +192,36 @@ export function openApiDocument(): Record<string, unknown> {
               required: false,
               schema: { type: 'integer', minimum: 1, maximum: 200 },
             },
-            { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 400 } },
+            {
+              name: 'from',
+              in: 'query',
+              required: false,
+              description: 'Created at or after this date or date-time (UTC).',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            {
+              name: 'to',
+              in: 'query',
+              required: false,
+              description: 'Created before this date or date-time (UTC).',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            {
+              name: 'q',
+              in: 'query',
+              required: false,
+              description: 'Text in the title or the URL, case-insensitively.',
+              schema: { type: 'string', minLength: 1, maxLength: 200 },
+            },
           ],
           responses: {
             '200': { description: 'A page.', content: json('DownloadList') },
-            '400': problem('Bad query.'),
+            '400': problem(
+              'Bad query: a filter that is not a state or a date, or a cursor this API did not hand out.',
+            ),
             '401': common['401'],
+            '503': problem('The archive cannot be read now.'),
           },
         },
       },

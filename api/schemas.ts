@@ -146,8 +146,30 @@ export const Problem = z
   })
   .describe('An RFC 9457 problem.');
 
+const listDate = (name: string) =>
+  z
+    .string()
+    .refine(
+      (text) =>
+        /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(text) &&
+        !Number.isNaN(Date.parse(text)),
+      {
+        message: `${name} must be a date such as 2026-12-01, or a date and time such as 2026-12-01T00:00:00Z`,
+      },
+    )
+    .transform((text) => new Date(text))
+    .optional();
+
 export const ListQuery = z.object({
-  state: z.enum(states).optional(),
+  state: z.enum(states, { error: `state must be one of ${states.join(', ')}` }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().max(400).optional(),
+  from: listDate('from').describe('Created at or after this date (UTC).'),
+  to: listDate('to').describe('Created before this date (UTC).'),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Text found in the title or the URL, case-insensitively.'),
 });

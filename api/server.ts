@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiVersion, kind, labels, plural, type VideoDownload } from '../crds/video-download.ts';
+import { archivePool } from '../lib/archive/archive-store.ts';
 import { Informer } from '../lib/kube/informer.ts';
 import { VideoDownloads } from '../lib/kube/video-downloads.ts';
 import type { ObjectReader } from '../lib/storage/object-reader.ts';
@@ -33,6 +34,13 @@ export async function startApi(options: {
 }): Promise<RunningApi> {
   const { config, kubeConfig, logger } = options;
   const hub = new DownloadHub();
+  // Read only: the operator's archiver writes it (lib/archive/). A pg error carries its password: message and code only.
+  const archive = config.archiveUrl
+    ? archivePool(config.archiveUrl, {
+        max: 10,
+        onError: (message) => logger.warn({ err: message }, 'archive connection lost'),
+      })
+    : undefined;
   const downloads = new Informer<VideoDownload>({
     name: 'videodownloads',
     config: kubeConfig,
@@ -97,6 +105,7 @@ export async function startApi(options: {
     live,
     quota,
     storage: options.storage,
+    archive,
     logger,
     resolve: options.resolve,
     ready: () => downloads.health.synced && (secrets?.health.synced ?? true),
@@ -122,6 +131,7 @@ export async function startApi(options: {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       downloads.stop();
       secrets?.stop();
+      await archive?.end();
     },
   };
 }

@@ -4,12 +4,14 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import type pg from 'pg';
 import { z } from 'zod';
 import { hostList } from '../../crds/host-list.ts';
-import { maxCanonicalUrlLength } from '../../crds/video-download.ts';
-import { callerOf, findVisible } from '../callers.ts';
+import { maxCanonicalUrlLength, type VideoDownload } from '../../crds/video-download.ts';
+import { listArchived } from '../../lib/archive/archive-store.ts';
+import { callerOf, findVisible, readArchive } from '../callers.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { pageOf } from '../download-list.ts';
+import { decodeCursor, pageOf } from '../download-list.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { problems } from '../problem.ts';
 import { RateLimiter } from '../rate-limit.ts';
@@ -22,7 +24,7 @@ import { submissionNotify } from '../webhooks.ts';
 
 type Deps = Pick<
   ApiDependencies,
-  'config' | 'downloads' | 'client' | 'quota' | 'logger' | 'resolve' | 'keys'
+  'config' | 'downloads' | 'client' | 'quota' | 'logger' | 'resolve' | 'keys' | 'archive'
 >;
 
 export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
@@ -124,12 +126,34 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
       });
   });
 
-  router.get('/downloads', (req, res) => {
+  router.get('/downloads', async (req, res) => {
     const caller = callerOf(req);
     const query = ListQuery.safeParse(req.query);
     if (!query.success) throw problems.badRequest(z.prettifyError(query.error));
+    const { cursor: text, ...filter } = query.data;
+    const cursor = text === undefined ? undefined : decodeCursor(text);
     const mine = caller.role === 'admin' ? downloads.list() : downloads.byIndex(caller.user);
-    res.json(pageOf(mine, query.data));
+    // The archive's part of the page: its filter in SQL, after the cursor, none that is live.
+    const archived = deps.archive
+      ? await readArchive(() =>
+          listArchived(deps.archive as pg.Pool, {
+            owner: caller.role === 'admin' ? undefined : caller.user,
+            state: filter.state === 'DONE' || filter.state === 'FAILED' ? filter.state : undefined,
+            from: filter.from,
+            to: filter.to,
+            text: filter.q,
+            after: cursor && { createdAt: new Date(cursor.createdAt), name: cursor.name },
+            excludeUids: mine.map((d) => d.metadata.uid as string),
+            limit: filter.limit + 1,
+          }),
+        )
+      : [];
+    // Only finished downloads are archived: a filter on another state finds none there.
+    const fromArchive =
+      filter.state && filter.state !== 'DONE' && filter.state !== 'FAILED'
+        ? []
+        : archived.map((row) => row.record as VideoDownload);
+    res.json(pageOf(mine, fromArchive, { ...filter, cursor }));
   });
 
   router.delete('/downloads/:id', async (req, res) => {

@@ -3,16 +3,24 @@
 // stored; for a file written onto a volume, where it lies.
 import { Router } from 'express';
 import { StorageUnreachable } from '../../lib/storage/object-reader.ts';
-import { callerOf, findVisible } from '../callers.ts';
+import { callerOf, findVisibleOrArchived } from '../callers.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { problems } from '../problem.ts';
 import { resultRefusal } from '../result-access.ts';
 import { stateOf } from '../status-view.ts';
 
-export function resultRoutes(deps: Pick<ApiDependencies, 'config' | 'downloads' | 'storage'>): Router {
+export function resultRoutes(
+  deps: Pick<ApiDependencies, 'config' | 'downloads' | 'storage' | 'archive'>,
+): Router {
   const { config } = deps;
   return Router().get('/result/:id', async (req, res) => {
-    const download = findVisible(deps.downloads, config.namespace, String(req.params.id), callerOf(req));
+    // An archived download's file is signed while it is stored (Retain, or not yet removed); else 410.
+    const { download } = await findVisibleOrArchived(
+      deps,
+      config.namespace,
+      String(req.params.id),
+      callerOf(req),
+    );
     const state = stateOf(download);
     if (state === 'FAILED')
       throw problems.conflict(`job ${download.metadata.name} failed: ${download.status?.message ?? ''}`);

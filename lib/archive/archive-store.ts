@@ -155,54 +155,62 @@ const selected = 'uid, name, owner, url, title, state, created_at, finished_at, 
 /** The newest archived download of this owner with this name (a name is reused once a download is gone). */
 export async function archivedByName(
   pool: pg.Pool | pg.ClientBase,
-  owner: string,
+  owner: string | undefined,
   name: string,
 ): Promise<ArchivedView | undefined> {
+  // undefined: anyone's (an admin's lookup).
   const result = await pool.query<Row>(
-    `SELECT ${selected} FROM vdl_archived_downloads WHERE owner = $1 AND name = $2
+    `SELECT ${selected} FROM vdl_archived_downloads WHERE name = $2 AND ($1::text IS NULL OR owner = $1)
      ORDER BY created_at DESC LIMIT 1`,
-    [storedText(owner), name],
+    [owner === undefined ? null : storedText(owner), name],
   );
   return result.rows[0] && view(result.rows[0]);
 }
 
 export interface ArchiveQuery {
-  owner: string;
-  state?: 'DONE' | 'FAILED';
+  /** One owner's rows; undefined: everyone's (an admin). */
+  owner?: string | undefined;
+  state?: 'DONE' | 'FAILED' | undefined;
   /** Created at or after. */
-  from?: Date;
+  from?: Date | undefined;
   /** Created before. */
-  to?: Date;
+  to?: Date | undefined;
   /** Found anywhere in the title or the URL, case-insensitively. */
-  text?: string;
-  /** Rows after this one in newest-first order (a page's cursor). */
-  after?: { createdAt: Date; uid: string };
+  text?: string | undefined;
+  /** Rows after this one in newest-first order, (created, name) then: a page's cursor. */
+  after?: { createdAt: Date; name: string } | undefined;
+  /** Downloads still live (listed from the cluster instead). */
+  excludeUids?: string[] | undefined;
   limit: number;
 }
 
-/** One owner's archived downloads, newest first, filtered; at most limit. */
+/** Archived downloads, newest first (by creation, then name, as the live list), filtered; at most limit. */
 export async function listArchived(
   pool: pg.Pool | pg.ClientBase,
   query: ArchiveQuery,
 ): Promise<ArchivedView[]> {
-  const where = ['owner = $1'];
-  const parameters: unknown[] = [storedText(query.owner)];
+  const where: string[] = [];
+  const parameters: unknown[] = [];
   const add = (clause: (n: string) => string, value: unknown) => {
     parameters.push(value);
     where.push(clause(`$${parameters.length}`));
   };
+  if (query.owner !== undefined) add((n) => `owner = ${n}`, storedText(query.owner));
   if (query.state) add((n) => `state = ${n}`, query.state);
   if (query.from) add((n) => `created_at >= ${n}`, query.from);
   if (query.to) add((n) => `created_at < ${n}`, query.to);
   if (query.text) add((n) => `(title ILIKE ${n} OR url ILIKE ${n})`, containsPattern(query.text));
+  if (query.excludeUids?.length) add((n) => `uid <> ALL(${n}::uuid[])`, query.excludeUids);
   if (query.after) {
-    parameters.push(query.after.createdAt, query.after.uid);
-    where.push(`(created_at, uid) < ($${parameters.length - 1}, $${parameters.length}::uuid)`);
+    parameters.push(query.after.createdAt, query.after.name);
+    where.push(
+      `(created_at, name COLLATE "C") < ($${parameters.length - 1}, $${parameters.length} COLLATE "C")`,
+    );
   }
   parameters.push(query.limit);
   const result = await pool.query<Row>(
-    `SELECT ${selected} FROM vdl_archived_downloads WHERE ${where.join(' AND ')}
-     ORDER BY created_at DESC, uid DESC LIMIT $${parameters.length}`,
+    `SELECT ${selected} FROM vdl_archived_downloads ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, name COLLATE "C" DESC LIMIT $${parameters.length}`,
     parameters,
   );
   return result.rows.map(view);

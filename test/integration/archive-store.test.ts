@@ -77,6 +77,8 @@ function finished(
   };
 }
 
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const rowOf = (download: VideoDownload) => {
   const row = archivedDownload(download);
   if (!row) throw new Error('not finished');
@@ -143,7 +145,7 @@ describe('the archive on PostgreSQL', () => {
         owner,
         phase: i % 5 === 0 ? 'Failed' : 'Succeeded',
         title: i % 2 === 0 ? `Cats ${i}` : `Dogs ${i}`,
-        // Several share a creation second: the uid orders them.
+        // Several share a creation second: the name orders them.
         created: new Date(Date.UTC(2026, 10, 1, 0, Math.floor(i / 3))).toISOString(),
       }),
     );
@@ -151,19 +153,19 @@ describe('the archive on PostgreSQL', () => {
     await archiveDownloads(pool, [rowOf(finished({ owner: 'someone-else', title: 'Cats elsewhere' }))]);
 
     const seen: string[] = [];
-    let after: { createdAt: Date; uid: string } | undefined;
+    let after: { createdAt: Date; name: string } | undefined;
     for (;;) {
       const page = await listArchived(pool, { owner, limit: 7, after });
       seen.push(...page.map((row) => row.uid));
       const last = page.at(-1);
       if (page.length < 7 || !last) break;
-      after = { createdAt: last.createdAt, uid: last.uid };
+      after = { createdAt: last.createdAt, name: last.name };
     }
     const expected = [...downloads]
       .sort((a, b) =>
         a.metadata.creationTimestamp === b.metadata.creationTimestamp
-          ? (b.metadata.uid as string).localeCompare(a.metadata.uid as string)
-          : (b.metadata.creationTimestamp as string).localeCompare(a.metadata.creationTimestamp as string),
+          ? byteOrder(b.metadata.name as string, a.metadata.name as string)
+          : byteOrder(b.metadata.creationTimestamp as string, a.metadata.creationTimestamp as string),
       )
       .map((d) => d.metadata.uid);
     expect(seen).toEqual(expected);

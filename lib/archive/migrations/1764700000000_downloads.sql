@@ -27,8 +27,11 @@ CREATE TABLE vdl_archived_downloads (
   archived_at timestamptz NOT NULL DEFAULT now(),
   record text NOT NULL
 );
--- GET /downloads: one owner's rows, newest first, paged by (created_at, uid).
-CREATE INDEX vdl_archived_downloads_owner_created ON vdl_archived_downloads (owner, created_at DESC, uid DESC);
+-- GET /downloads: one owner's rows, newest first, paged by (created_at, name) as the live list is,
+-- names in byte order (COLLATE "C") whatever the database's collation, as the API compares them.
+CREATE INDEX vdl_archived_downloads_owner_created
+  ON vdl_archived_downloads (owner, created_at DESC, name COLLATE "C" DESC);
+CREATE INDEX vdl_archived_downloads_created ON vdl_archived_downloads (created_at DESC, name COLLATE "C" DESC);
 -- GET /status/{id}: a name is unique among one owner's live downloads, not over time; the newest wins.
 CREATE INDEX vdl_archived_downloads_owner_name ON vdl_archived_downloads (owner, name, created_at DESC);
 -- Retention deletes the oldest finished rows in batches.
