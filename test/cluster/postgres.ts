@@ -5,8 +5,8 @@
 // package's postgres user. Stopping it (fast shutdown) leaves nothing running.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ManagedProcess } from './managed-process.ts';
@@ -27,6 +27,8 @@ export interface RunningPostgres {
   /** Stops it (an outage); start() brings it back on the same port and data. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Stops it for good and removes its files. */
+  destroy(): Promise<void>;
 }
 
 /** The newest server binaries Debian's postgresql package installed; a clear error when there are none. */
@@ -58,15 +60,21 @@ async function serverIds(): Promise<{ uid: number; gid: number; name: string } |
 /** Makes a cluster in dir (initdb) and starts it; resolves once it accepts connections. */
 export async function startPostgres(dir: string, logDir: string): Promise<RunningPostgres> {
   const bin = postgresBinaries();
-  const data = join(dir, 'postgres');
-  const socketDir = join(dir, 'postgres-socket');
+  const ids = await serverIds();
+  // As root the server runs as postgres, which cannot reach into a 0700 temp dir of root's:
+  // its files go in a temp dir of its own then, removed by destroy().
+  const base = ids ? await mkdtemp(join(tmpdir(), 'vdl-postgres-')) : dir;
+  const data = join(base, 'postgres');
+  const socketDir = join(base, 'postgres-socket');
   await mkdir(data, { recursive: true, mode: 0o700 });
   await mkdir(socketDir, { recursive: true, mode: 0o700 });
-  const ids = await serverIds();
   if (ids) {
-    // The server's user must reach its directories through dir (mkdtemp's are 0700): search, not list.
-    await chmod(dir, 0o711);
-    await Promise.all([chown(data, ids.uid, ids.gid), chown(socketDir, ids.uid, ids.gid)]);
+    await chmod(base, 0o700);
+    await Promise.all([
+      chown(base, ids.uid, ids.gid),
+      chown(data, ids.uid, ids.gid),
+      chown(socketDir, ids.uid, ids.gid),
+    ]);
   }
   const user = 'vdl';
   const password = randomBytes(18).toString('base64url');
@@ -150,6 +158,12 @@ export async function startPostgres(dir: string, logDir: string): Promise<Runnin
     // SIGINT: the fast shutdown, which ends sessions and exits cleanly.
     stop: async () => server?.stop(10_000, 'SIGINT'),
     start,
+    async destroy() {
+      await server?.stop(10_000, 'SIGINT');
+      await rm(join(base, 'postgres'), { recursive: true, force: true });
+      await rm(socketDir, { recursive: true, force: true });
+      if (base !== dir) await rm(base, { recursive: true, force: true });
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import { hashKey } from '../../api/api-keys.ts';
 import { type Program, programArgs } from '../../lib/runtime/node-flags.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { ManagedProcess } from '../cluster/managed-process.ts';
+import { type RunningPostgres, startPostgres } from '../cluster/postgres.ts';
 import { freePort, waitForHealthy } from '../cluster/readiness.ts';
 import { nodeKindOf, prepareNodeSite, startNode, type TestNode } from '../node/node.ts';
 import { applyChartRbac } from '../support/chart-render.ts';
@@ -62,6 +63,8 @@ export interface DevEnvironment {
   kubeconfig: string;
   media: MediaServer;
   bucket: string;
+  /** The archive's PostgreSQL (stop() and start() it for an outage). */
+  postgres: RunningPostgres;
   /** The node download pods run on (VDL_TEST_NODE picks which kind; tests do not know). */
   node: TestNode;
   /** The link the operator and download pods reach MinIO through, with storageLink. */
@@ -164,6 +167,10 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     for (const step of stops.reverse()) await step().catch(() => {});
   };
   try {
+    // The archive of finished downloads: a PostgreSQL of this run's own, as the chart's bundled one.
+    log('starting PostgreSQL (the archive)');
+    const postgres = await startPostgres(options.dir, logDir);
+    stops.push(() => postgres.destroy());
     const config = kubeConfigFrom(plane.adminKubeconfig);
     const minio = plane.minio as NonNullable<ControlPlane['minio']>;
     const core = config.makeApiClient(k8s.CoreV1Api);
@@ -283,6 +290,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_EGRESS_ALLOW: allowed,
       // The named local servers may receive webhooks too (a receiver tried out beside make dev).
       VDL_WEBHOOK_ALLOW: webhookAllowed,
+      VDL_ARCHIVE_URL: postgres.endpoint.url,
       ...(options.minUploadPartSize ? { VDL_MIN_UPLOAD_PART_SIZE: options.minUploadPartSize } : {}),
     };
     const replicas = options.operatorReplicas ?? 1;
@@ -308,6 +316,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       VDL_API_S3_SECRET_KEY: minio.secretKey,
       VDL_API_EGRESS_ALLOW: allowed,
       VDL_API_WEBHOOK_ALLOW: webhookAllowed,
+      VDL_API_ARCHIVE_URL: postgres.endpoint.url,
       // As the chart's Secret does: a restarted API still accepts the tickets the one before issued.
       VDL_API_TICKET_KEY: ticketKey,
       // One local user trying things out: generous limits (the defaults are for shared servers).
@@ -339,6 +348,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       kubeconfig: plane.adminKubeconfig,
       media,
       bucket,
+      postgres,
       node,
       storageLink,
       processes,

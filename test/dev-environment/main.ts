@@ -32,6 +32,7 @@ await writeFile(
     `export VDL_API_KEY=${env.apiKey}`,
     `export VDL_NAMESPACE=${env.namespace}`,
     `export VDL_SAMPLE_URL=${sample}`,
+    `export VDL_ARCHIVE_URL='${env.postgres.endpoint.url}'`,
     '',
   ].join('\n'),
   { mode: 0o600 },
@@ -47,6 +48,7 @@ vdl is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). Ctrl-
   API        ${env.apiUrl}   (key: ${env.apiKey})
   kubectl    export KUBECONFIG=${env.kubeconfig}      (or: source ${join(devDir, 'env')})
   logs       ${join(devDir, 'run/logs')} (operator, api), ${env.nodeKind === 'real' ? `kubectl -n ${env.namespace} logs job/<job_id>` : join(devDir, 'run/node/logs')} (download pods)
+  archive    PostgreSQL on ${env.postgres.endpoint.host}:${env.postgres.endpoint.port}, finished downloads outlive their resources   (psql "$VDL_ARCHIVE_URL")
   node       ${env.nodeKind === 'real' ? 'a real node: every download runs in a containerd container' : 'the process node: downloads run as host processes'}
 
 Download the sample video through the API:

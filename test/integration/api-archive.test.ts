@@ -80,7 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await pool?.end();
-  await postgres?.stop();
+  await postgres?.destroy();
   await deleteNamespace(config, namespace);
   await rm(dir, { recursive: true, force: true });
 });

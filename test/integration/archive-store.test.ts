@@ -31,7 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool?.end();
-  await postgres?.stop();
+  await postgres?.destroy();
   await rm(dir, { recursive: true, force: true });
 });
 

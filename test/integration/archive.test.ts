@@ -39,7 +39,7 @@ afterAll(async () => {
   await postgres?.start().catch(() => {});
   await env?.close();
   await pool?.end();
-  await postgres?.stop();
+  await postgres?.destroy();
   await rm(dir, { recursive: true, force: true });
 });
 

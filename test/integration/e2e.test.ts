@@ -397,6 +397,34 @@ describe('end to end', () => {
     expect({ objects, uploads }).toEqual({ objects: [], uploads: [] });
   });
 
+  it('a download deleted with kubectl is still listed and answered with its final state, from the archive', async () => {
+    const id = await submit(`${env.media.url}/progressive.mp4`);
+    expect((await finished(id)).state).toBe('DONE');
+    await run(toolPath('kubectl'), [
+      '--kubeconfig',
+      env.kubeconfig,
+      '-n',
+      env.namespace,
+      'delete',
+      'vd',
+      id,
+      '--wait=true',
+    ]);
+    // Gone from the cluster, not from the API.
+    const status = await api<{ state: string; job_id: string }>('GET', `/status/${id}`);
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ job_id: id, state: 'DONE' });
+    const list = await api<{ items: Array<{ job_id: string; state: string }> }>(
+      'GET',
+      '/downloads?state=DONE&limit=200',
+    );
+    expect(list.body.items.filter((item) => item.job_id === id)).toEqual([
+      expect.objectContaining({ state: 'DONE' }),
+    ]);
+    // Its file went with it (deletion policy Delete): the link is gone, said so.
+    expect((await api('GET', `/result/${id}`)).status).toBe(410);
+  });
+
   it('runs ten downloads with at most three at once, and completes them all', async () => {
     const batch = config.makeApiClient(k8s.BatchV1Api);
     // Counted at every process start and exit, not sampled: exact however busy the machine.
