@@ -6,6 +6,7 @@ import {
   Accepted,
   DownloadList,
   DownloadRequest,
+  Forgotten,
   IdempotencyKey,
   Problem,
   ResultResponse,
@@ -61,6 +62,7 @@ export function openApiDocument(): Record<string, unknown> {
         Accepted: component(Accepted),
         Status: component(StatusResponse),
         Result: component(ResultResponse),
+        Forgotten: component(Forgotten),
         DownloadList: component(DownloadList),
         Problem: component(Problem),
         Ticket: component(TicketResponse),
@@ -222,6 +224,19 @@ export function openApiDocument(): Record<string, unknown> {
             ),
             '401': common['401'],
             '503': problem('The archive cannot be read now.'),
+          },
+        },
+      },
+      '/history': {
+        delete: {
+          summary: "Forget the caller's archived history",
+          description:
+            "Deletes every archived record of the caller's finished downloads that are gone from the cluster. Their files stay as each download's deletion policy left them; downloads still in the cluster are not touched (DELETE /downloads/{id} cancels or removes those).",
+          security: secured,
+          responses: {
+            '200': { description: 'How many records went.', content: json('Forgotten') },
+            '401': common['401'],
+            '503': problem('The archive cannot be written now.'),
           },
         },
       },

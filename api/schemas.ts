@@ -132,6 +132,10 @@ export const ResultResponse = z
   })
   .describe('The stored file: a link to fetch it from object storage, or where it lies on a volume.');
 
+export const Forgotten = z
+  .object({ forgotten: z.number().int().min(0).describe('Archived records deleted.') })
+  .describe("The caller's archived history, forgotten.");
+
 export const DownloadList = z
   .object({ items: z.array(StatusResponse), next_cursor: z.string().nullable() })
   .describe("A page of the caller's downloads, newest first.");

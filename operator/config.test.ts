@@ -117,6 +117,7 @@ describe('loadOperatorConfig', () => {
       'VDL_ARCHIVE_URL',
       'VDL_ARCHIVE_FINALIZER_TIMEOUT_SECONDS',
       'VDL_ARCHIVE_RETRY_SECONDS',
+      'VDL_ARCHIVE_TTL_DAYS',
       'VDL_METRICS_PORT',
       'VDL_METRICS_HOST',
       'VDL_LOG_LEVEL',

@@ -104,13 +104,16 @@ export const OperatorConfig = z.object({
    * postgres:// URL (from a Secret; never logged); empty keeps no archive.
    * A deleted download waits for its row at most finalizerTimeoutSeconds
    * while the database cannot be written, then goes with an Event
-   * ArchiveAbandoned; a failed write is tried again after retrySeconds.
+   * ArchiveAbandoned; a failed write is tried again after retrySeconds;
+   * rows older than ttlDays are deleted.
    */
   archive: z
     .object({
       url: z.string().default(''),
       finalizerTimeoutSeconds: integer.min(0).default(3600),
       retrySeconds: z.coerce.number().min(0.1).max(3600).default(5),
+      /** Rows of downloads finished longer ago are deleted (hourly, in batches); 0 keeps them all. */
+      ttlDays: integer.min(0).max(36_500).default(0),
     })
     .prefault({}),
   metricsPort: integer.min(0).max(65_535).default(8080),

@@ -56,6 +56,7 @@ export class Operator extends Manager {
           kubeConfig,
           archive: options.archive,
           retryMs: config.archive.retrySeconds * 1000,
+          retention: { ttlMs: config.archive.ttlDays * 86_400_000, sweepMs: 3_600_000 },
         }),
       );
     if (config.webhook.enabled) this.add(webhookNotifierController({ config, kubeConfig, recorder, logger }));

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { hostList } from '../../crds/host-list.ts';
 import { maxCanonicalUrlLength, type VideoDownload } from '../../crds/video-download.ts';
-import { listArchived } from '../../lib/archive/archive-store.ts';
+import { forgetOwner, listArchived } from '../../lib/archive/archive-store.ts';
 import { callerOf, findVisible, readArchive } from '../callers.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { decodeCursor, pageOf } from '../download-list.ts';
@@ -154,6 +154,20 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
         ? []
         : archived.map((row) => row.record as VideoDownload);
     res.json(pageOf(mine, fromArchive, { ...filter, cursor }));
+  });
+
+  // Forget: the caller's archived history goes (files stay as their deletion policy left them;
+  // downloads still in the cluster are not touched, DELETE /downloads/{id} cancels those).
+  router.delete('/history', async (req, res) => {
+    const caller = callerOf(req);
+    const archive = deps.archive;
+    if (!archive) return res.json({ forgotten: 0 });
+    const live = (caller.role === 'admin' ? downloads.list() : downloads.byIndex(caller.user)).map(
+      (d) => d.metadata.uid as string,
+    );
+    const forgotten = await readArchive(() => forgetOwner(archive, caller.user, live));
+    deps.logger.info({ user: caller.user, forgotten }, 'forgot archived history');
+    res.json({ forgotten });
   });
 
   router.delete('/downloads/:id', async (req, res) => {

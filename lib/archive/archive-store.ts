@@ -215,3 +215,38 @@ export async function listArchived(
   );
   return result.rows.map(view);
 }
+
+/**
+ * Deletes rows of downloads that finished before cutoff, batch rows per
+ * statement (a long DELETE would hold locks and bloat one transaction);
+ * how many went.
+ */
+export async function deleteArchivedBefore(
+  pool: pg.Pool | pg.ClientBase,
+  cutoff: Date,
+  batch = 1_000,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const result = await pool.query(
+      `DELETE FROM vdl_archived_downloads WHERE uid IN (
+         SELECT uid FROM vdl_archived_downloads WHERE finished_at < $1 ORDER BY finished_at LIMIT $2)`,
+      [cutoff, batch],
+    );
+    deleted += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) < batch) return deleted;
+  }
+}
+
+/** Deletes every row of one owner (a user's "forget my history"), except downloads still live; how many went. */
+export async function forgetOwner(
+  pool: pg.Pool | pg.ClientBase,
+  owner: string,
+  liveUids: string[],
+): Promise<number> {
+  const result = await pool.query(
+    'DELETE FROM vdl_archived_downloads WHERE owner = $1 AND uid <> ALL($2::uuid[])',
+    [storedText(owner), liveUids],
+  );
+  return result.rowCount ?? 0;
+}

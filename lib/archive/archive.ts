@@ -4,11 +4,13 @@
 import type pg from 'pg';
 import type { VideoDownload } from '../../crds/video-download.ts';
 import { archivedDownload } from './archive-record.ts';
-import { archiveDownloads } from './archive-store.ts';
+import { archiveDownloads, deleteArchivedBefore } from './archive-store.ts';
 
 export interface Archive {
   /** Writes the finished download's row unless it is there; rejects while the database cannot be written. */
   record(download: VideoDownload): Promise<void>;
+  /** Retention: deletes the rows of downloads finished before cutoff; how many went. */
+  deleteFinishedBefore(cutoff: Date): Promise<number>;
 }
 
 /** The most rows one INSERT carries (PostgreSQL binds at most 65,535 parameters; a row has 21). */
@@ -43,6 +45,7 @@ export function postgresArchive(pool: pg.Pool, windowMs = 20): Archive {
     }
   };
   return {
+    deleteFinishedBefore: (cutoff) => deleteArchivedBefore(pool, cutoff),
     record(download) {
       if (!archivedDownload(download)) return Promise.resolve();
       return new Promise((resolve, reject) => {

@@ -235,4 +235,30 @@ describe('the API over the archive', () => {
       await postgres.start();
     }
   });
+
+  it("forgets the caller's archived history on DELETE /history: their rows only, never a live download", async () => {
+    const before = await alice.call<{ items: Array<{ job_id: string }> }>('GET', '/downloads', {
+      query: 'limit=200',
+    });
+    const forgot = await alice.call<{ forgotten: number }>('DELETE', '/history');
+    expect(forgot.status, forgot.text).toBe(200);
+    expect(forgot.body.forgotten).toBe(aliceOld.length + 1);
+    const after = await alice.call<{ items: Array<{ job_id: string }> }>('GET', '/downloads', {
+      query: 'limit=200',
+    });
+    // What is left is what is live.
+    const liveNames = (await new VideoDownloads(config, namespace).list()).map((d) => d.metadata.name);
+    expect(after.body.items.map((item) => item.job_id).sort()).toEqual(liveNames.sort());
+    expect(before.body.items.length).toBeGreaterThan(after.body.items.length);
+    expect(
+      (await alice.call('GET', '/status/{id}', { params: { id: aliceOld[0]?.metadata.name as string } }))
+        .status,
+    ).toBe(404);
+    // Bob's history is his.
+    const bobsRows = await pool.query(
+      'SELECT count(*)::int AS n FROM vdl_archived_downloads WHERE owner = $1',
+      ['bob'],
+    );
+    expect(bobsRows.rows[0].n).toBe(1);
+  });
 });

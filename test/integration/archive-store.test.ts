@@ -14,6 +14,7 @@ import {
   archivedByName,
   archivedUids,
   archivePool,
+  deleteArchivedBefore,
   listArchived,
 } from '../../lib/archive/archive-store.ts';
 import { migrateArchive, migrationsTable } from '../../lib/archive/migrate.ts';
@@ -182,5 +183,20 @@ describe('the archive on PostgreSQL', () => {
       limit: 100,
     });
     expect(window).toHaveLength(6);
+  });
+
+  it('retention deletes the rows finished before the cutoff, in batches, and no others', async () => {
+    const old = Array.from({ length: 7 }, () => finished({ owner: 'retention' }));
+    const recent = finished({ owner: 'retention' });
+    (recent.status as { completionTime: string }).completionTime = '2027-01-01T00:00:00Z';
+    await archiveDownloads(pool, [...old, recent].map(rowOf));
+    const before = (await pool.query('SELECT count(*)::int AS n FROM vdl_archived_downloads')).rows[0]
+      .n as number;
+    // Every row but the recent one finished on 2026-12-01.
+    const deleted = await deleteArchivedBefore(pool, new Date('2026-12-31T00:00:00Z'), 3);
+    expect(deleted).toBe(before - 1);
+    expect(await listArchived(pool, { owner: 'retention', limit: 10 })).toEqual([
+      expect.objectContaining({ uid: recent.metadata.uid }),
+    ]);
   });
 });

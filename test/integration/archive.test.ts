@@ -28,7 +28,7 @@ beforeAll(async () => {
   await migrateArchive(client).finally(() => client.release());
   env = await createTestEnvironment('archive');
   await env.startOperator(
-    { archive: { url: '', finalizerTimeoutSeconds: 600, retrySeconds: 0.5 } },
+    { archive: { url: '', finalizerTimeoutSeconds: 600, retrySeconds: 0.5, ttlDays: 0 } },
     {
       archive: postgresArchive(archivePool(postgres.endpoint.url, { onError: () => {} })),
     },

@@ -18,6 +18,8 @@ export interface ArchiverOptions {
   kubeConfig: k8s.KubeConfig;
   archive: Archive;
   retryMs?: number;
+  /** Retention: rows of downloads finished longer ago than ttlMs go, swept every sweepMs by the leader. */
+  retention?: { ttlMs: number; sweepMs: number } | undefined;
 }
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -29,6 +31,20 @@ export function archiverController(options: ArchiverOptions): Controller<VideoDo
     for: downloads,
     owns: [],
     setup(context) {
+      const { retention } = options;
+      if (retention && retention.ttlMs > 0) {
+        // The leader's alone, like every write of the archive; unref'd, it never holds the process.
+        const timer = setInterval(() => {
+          if (!context.leading()) return;
+          const cutoff = new Date(context.clock.now() - retention.ttlMs);
+          options.archive.deleteFinishedBefore(cutoff).then(
+            (deleted) => deleted > 0 && context.logger.info({ deleted, cutoff }, 'archive retention'),
+            (error: Error) =>
+              context.logger.warn({ err: error.message }, 'archive retention failed; next sweep retries'),
+          );
+        }, retention.sweepMs);
+        timer.unref();
+      }
       const reconciler = new ArchiverReconciler({
         downloads: context.cache(downloads),
         archive: options.archive,
