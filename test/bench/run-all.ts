@@ -22,6 +22,7 @@ const benches: Array<{ script: string; name: string }> = [
   { script: 'api-status.ts', name: 'api status reads' },
   { script: 'whole-system.ts', name: 'whole system' },
   { script: 'downloader-overhead.ts', name: 'downloader overhead' },
+  { script: 'archive.ts', name: 'archive' },
 ];
 const only = process.env.VDL_BENCH_ONLY?.split(',');
 const handOver = mkdtempSync(join(tmpdir(), 'vdl-bench-results-'));
