@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archivePool } from '../../lib/archive/archive-store.ts';
 import { type DevEnvironment, startDevEnvironment } from '../dev-environment/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { followEvents, followSocket } from '../support/live-streams.ts';
@@ -185,6 +186,45 @@ describe('faults with 50 downloads in flight', () => {
         failedLeft.push(item.name as string);
     expect(failedLeft).toEqual([]);
     expect(await incompleteUploads(storage, env.bucket, '')).toEqual([]);
+  });
+
+  it('PostgreSQL stopped for a minute while 100 downloads finish: none fails for it; once back, each is archived once', async () => {
+    await env.postgres.stop();
+    run.fault('stop PostgreSQL for 60 s');
+    const stoppedAt = Date.now();
+    const ids = await run.wave('archive', 100);
+    // Down for a minute: the fault itself, not a wait for readiness.
+    await delay(Math.max(0, 60_000 - (Date.now() - stoppedAt)));
+    const saidWhy = ids.filter((id) => run.get(id)?.status?.archive?.state === 'Failing');
+    expect(saidWhy.length).toBeGreaterThan(0);
+    await env.postgres.start();
+    await expectAllDone(ids);
+    const uids = ids.map((id) => run.get(id)?.metadata.uid as string);
+    const pool = archivePool(env.postgres.endpoint.url, { onError: () => {} });
+    try {
+      const rows = await eventually(
+        'all 100 archived',
+        async () => {
+          const counted = await pool.query<{ uid: string; n: number }>(
+            'SELECT uid, count(*)::int AS n FROM vdl_archived_downloads WHERE uid = ANY($1::uuid[]) GROUP BY uid',
+            [uids],
+          );
+          return counted.rows.length === uids.length ? counted.rows : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 500 },
+      );
+      expect(rows.filter((row) => row.n !== 1)).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+    // Those that said they were not archived say now that they are.
+    await eventually('Archived=True on each that said why', () =>
+      saidWhy.every((id) =>
+        run.get(id)?.status?.conditions?.some((c) => c.type === 'Archived' && c.status === 'True'),
+      )
+        ? true
+        : undefined,
+    );
   });
 
   it('killed download processes are retried within the Job limit; a permanent failure is not retried', async () => {
