@@ -87,7 +87,7 @@ export async function findVisibleOrArchived(
   } catch (error) {
     if (!deps.archive) throw error;
     const owner = caller.role === 'admin' ? undefined : caller.user;
-    const row = await readArchive(() => archivedByName(deps.archive as pg.Pool, owner, name));
+    const row = await readArchive(() => archivedByName(deps.archive as pg.Pool, owner, name, namespace));
     if (!row) throw error;
     return { download: row.record as VideoDownload, archived: true };
   }

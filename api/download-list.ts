@@ -12,7 +12,8 @@ export interface ListCursor {
   name: string;
 }
 
-const cursorPattern = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)\|([a-z0-9][a-z0-9-]{0,252})$/;
+// Names are DNS subdomains (kubectl may make 'talk.part1'): dots included.
+const cursorPattern = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)\|([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)$/;
 
 export function encodeCursor(cursor: ListCursor): string {
   return Buffer.from(`${cursor.createdAt}|${cursor.name}`).toString('base64url');

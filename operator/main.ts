@@ -43,6 +43,8 @@ async function migrateInBackground(pool: pg.Pool): Promise<void> {
   for (let delayMs = 1_000; ; delayMs = Math.min(delayMs * 2, 60_000)) {
     try {
       const client = await pool.connect();
+      // A checked-out client's errors are its holder's to hear: unheard, a dropped connection would crash the operator.
+      client.on('error', (error) => logger.warn({ err: error.message }, 'archive migration connection lost'));
       try {
         const applied = await migrateArchive(client);
         logger.info({ applied }, 'archive schema up to date');

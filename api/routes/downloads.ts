@@ -134,25 +134,26 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
     const cursor = text === undefined ? undefined : decodeCursor(text);
     const mine = caller.role === 'admin' ? downloads.list() : downloads.byIndex(caller.user);
     // The archive's part of the page: its filter in SQL, after the cursor, none that is live.
-    const archived = deps.archive
-      ? await readArchive(() =>
-          listArchived(deps.archive as pg.Pool, {
-            owner: caller.role === 'admin' ? undefined : caller.user,
-            state: filter.state === 'DONE' || filter.state === 'FAILED' ? filter.state : undefined,
-            from: filter.from,
-            to: filter.to,
-            text: filter.q,
-            after: cursor && { createdAt: new Date(cursor.createdAt), name: cursor.name },
-            excludeUids: mine.map((d) => d.metadata.uid as string),
-            limit: filter.limit + 1,
-          }),
-        )
-      : [];
-    // Only finished downloads are archived: a filter on another state finds none there.
-    const fromArchive =
-      filter.state && filter.state !== 'DONE' && filter.state !== 'FAILED'
-        ? []
-        : archived.map((row) => row.record as VideoDownload);
+    // Only finished downloads are archived: a filter on another state asks no database.
+    const unfinishedState =
+      filter.state !== undefined && filter.state !== 'DONE' && filter.state !== 'FAILED';
+    const archived =
+      deps.archive && !unfinishedState
+        ? await readArchive(() =>
+            listArchived(deps.archive as pg.Pool, {
+              owner: caller.role === 'admin' ? undefined : caller.user,
+              namespace: config.namespace,
+              state: filter.state === 'DONE' || filter.state === 'FAILED' ? filter.state : undefined,
+              from: filter.from,
+              to: filter.to,
+              text: filter.q,
+              after: cursor && { createdAt: new Date(cursor.createdAt), name: cursor.name },
+              excludeUids: mine.map((d) => d.metadata.uid as string),
+              limit: filter.limit + 1,
+            }),
+          )
+        : [];
+    const fromArchive = archived.map((row) => row.record as VideoDownload);
     res.json(pageOf(mine, fromArchive, { ...filter, cursor }));
   });
 
@@ -165,7 +166,7 @@ export function downloadRoutes(deps: Deps, metrics: ApiMetrics): Router {
     const live = (caller.role === 'admin' ? downloads.list() : downloads.byIndex(caller.user)).map(
       (d) => d.metadata.uid as string,
     );
-    const forgotten = await readArchive(() => forgetOwner(archive, caller.user, live));
+    const forgotten = await readArchive(() => forgetOwner(archive, caller.user, live, config.namespace));
     deps.logger.info({ user: caller.user, forgotten }, 'forgot archived history');
     res.json({ forgotten });
   });

@@ -15,7 +15,7 @@ export function resultRoutes(
   const { config } = deps;
   return Router().get('/result/:id', async (req, res) => {
     // An archived download's file is signed while it is stored (Retain, or not yet removed); else 410.
-    const { download } = await findVisibleOrArchived(
+    const { download, archived } = await findVisibleOrArchived(
       deps,
       config.namespace,
       String(req.params.id),
@@ -42,6 +42,11 @@ export function resultRoutes(
     if (result.volume) {
       // The API mounts no download volume: it says where the file is, for whoever reads that volume.
       const { claimName, path } = result.volume;
+      // Gone with its download (cleanup Job), unless kept (Retain) or never its own (preexisting).
+      if (archived && download.spec.storage?.deletionPolicy !== 'Retain' && !result.volume.preexisting)
+        throw problems.gone(
+          `the file of job ${download.metadata.name} was removed from volume ${claimName} with its download`,
+        );
       if (req.query.redirect === 'true')
         throw problems.conflict(
           `job ${download.metadata.name} wrote its file onto volume ${claimName} at ${path}; there is no link to follow`,

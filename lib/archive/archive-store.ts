@@ -157,12 +157,14 @@ export async function archivedByName(
   pool: pg.Pool | pg.ClientBase,
   owner: string | undefined,
   name: string,
+  namespace?: string,
 ): Promise<ArchivedView | undefined> {
-  // undefined: anyone's (an admin's lookup).
+  // owner undefined: anyone's (an admin's lookup); namespace undefined: any namespace's.
   const result = await pool.query<Row>(
-    `SELECT ${selected} FROM vdl_archived_downloads WHERE name = $2 AND ($1::text IS NULL OR owner = $1)
+    `SELECT ${selected} FROM vdl_archived_downloads
+     WHERE name = $2 AND ($1::text IS NULL OR owner = $1) AND ($3::text IS NULL OR namespace = $3)
      ORDER BY created_at DESC LIMIT 1`,
-    [owner === undefined ? null : storedText(owner), name],
+    [owner === undefined ? null : storedText(owner), name, namespace ?? null],
   );
   return result.rows[0] && view(result.rows[0]);
 }
@@ -170,6 +172,8 @@ export async function archivedByName(
 export interface ArchiveQuery {
   /** One owner's rows; undefined: everyone's (an admin). */
   owner?: string | undefined;
+  /** One namespace's rows (the API's); undefined: every namespace's. */
+  namespace?: string | undefined;
   state?: 'DONE' | 'FAILED' | undefined;
   /** Created at or after. */
   from?: Date | undefined;
@@ -196,6 +200,7 @@ export async function listArchived(
     where.push(clause(`$${parameters.length}`));
   };
   if (query.owner !== undefined) add((n) => `owner = ${n}`, storedText(query.owner));
+  if (query.namespace !== undefined) add((n) => `namespace = ${n}`, query.namespace);
   if (query.state) add((n) => `state = ${n}`, query.state);
   if (query.from) add((n) => `created_at >= ${n}`, query.from);
   if (query.to) add((n) => `created_at < ${n}`, query.to);
@@ -243,10 +248,12 @@ export async function forgetOwner(
   pool: pg.Pool | pg.ClientBase,
   owner: string,
   liveUids: string[],
+  namespace?: string,
 ): Promise<number> {
   const result = await pool.query(
-    'DELETE FROM vdl_archived_downloads WHERE owner = $1 AND uid <> ALL($2::uuid[])',
-    [storedText(owner), liveUids],
+    `DELETE FROM vdl_archived_downloads
+     WHERE owner = $1 AND uid <> ALL($2::uuid[]) AND ($3::text IS NULL OR namespace = $3)`,
+    [storedText(owner), liveUids, namespace ?? null],
   );
   return result.rowCount ?? 0;
 }

@@ -152,17 +152,27 @@ export async function startPostgres(dir: string, logDir: string): Promise<Runnin
     });
     await waitForPostgres(bin, endpoint, server);
   };
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    // A server that did not come up leaves neither a process nor its files.
+    await server?.stop(5_000, 'SIGINT');
+    if (base !== dir) await rm(base, { recursive: true, force: true });
+    throw error;
+  }
   return {
     endpoint,
     // SIGINT: the fast shutdown, which ends sessions and exits cleanly.
     stop: async () => server?.stop(10_000, 'SIGINT'),
     start,
     async destroy() {
-      await server?.stop(10_000, 'SIGINT');
-      await rm(join(base, 'postgres'), { recursive: true, force: true });
-      await rm(socketDir, { recursive: true, force: true });
-      if (base !== dir) await rm(base, { recursive: true, force: true });
+      try {
+        await server?.stop(10_000, 'SIGINT');
+      } finally {
+        await rm(join(base, 'postgres'), { recursive: true, force: true });
+        await rm(socketDir, { recursive: true, force: true });
+        if (base !== dir) await rm(base, { recursive: true, force: true });
+      }
     },
   };
 }

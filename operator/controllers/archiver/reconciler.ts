@@ -36,32 +36,55 @@ export class ArchiverReconciler {
     if (!download) this.archived.delete(key);
     if (!download || !isTerminal(download)) return {};
     const uid = download.metadata.uid as string;
-    if (this.archived.get(key) === uid) return {};
     const { namespace, name } = download.metadata as { namespace: string; name: string };
-    const failing = download.status?.archive?.state === 'Failing';
-    try {
-      await this.deps.archive.record(download);
-    } catch (error) {
-      // A pg error's message names no credential; its connection parameters, left out here, would.
-      const message = statusMessage(error instanceof Error ? error.message : String(error));
-      this.deps.logger.warn({ download: key, err: message }, 'could not archive; retrying');
-      if (!failing || download.status?.archive?.message !== message) {
-        await this.deps.patchArchive(namespace, name, {
-          state: 'Failing',
-          reason: 'ArchiveUnavailable',
-          message,
-          since: download.status?.archive?.since ?? kubernetesTime(this.deps.clock.now()),
-        });
+    const record = download.status?.archive;
+    if (this.archived.get(key) !== uid) {
+      try {
+        await this.deps.archive.record(download);
+      } catch (error) {
+        return this.failed(key, download, error);
       }
-      return { requeueAfterMs: this.deps.retryMs };
     }
-    this.archived.set(key, uid);
-    // Told only when it had said it failed: the happy path costs no status write.
-    if (failing)
+    // Remembered once status no longer says it failed: a patch that did not land is tried again.
+    if (record?.state === 'Failing')
       await this.deps.patchArchive(namespace, name, {
         state: 'Archived',
         since: kubernetesTime(this.deps.clock.now()),
       });
+    this.archived.set(key, uid);
     return {};
+  }
+
+  /**
+   * A write that failed: said in status once per cause (its code, not the
+   * changing wording), and only for downloads that finished within the last
+   * hour: a new leader re-checks every finished download in its cache, most
+   * archived long ago, and a database outage then must not cost each of them
+   * status writes. All are retried alike.
+   */
+  private async failed(key: string, download: VideoDownload, error: unknown): Promise<ReconcileResult> {
+    const { namespace, name } = download.metadata as { namespace: string; name: string };
+    const { code, message: text } = (error ?? {}) as { code?: string; message?: string };
+    // A pg error's message names no credential; its connection parameters, left out here, would.
+    const message = statusMessage(text || code || String(error));
+    this.deps.logger.warn({ download: key, err: message }, 'could not archive; retrying');
+    const record = download.status?.archive;
+    const reason = 'ArchiveUnavailable';
+    const finished = new Date(download.status?.completionTime ?? 0).getTime();
+    const recent = this.deps.clock.now() - finished < 3_600_000;
+    const sameCause =
+      record?.state === 'Failing' && (record.message?.split(':')[0] ?? '') === message.split(':')[0];
+    if (recent && !sameCause) {
+      await this.deps.patchArchive(namespace, name, {
+        state: 'Failing',
+        reason,
+        message,
+        since:
+          record?.state === 'Failing'
+            ? (record.since ?? kubernetesTime(this.deps.clock.now()))
+            : kubernetesTime(this.deps.clock.now()),
+      });
+    }
+    return { requeueAfterMs: this.deps.retryMs };
   }
 }
