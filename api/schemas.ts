@@ -150,18 +150,21 @@ export const Problem = z
   })
   .describe('An RFC 9457 problem.');
 
+/** RFC 3339 allows a leap second (:60), which Date cannot hold: read as the second before it. */
+const parsedDate = (text: string) => new Date(text.replace(/(T\d{2}:\d{2}):60/i, '$1:59'));
+
 const listDate = (name: string) =>
   z
     .string()
     .refine(
       (text) =>
         /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(text) &&
-        !Number.isNaN(Date.parse(text)),
+        !Number.isNaN(parsedDate(text).getTime()),
       {
         message: `${name} must be a date such as 2026-12-01, or a date and time such as 2026-12-01T00:00:00Z`,
       },
     )
-    .transform((text) => new Date(text))
+    .transform(parsedDate)
     .optional();
 
 export const ListQuery = z.object({
