@@ -106,7 +106,10 @@ describe('completion webhooks', () => {
         }),
       },
     });
-    expect((await events('stored')).map((e) => e.reason)).toContain('NotificationDelivered');
+    // Events are sent in the background (as client-go's recorder does): one may land just after the status.
+    await eventually('the NotificationDelivered Event', async () =>
+      (await events('stored')).some((e) => e.reason === 'NotificationDelivered') ? true : undefined,
+    );
   });
 
   it('delivers to a receiver that was down when the download failed, once it is back', async () => {
@@ -129,7 +132,9 @@ describe('completion webhooks', () => {
       lastError: expect.stringContaining('ECONNREFUSED'),
       nextAttemptAt: expect.any(String),
     });
-    expect((await events('late')).map((e) => e.reason)).toContain('NotificationRetrying');
+    await eventually('the NotificationRetrying Event', async () =>
+      (await events('late')).some((e) => e.reason === 'NotificationRetrying') ? true : undefined,
+    );
     await late.start();
     const delivered = await env.downloads.waitFor(
       'late',
