@@ -3,7 +3,7 @@
 // in one INSERT of many rows, not one round trip each.
 import type pg from 'pg';
 import type { VideoDownload } from '../../crds/video-download.ts';
-import { archivedDownload } from './archive-record.ts';
+import { type ArchivedDownload, archivedDownload } from './archive-record.ts';
 import { archiveDownloads, deleteArchivedBefore } from './archive-store.ts';
 
 export interface Archive {
@@ -22,8 +22,7 @@ const maxBatch = 1_000;
  * row is stored: a failed batch rejects every record() in it.
  */
 export function postgresArchive(pool: pg.Pool, windowMs = 20): Archive {
-  const pending: Array<{ download: VideoDownload; resolve: () => void; reject: (error: unknown) => void }> =
-    [];
+  const pending: Array<{ row: ArchivedDownload; resolve: () => void; reject: (error: unknown) => void }> = [];
   let scheduled = false;
   const schedule = (ms: number) => {
     if (scheduled) return;
@@ -34,9 +33,8 @@ export function postgresArchive(pool: pg.Pool, windowMs = 20): Archive {
     scheduled = false;
     const batch = pending.splice(0, maxBatch);
     if (pending.length > 0) schedule(0);
-    const rows = batch.flatMap(({ download }) => archivedDownload(download) ?? []);
     // One row per uid: the same download asked for twice in a batch is one row.
-    const unique = [...new Map(rows.map((row) => [row.uid, row])).values()];
+    const unique = [...new Map(batch.map(({ row }) => [row.uid, row])).values()];
     try {
       await archiveDownloads(pool, unique);
       for (const call of batch) call.resolve();
@@ -47,9 +45,11 @@ export function postgresArchive(pool: pg.Pool, windowMs = 20): Archive {
   return {
     deleteFinishedBefore: (cutoff) => deleteArchivedBefore(pool, cutoff),
     record(download) {
-      if (!archivedDownload(download)) return Promise.resolve();
+      // Built once, here: the batch writes the rows its callers made.
+      const row = archivedDownload(download);
+      if (!row) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        pending.push({ download, resolve, reject });
+        pending.push({ row, resolve, reject });
         schedule(pending.length >= maxBatch ? 0 : windowMs);
       });
     },
