@@ -56,12 +56,13 @@ export function statusPatch(
     const before = (current as Record<string, unknown> | undefined)?.[key];
     const after = (desired as Record<string, unknown>)[key];
     if (isDeepStrictEqual(before, after)) continue;
-    // The notifier's record of its deliveries: a derivation from a cache that has
-    // not yet seen the notifier's last write must not put an older one back.
-    if (ownerOfStatusField(key) === 'notifier' || ownerOfStatusField(key) === 'archiver') continue;
+    const owner = ownerOfStatusField(key);
+    // Another controller's record (the notifier's deliveries, the archiver's): a derivation
+    // from a cache that has not yet seen its last write must not put an older one back.
+    if (owner !== 'operator' && owner !== 'download pod') continue;
     // A field the download pod owns (progress) is the operator's to write
     // only when the phase changes, so it never rolls the pod's back.
-    if (ownerOfStatusField(key) === 'download pod' && current?.phase === desired.phase) continue;
+    if (owner === 'download pod' && current?.phase === desired.phase) continue;
     patch[key] = after === undefined ? null : after;
   }
   return Object.keys(patch).length > 0 ? patch : undefined;
