@@ -7,6 +7,7 @@ import { podPaths, toEnv } from '../../../crds/downloader-env.ts';
 import { apiVersion, downloaderUid, kind, labels, type VideoDownload } from '../../../crds/video-download.ts';
 import { partialFileName } from '../../../crds/volume-path.ts';
 import type { OperatorConfig } from '../../config.ts';
+import { downloadNameAnnotation, managedBy } from './desired-job.ts';
 import { downloadLabelValue } from './names.ts';
 import { podPlacement } from './pod-placement.ts';
 
@@ -117,10 +118,10 @@ export function volumeCleanupJob(download: VideoDownload, config: OperatorConfig
   const template = config.downloadPodTemplate;
   const jobLabels = {
     [labels.download]: downloadLabelValue(name),
-    [labels.managedBy]: 'vdl-operator',
+    [labels.managedBy]: managedBy,
     [labels.component]: cleanupComponent,
   };
-  const annotations = { 'vdl.dev/download-name': name };
+  const annotations = { [downloadNameAnnotation]: name };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
